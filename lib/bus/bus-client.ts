@@ -1,0 +1,218 @@
+import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { TectonicError } from '../errors';
+import { topicMatches } from '../envelope/topics';
+
+export type QoS = NonNullable<IClientPublishOptions['qos']>;
+
+export type BusState =
+  | { kind: 'connecting' }
+  | { kind: 'connected' }
+  | { kind: 'disconnected'; error?: string }
+  | { kind: 'closed' };
+
+export interface BusClientOptions {
+  /** mqtt://, mqtts://, ws:// or wss:// */
+  url: string;
+  clientId: string;
+  protocolVersion: 4 | 5;
+  username?: string;
+  password?: string;
+  keepaliveSeconds?: number;
+  /** false: a persistent session that the broker keeps while we are away. */
+  clean?: boolean;
+  reconnectPeriodMs?: number;
+  connectTimeoutMs?: number;
+  /** ca, cert, key, rejectUnauthorized, servername as Node's tls module takes them. */
+  tls?: Record<string, unknown>;
+  /** Upper bound for a graceful close before the connection is cut. */
+  closeTimeoutMs?: number;
+}
+
+export interface PublishOptions {
+  qos: QoS;
+  retain?: boolean;
+  properties?: IPublishPacket['properties'];
+}
+
+export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
+export type ConnectFunction = (url: string, options: IClientOptions) => MqttClient;
+
+function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([work.then(() => undefined), bound]).finally(() => clearTimeout(timer));
+}
+
+interface Route {
+  qos: QoS;
+  handlers: Set<MessageHandler>;
+}
+
+/**
+ * One MQTT connection shared by every node that uses a tectonic-bus config:
+ * it routes each incoming message to the handlers whose filter matches, keeps
+ * a reference count per filter so the broker sees one subscription however
+ * many nodes ask, and tells listeners of every change of connection state.
+ */
+export class BusClient {
+  readonly protocolVersion: 4 | 5;
+  private readonly client: MqttClient;
+  private readonly routes = new Map<string, Route>();
+  private readonly stateListeners = new Set<(state: BusState) => void>();
+  private readonly errorListeners = new Set<(err: Error) => void>();
+  private readonly closeTimeoutMs: number;
+  private current: BusState = { kind: 'connecting' };
+  private lastError: string | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: BusClientOptions, connect: ConnectFunction = mqtt.connect) {
+    this.protocolVersion = options.protocolVersion;
+    this.closeTimeoutMs = options.closeTimeoutMs ?? 2000;
+    this.client = connect(options.url, {
+      clientId: options.clientId,
+      protocolVersion: options.protocolVersion,
+      username: options.username,
+      password: options.password,
+      keepalive: options.keepaliveSeconds ?? 30,
+      clean: options.clean ?? true,
+      reconnectPeriod: options.reconnectPeriodMs ?? 1000,
+      connectTimeout: options.connectTimeoutMs ?? 10_000,
+      resubscribe: true,
+      ...options.tls,
+    });
+    this.client.on('connect', () => {
+      // MQTT.js opens the socket without TCP_NODELAY; set it on each new stream.
+      (this.client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
+      this.lastError = undefined;
+      this.setState({ kind: 'connected' });
+    });
+    this.client.on('reconnect', () => this.setState({ kind: 'connecting' }));
+    this.client.on('close', () => {
+      if (this.closing === undefined) this.setState({ kind: 'disconnected', error: this.lastError });
+    });
+    // Without an 'error' listener an EventEmitter throws, and a refused
+    // connection would take the whole Node-RED runtime down.
+    this.client.on('error', (err) => {
+      this.lastError = err.message;
+      if (this.current.kind !== 'connected') this.setState({ kind: 'disconnected', error: err.message });
+    });
+    this.client.on('message', (topic, payload, packet) => this.route(topic, payload, packet));
+  }
+
+  get state(): BusState {
+    return this.current;
+  }
+
+  /** Calls `listener` now with the current state and on every change; returns the way to stop. */
+  onState(listener: (state: BusState) => void): () => void {
+    this.stateListeners.add(listener);
+    listener(this.current);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /** Errors thrown by message handlers land here instead of in MQTT.js's stream. */
+  onHandlerError(listener: (err: Error) => void): () => void {
+    this.errorListeners.add(listener);
+    return () => this.errorListeners.delete(listener);
+  }
+
+  /** Resolves once the broker has acknowledged (QoS 1 and 2) or the packet is written (QoS 0). */
+  publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
+    if (this.closing !== undefined) return Promise.reject(new TectonicError('BUS_CLOSED', 'the bus connection is closed'));
+    const properties = this.protocolVersion === 5 ? options.properties : undefined;
+    return new Promise((resolve, reject) => {
+      this.client.publish(topic, payload, { qos: options.qos, retain: options.retain ?? false, properties }, (err) => {
+        if (err) reject(new TectonicError('BUS_PUBLISH_FAILED', `publish to ${topic} failed: ${err.message}`, { cause: err }));
+        else resolve();
+      });
+    });
+  }
+
+  /**
+   * Adds `handler` for `filter`. The first handler of a filter subscribes at the
+   * broker; the returned function removes the handler and unsubscribes the last.
+   */
+  async subscribe(filter: string, qos: QoS, handler: MessageHandler): Promise<() => Promise<void>> {
+    if (this.closing !== undefined) throw new TectonicError('BUS_CLOSED', 'the bus connection is closed');
+    let route = this.routes.get(filter);
+    const first = route === undefined;
+    if (route === undefined) {
+      route = { qos, handlers: new Set() };
+      this.routes.set(filter, route);
+    }
+    route.handlers.add(handler);
+    if (first) {
+      try {
+        await this.subscribeAtBroker(filter, qos);
+      } catch (err) {
+        route.handlers.delete(handler);
+        if (route.handlers.size === 0) this.routes.delete(filter);
+        throw err;
+      }
+    }
+    let removed = false;
+    return async () => {
+      if (removed) return;
+      removed = true;
+      const current = this.routes.get(filter);
+      current?.handlers.delete(handler);
+      if (current !== undefined && current.handlers.size === 0) {
+        this.routes.delete(filter);
+        if (this.closing === undefined && this.client.connected) {
+          // A broker that went away mid-unsubscribe must not hold a redeploy up.
+          await withTimeout(this.client.unsubscribeAsync(filter).catch(() => undefined), this.closeTimeoutMs);
+        }
+      }
+    };
+  }
+
+  private subscribeAtBroker(filter: string, qos: QoS): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.subscribe(filter, { qos }, (err, granted) => {
+        // SUBACK 0x80 (MQTT 3.1.1) or a reason code >= 0x80 (MQTT 5) means refused [MQTT-3.9.3].
+        const refused = granted?.find((g) => g.qos >= 128);
+        if (err || refused) {
+          const why = err ? err.message : `the broker refused it (code ${refused?.qos})`;
+          reject(new TectonicError('BUS_SUBSCRIBE_FAILED', `subscribe to ${filter} failed: ${why}`, { cause: err }));
+        } else resolve();
+      });
+    });
+  }
+
+  /** Ends the connection, gracefully if it can within the bound, then by force. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.client.end(true, {}, () => resolve()), this.closeTimeoutMs);
+      this.client.end(false, {}, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    }).then(() => {
+      this.routes.clear();
+      this.setState({ kind: 'closed' });
+      this.stateListeners.clear();
+      this.errorListeners.clear();
+    });
+    return this.closing;
+  }
+
+  private setState(state: BusState): void {
+    this.current = state;
+    for (const listener of this.stateListeners) listener(state);
+  }
+
+  private route(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    for (const [filter, route] of this.routes) {
+      if (!topicMatches(filter, topic)) continue;
+      for (const handler of route.handlers) {
+        try {
+          handler(topic, payload, packet);
+        } catch (err) {
+          for (const listener of this.errorListeners) listener(err instanceof Error ? err : new Error(String(err)));
+        }
+      }
+    }
+  }
+}

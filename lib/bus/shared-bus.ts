@@ -1,0 +1,109 @@
+import { type BrokerLease, leaseEmbeddedBroker } from './broker-registry';
+import { BusClient, type BusState, type ConnectFunction, type MessageHandler, type PublishOptions, type QoS } from './bus-client';
+import { type BusSettings, embeddedUrl } from './bus-settings';
+
+export type SharedBusState = BusState | { kind: 'starting' } | { kind: 'failed'; error: string };
+
+export interface SharedBusOptions {
+  settings: BusSettings;
+  username?: string;
+  password?: string;
+  tls?: Record<string, unknown>;
+  clean?: boolean;
+  connect?: ConnectFunction;
+}
+
+/**
+ * What one tectonic-bus config owns: the embedded broker (when it runs one)
+ * and the single connection its nodes share. Start-up is asynchronous, so
+ * publish and subscribe wait for it; close releases both, in that order.
+ */
+export class SharedBus {
+  readonly settings: BusSettings;
+  private readonly ready: Promise<{ client: BusClient; lease?: BrokerLease }>;
+  private readonly listeners = new Set<(state: SharedBusState) => void>();
+  private current: SharedBusState = { kind: 'starting' };
+  private closing: Promise<void> | undefined;
+
+  constructor(options: SharedBusOptions) {
+    this.settings = { ...options.settings };
+    this.ready = this.start(options);
+    this.ready.catch((err: unknown) => this.setState({ kind: 'failed', error: (err as Error).message }));
+  }
+
+  private async start(options: SharedBusOptions): Promise<{ client: BusClient; lease?: BrokerLease }> {
+    let lease: BrokerLease | undefined;
+    if (this.settings.mode === 'embedded') {
+      lease = await leaseEmbeddedBroker({ host: this.settings.host, port: this.settings.port });
+      this.settings.port = lease.broker.port;
+      this.settings.url = embeddedUrl(this.settings.host, lease.broker.port);
+    }
+    const client = new BusClient(
+      {
+        url: this.settings.url,
+        clientId: this.settings.clientId,
+        protocolVersion: this.settings.protocolVersion,
+        username: options.username,
+        password: options.password,
+        keepaliveSeconds: this.settings.keepaliveSeconds,
+        clean: options.clean,
+        tls: options.tls,
+      },
+      options.connect,
+    );
+    client.onState((state) => this.setState(state));
+    return { client, lease };
+  }
+
+  get state(): SharedBusState {
+    return this.current;
+  }
+
+  get protocolVersion(): 4 | 5 {
+    return this.settings.protocolVersion;
+  }
+
+  onState(listener: (state: SharedBusState) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.current);
+    return () => this.listeners.delete(listener);
+  }
+
+  async publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
+    const { client } = await this.ready;
+    await client.publish(topic, payload, options);
+  }
+
+  async subscribe(filter: string, qos: QoS, handler: MessageHandler): Promise<() => Promise<void>> {
+    const { client } = await this.ready;
+    return client.subscribe(filter, qos, handler);
+  }
+
+  async onHandlerError(listener: (err: Error) => void): Promise<() => void> {
+    const { client } = await this.ready;
+    return client.onHandlerError(listener);
+  }
+
+  /** Idempotent; never rejects, so a Node-RED close handler can always call done(). */
+  close(): Promise<void> {
+    this.closing ??= this.ready
+      .then(
+        async ({ client, lease }) => {
+          await client.close();
+          await lease?.release();
+        },
+        () => undefined,
+      )
+      .finally(() => {
+        this.setState({ kind: 'closed' });
+        this.listeners.clear();
+      });
+    return this.closing;
+  }
+
+  private setState(state: SharedBusState): void {
+    if (this.current.kind === 'closed') return;
+    this.current = state;
+    for (const listener of this.listeners) listener(state);
+  }
+}

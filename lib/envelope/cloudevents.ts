@@ -1,0 +1,181 @@
+import sjson from 'secure-json-parse';
+import { type CdmEnvelope, checkEnvelope, majorOf, typeName } from './envelope';
+import { type Checked, type Reason, reason } from '../reasons';
+
+/**
+ * CloudEvents 1.0 on MQTT, per the CloudEvents MQTT protocol binding:
+ * structured mode (one JSON event with the data inside, any MQTT version) and
+ * binary mode (attributes as MQTT 5 user properties, the data alone).
+ */
+export type WireMode = 'structured' | 'binary';
+
+export interface WireProperties {
+  contentType?: string;
+  userProperties?: Record<string, string | string[]>;
+}
+
+export interface WireMessage {
+  payload: Buffer;
+  properties?: WireProperties;
+}
+
+export interface DecodedMessage {
+  envelope: CdmEnvelope;
+  data: unknown;
+  mode: WireMode;
+}
+
+export interface DecodeLimits {
+  /** Larger payloads are refused before parsing. */
+  maxBytes: number;
+  /** Deeper JSON is refused: later stages (cloning, masking) walk it recursively. */
+  maxDepth: number;
+}
+
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxBytes: 1024 * 1024, maxDepth: 64 };
+
+export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json';
+const DATA_CONTENT_TYPE = 'application/json';
+
+// msg.cdm key -> CloudEvents attribute. Extension names must be lower-case
+// letters and digits [CloudEvents 1.0, "Attribute Naming Convention"].
+const ATTRIBUTE_NAMES = [
+  ['id', 'id'],
+  ['source', 'source'],
+  ['time', 'time'],
+  ['entity', 'cdmentity'],
+  ['version', 'cdmversion'],
+  ['site', 'cdmsite'],
+  ['correlationId', 'correlationid'],
+  ['traceparent', 'traceparent'],
+  ['validated', 'cdmvalidated'],
+] as const satisfies ReadonlyArray<readonly [keyof CdmEnvelope, string]>;
+
+export function eventType(envelope: Pick<CdmEnvelope, 'entity' | 'version'>): string {
+  return `tectonic.cdm.${envelope.entity}.v${majorOf(envelope.version)}`;
+}
+
+function attributesOf(envelope: CdmEnvelope): Record<string, string> {
+  const attributes: Record<string, string> = {
+    specversion: '1.0',
+    type: eventType(envelope),
+    datacontenttype: DATA_CONTENT_TYPE,
+    dataschema: `urn:tectonic:cdm:${envelope.entity}:${envelope.version}`,
+  };
+  for (const [key, name] of ATTRIBUTE_NAMES) {
+    const value = envelope[key];
+    if (value !== undefined) attributes[name] = value;
+  }
+  return attributes;
+}
+
+function serialise(data: unknown): Checked<string> {
+  if (data === undefined) return { ok: false, reasons: [reason('payload', 'required', 'is missing: there is no record to publish')] };
+  try {
+    return { ok: true, value: JSON.stringify(data) };
+  } catch (err) {
+    return { ok: false, reasons: [reason('payload', 'json', `cannot be written as JSON: ${(err as Error).message}`)] };
+  }
+}
+
+export function encodeMessage(envelope: CdmEnvelope, data: unknown, mode: WireMode): Checked<WireMessage> {
+  const attributes = attributesOf(envelope);
+  if (mode === 'binary') {
+    const body = serialise(data);
+    if (!body.ok) return body;
+    const { datacontenttype: _moved, ...userProperties } = attributes;
+    return { ok: true, value: { payload: Buffer.from(body.value), properties: { contentType: DATA_CONTENT_TYPE, userProperties } } };
+  }
+  if (data === undefined) return serialise(data) as Checked<never>;
+  const body = serialise({ ...attributes, data });
+  if (!body.ok) return body;
+  return { ok: true, value: { payload: Buffer.from(body.value), properties: { contentType: STRUCTURED_CONTENT_TYPE } } };
+}
+
+function parseJson(payload: Buffer, path: string): Checked<unknown> {
+  try {
+    // Prototype poisoning: a `__proto__` or `constructor.prototype` key from the
+    // bus must never reach code that merges objects, so it is refused outright.
+    return { ok: true, value: sjson.parse(payload.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' }) };
+  } catch (err) {
+    const message = (err as Error).message;
+    const rule = /prototype/i.test(message) ? 'prototype-key' : 'json';
+    return { ok: false, reasons: [reason(path, rule, rule === 'json' ? `is not valid JSON: ${message}` : 'contains a forbidden __proto__ or constructor.prototype key')] };
+  }
+}
+
+/** Depth of nested objects and arrays, walked without recursion so a hostile payload cannot blow the stack here. */
+export function exceedsDepth(value: unknown, maxDepth: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > maxDepth) return true;
+    for (const child of Object.values(node)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function envelopeFrom(read: (name: string) => unknown, path: string): Checked<CdmEnvelope> {
+  const candidate: Record<string, unknown> = {};
+  for (const [key, name] of ATTRIBUTE_NAMES) {
+    const value = read(name);
+    if (value !== undefined) candidate[key] = value;
+  }
+  const specversion = read('specversion');
+  if (specversion !== '1.0') {
+    return { ok: false, reasons: [reason(`${path}.specversion`, 'const', `must be "1.0" (a CloudEvents 1.0 event), got ${JSON.stringify(specversion) ?? 'nothing'}`)] };
+  }
+  const checked = checkEnvelope(candidate, 'cdm');
+  if (checked.ok) return checked;
+  // Name the wire attribute, not the msg.cdm key, so the reason matches what the sender wrote.
+  const wireName = new Map<string, string>(ATTRIBUTE_NAMES.map(([key, name]) => [`cdm.${key}`, `${path}.${name}`]));
+  return { ok: false, reasons: checked.reasons.map((r) => ({ ...r, path: wireName.get(r.path) ?? r.path })) };
+}
+
+/** Rebuilds payload and envelope from either wire mode; every problem is a reason, never a throw. */
+export function decodeMessage(wire: WireMessage, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Checked<DecodedMessage> {
+  if (wire.payload.length > limits.maxBytes) {
+    return { ok: false, reasons: [reason('', 'maxBytes', `message is ${wire.payload.length} bytes, more than the limit of ${limits.maxBytes}`)] };
+  }
+  const user = wire.properties?.userProperties;
+  if (user !== undefined && firstValue(user.specversion) !== undefined) {
+    return decodeBinary(wire, user, limits);
+  }
+  const parsed = parseJson(wire.payload, 'event');
+  if (!parsed.ok) return parsed;
+  const event = parsed.value;
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    return { ok: false, reasons: [reason('event', 'type', `must be a CloudEvents JSON object, got ${typeName(event)}`)] };
+  }
+  const fields = event as Record<string, unknown>;
+  const envelope = envelopeFrom((name) => fields[name], 'event');
+  if (!envelope.ok) return envelope;
+  const reasons: Reason[] = [];
+  if (fields.data_base64 !== undefined) reasons.push(reason('event.data_base64', 'unsupported', 'binary data is not a canonical record; send JSON in "data"'));
+  else if (!('data' in fields)) reasons.push(reason('event.data', 'required', 'is missing: the event carries no record'));
+  else if (exceedsDepth(fields.data, limits.maxDepth)) reasons.push(reason('event.data', 'maxDepth', `is nested deeper than ${limits.maxDepth} levels`));
+  if (reasons.length > 0) return { ok: false, reasons };
+  return { ok: true, value: { envelope: envelope.value, data: fields.data, mode: 'structured' } };
+}
+
+function decodeBinary(wire: WireMessage, user: Record<string, string | string[]>, limits: DecodeLimits): Checked<DecodedMessage> {
+  const contentType = wire.properties?.contentType ?? firstValue(user.datacontenttype) ?? DATA_CONTENT_TYPE;
+  if (!/^application\/(.+\+)?json\b/i.test(contentType)) {
+    return { ok: false, reasons: [reason('contentType', 'unsupported', `content type "${contentType}" is not JSON`)] };
+  }
+  const envelope = envelopeFrom((name) => firstValue(user[name]), 'properties');
+  if (!envelope.ok) return envelope;
+  const data = parseJson(wire.payload, 'payload');
+  if (!data.ok) return data;
+  if (exceedsDepth(data.value, limits.maxDepth)) {
+    return { ok: false, reasons: [reason('payload', 'maxDepth', `is nested deeper than ${limits.maxDepth} levels`)] };
+  }
+  return { ok: true, value: { envelope: envelope.value, data: data.value, mode: 'binary' } };
+}

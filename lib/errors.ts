@@ -1,0 +1,22 @@
+/**
+ * The one error class lib/ throws, for states that are not an expected outcome
+ * (expected outcomes are values). `code` is stable so adapters and tests can
+ * branch on it without parsing messages.
+ */
+export type TectonicErrorCode =
+  | 'BAD_CONFIG'
+  | 'BROKER_START_FAILED'
+  | 'BUS_CLOSED'
+  | 'BUS_PUBLISH_FAILED'
+  | 'BUS_SUBSCRIBE_FAILED'
+  | 'BAD_ENVELOPE';
+
+export class TectonicError extends Error {
+  readonly code: TectonicErrorCode;
+
+  constructor(code: TectonicErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TectonicError';
+    this.code = code;
+  }
+}

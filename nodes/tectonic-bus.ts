@@ -1,0 +1,67 @@
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { resolveBusSettings } from '../lib/bus/bus-settings';
+import { SharedBus } from '../lib/bus/shared-bus';
+import { describeReasons } from '../lib/reasons';
+import type { BusCredentials, TectonicBusNode } from './support/bus-config';
+
+interface TectonicBusDef extends NodeDef {
+  mode: string;
+  host: string;
+  port: string;
+  url: string;
+  protocolVersion: string;
+  clientId: string;
+  keepalive: string;
+  tls: string;
+}
+
+/** The core tls-config node's one method we rely on. */
+interface TlsConfigNode extends Node {
+  addTLSOptions(options: Record<string, unknown>): void;
+}
+
+export = function (RED: NodeAPI): void {
+  function TectonicBus(this: TectonicBusNode, config: TectonicBusDef): void {
+    RED.nodes.createNode(this, config);
+    const settings = resolveBusSettings(config);
+    if (!settings.ok) {
+      this.problem = `tectonic-bus: ${describeReasons(settings.reasons)}`;
+      this.error(this.problem);
+      return;
+    }
+    let tls: Record<string, unknown> | undefined;
+    if (config.tls) {
+      const tlsNode = RED.nodes.getNode(config.tls) as TlsConfigNode | null;
+      if (tlsNode === null) {
+        this.problem = 'tectonic-bus: the TLS configuration it names is missing';
+        this.error(this.problem);
+        return;
+      }
+      tls = {};
+      tlsNode.addTLSOptions(tls);
+    }
+    const bus = new SharedBus({
+      settings: settings.value,
+      username: this.credentials.user || undefined,
+      password: this.credentials.password || undefined,
+      tls,
+    });
+    this.bus = bus;
+    let reported = '';
+    bus.onState((state) => {
+      // Log each failure once, not on every reconnect attempt.
+      const problem = state.kind === 'failed' || state.kind === 'disconnected' ? (state.error ?? '') : '';
+      if (problem !== '' && problem !== reported) this.warn(`tectonic-bus ${settings.value.mode === 'embedded' ? `(embedded ${settings.value.host}:${settings.value.port})` : settings.value.url}: ${problem}`);
+      reported = problem;
+      if (state.kind === 'connected') this.log(`connected to ${bus.settings.url} as ${bus.settings.clientId}`);
+    });
+    bus.onHandlerError((err) => this.error(`tectonic-bus: a message handler failed: ${err.message}`)).catch(() => undefined);
+    this.on('close', (_removed: boolean, done: () => void) => {
+      void bus.close().then(done);
+    });
+  }
+
+  RED.nodes.registerType<TectonicBusNode, TectonicBusDef, unknown, BusCredentials>('tectonic-bus', TectonicBus, {
+    credentials: { user: { type: 'text' }, password: { type: 'password' } },
+  });
+};

@@ -1,0 +1,246 @@
+// bus-publish -> real broker -> bus-subscribe, inside Node-RED: the embedded
+// aedes and Debian's mosquitto, MQTT 3.1.1 and 5, structured and binary mode.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import mqtt from 'mqtt';
+import { type Mosquitto, startMosquitto } from '../support/mosquitto';
+import { waitFor } from '../support/node-red-process';
+import { Inbox, type Msg, calls, helper, load, logged, node, startServer, stopServer } from '../support/red-helper';
+
+const record = { shipmentId: 'SHP-1', occurredAt: '2026-11-24T07:00:00.000Z', status: 'delivered', weightKg: 12.5, carrier: { name: 'Nordfracht' }, tags: ['fragile', 'ü€'] };
+let serial = 0;
+function envelope(site = 'site-a'): Msg {
+  serial += 1;
+  return {
+    entity: 'shipment',
+    version: '1.2.0',
+    site,
+    id: `01JDTEST${String(serial).padStart(6, '0')}`,
+    time: '2026-11-24T07:00:01.250Z',
+    source: 'urn:tectonic:site-a:erp',
+    correlationId: `corr-${serial}`,
+    traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    validated: 'shipment@1.2.0',
+  };
+}
+
+function flow(bus: Msg, wireMode = 'structured'): Msg[] {
+  return [
+    { id: 'f1', type: 'tab', label: 'test' },
+    { id: 'bus', type: 'tectonic-bus', z: '', ...bus },
+    { id: 'pub', type: 'bus-publish', z: 'f1', x: 100, y: 100, bus: 'bus', qos: '1', wireMode, wires: [['published']] },
+    { id: 'published', type: 'helper', z: 'f1', x: 300, y: 100, wires: [] },
+    { id: 'sub', type: 'bus-subscribe', z: 'f1', x: 100, y: 200, bus: 'bus', entity: 'shipment', versions: '1', site: '', siteType: 'str', group: '', qos: '1', maxBytes: '', wires: [['received']] },
+    { id: 'received', type: 'helper', z: 'f1', x: 300, y: 200, wires: [] },
+    { id: 'catch', type: 'catch', z: 'f1', x: 100, y: 300, scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'f1', x: 300, y: 300, wires: [] },
+  ];
+}
+
+/** Publishes probes until the subscriber gets one: its subscription is then in place at the broker. */
+async function primed(received: Inbox): Promise<void> {
+  await waitFor(
+    async () => {
+      node('pub').receive({ payload: { probe: true }, cdm: envelope() });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return received.messages.length > 0;
+    },
+    { timeoutMs: 10_000, message: 'the subscriber to receive a probe' },
+  );
+  received.messages.length = 0;
+}
+
+async function roundTrip(bus: Msg, wireMode: string): Promise<{ sent: Msg; got: Msg; published: Msg }> {
+  await load(flow(bus, wireMode));
+  const received = new Inbox(node('received'));
+  const published = new Inbox(node('published'));
+  await primed(received);
+  published.messages.length = 0;
+  const sent = { payload: structuredClone(record), cdm: envelope() };
+  node('pub').receive(structuredClone(sent));
+  const got = await received.next((m) => (m.cdm as Msg).id === sent.cdm.id);
+  const confirmation = await published.next((m) => (m.cdm as Msg).id === sent.cdm.id);
+  return { sent, got, published: confirmation };
+}
+
+function assertFaithful(result: { sent: Msg; got: Msg; published: Msg }): void {
+  assert.deepEqual(result.got.payload, result.sent.payload);
+  assert.deepEqual(result.got.cdm, result.sent.cdm);
+  assert.equal(result.got.topic, 'cdm/shipment/v1/site-a');
+  assert.equal(result.published.topic, 'cdm/shipment/v1/site-a');
+}
+
+describe('bus-publish to bus-subscribe', () => {
+  let mosquitto: Mosquitto;
+  before(async () => {
+    await startServer();
+    mosquitto = await startMosquitto();
+  });
+  afterEach(() => helper.unload());
+  after(async () => {
+    await mosquitto.stop();
+    await stopServer();
+  });
+
+  test('over the embedded aedes, structured mode, keeps payload and every envelope attribute', async () => {
+    assertFaithful(await roundTrip({ mode: 'embedded', host: '127.0.0.1', port: '0' }, 'structured'));
+  });
+
+  test('over the embedded aedes, binary mode falls back to structured with a warning (aedes is MQTT 3.1.1)', async () => {
+    const flowNodes = flow({ mode: 'embedded', host: '127.0.0.1', port: '0' }, 'binary');
+    await load(flowNodes);
+    const received = new Inbox(node('received'));
+    await primed(received);
+    const sent = { payload: record, cdm: envelope() };
+    node('pub').receive(structuredClone(sent));
+    const got = await received.next((m) => (m.cdm as Msg).id === sent.cdm.id);
+    assert.deepEqual(got.payload, record);
+    assert.ok(logged('bus-publish', 30).some((m) => m.includes('binary mode needs an MQTT 5 connection')), 'the fallback is announced');
+  });
+
+  for (const protocolVersion of ['4', '5']) {
+    test(`over mosquitto, MQTT ${protocolVersion === '4' ? '3.1.1' : '5'}, structured mode`, async () => {
+      assertFaithful(await roundTrip({ mode: 'external', url: mosquitto.url, protocolVersion }, 'structured'));
+    });
+  }
+
+  test('over mosquitto, MQTT 5, binary mode: attributes travel as user properties and the payload is the bare record', async () => {
+    const watcher = await mqtt.connectAsync(mosquitto.url, { protocolVersion: 5, clientId: 'watcher-binary' });
+    const wire: Array<{ payload: Buffer; properties: unknown }> = [];
+    watcher.on('message', (_topic, payload, packet) => wire.push({ payload, properties: packet.properties }));
+    await watcher.subscribeAsync('cdm/#', { qos: 1 });
+    try {
+      const result = await roundTrip({ mode: 'external', url: mosquitto.url, protocolVersion: '5' }, 'binary');
+      assertFaithful(result);
+      const seen = await waitFor(() => wire.find((w) => JSON.stringify(w.properties).includes(String(result.sent.cdm.id))), { message: 'the watcher to see the binary message' });
+      assert.deepEqual(JSON.parse(seen.payload.toString()), record);
+      const props = seen.properties as { contentType?: string; userProperties?: Record<string, string> };
+      assert.equal(props.contentType, 'application/json');
+      assert.equal(props.userProperties?.specversion, '1.0');
+      assert.equal(props.userProperties?.cdmentity, 'shipment');
+      assert.equal(props.userProperties?.traceparent, result.sent.cdm.traceparent);
+    } finally {
+      await watcher.endAsync();
+    }
+  });
+
+  test('binary and structured publishers interoperate: one subscriber reads both', async () => {
+    await load(flow({ mode: 'external', url: mosquitto.url, protocolVersion: '5' }, 'binary'));
+    const received = new Inbox(node('received'));
+    await primed(received);
+    const raw = await mqtt.connectAsync(mosquitto.url, { protocolVersion: 4, clientId: 'structured-sender' });
+    try {
+      const cdm = envelope('site-b');
+      const event = { specversion: '1.0', type: 'tectonic.cdm.shipment.v1', id: cdm.id, source: cdm.source, time: cdm.time, cdmentity: 'shipment', cdmversion: '1.2.0', cdmsite: 'site-b', data: record };
+      await raw.publishAsync('cdm/shipment/v1/site-b', JSON.stringify(event), { qos: 1 });
+      const got = await received.next((m) => (m.cdm as Msg).id === cdm.id);
+      assert.deepEqual(got.payload, record);
+      assert.equal((got.cdm as Msg).site, 'site-b');
+    } finally {
+      await raw.endAsync();
+    }
+  });
+});
+
+describe('bad input never crashes the runtime', () => {
+  before(startServer);
+  afterEach(() => helper.unload());
+  after(stopServer);
+
+  const badEnvelopes: Array<[string, unknown, string]> = [
+    ['no msg.cdm at all', undefined, 'cdm'],
+    ['a version that is not semantic', { ...envelope(), version: 'one' }, 'cdm.version'],
+    ['a site that would add a topic level', { ...envelope(), site: 'a/b' }, 'cdm.site'],
+    ['a time that is not RFC 3339', { ...envelope(), time: '24/11/2026' }, 'cdm.time'],
+    ['an id of the wrong type', { ...envelope(), id: 42 }, 'cdm.id'],
+  ];
+  for (const [what, cdm, path] of badEnvelopes) {
+    test(`bus-publish: ${what} is an error a catch node sees, naming ${path}`, async () => {
+      await load(flow({ mode: 'embedded', host: '127.0.0.1', port: '0' }));
+      const caught = new Inbox(node('caught'));
+      node('pub').receive({ payload: record, cdm });
+      const msg = await caught.next();
+      const error = msg.error as { message: string; source: { id: string } };
+      assert.equal(error.source.id, 'pub');
+      assert.match(error.message, /msg\.cdm is not a usable envelope/);
+      const reject = msg.reject as { stage: string; reasons: Array<{ path: string }> };
+      assert.equal(reject.stage, 'bus-publish');
+      assert.ok(reject.reasons.some((r) => r.path === path), JSON.stringify(reject.reasons));
+    });
+  }
+
+  test('bus-publish: a payload that cannot be JSON is an error, not a crash', async () => {
+    await load(flow({ mode: 'embedded', host: '127.0.0.1', port: '0' }));
+    const caught = new Inbox(node('caught'));
+    const circular: Msg = { a: 1 };
+    circular.self = circular;
+    node('pub').receive({ payload: circular, cdm: envelope() });
+    const msg = await caught.next();
+    assert.match((msg.error as { message: string }).message, /cannot be written as JSON/);
+  });
+
+  const deep = (levels: number): string => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+  const event = (over: Msg): string => JSON.stringify({ specversion: '1.0', id: 'x1', source: 'urn:s', time: '2026-11-24T07:00:00Z', cdmentity: 'shipment', cdmversion: '1.0.0', cdmsite: 'site-a', data: { ok: true }, ...over });
+  const malformed: Array<[string, string, string | Buffer, RegExp]> = [
+    ['not JSON', 'cdm/shipment/v1/site-a', 'hello', /not valid JSON/],
+    ['a JSON array', 'cdm/shipment/v1/site-a', '[1,2]', /CloudEvents JSON object/],
+    ['a __proto__ key', 'cdm/shipment/v1/site-a', '{"specversion":"1.0","__proto__":{"polluted":true}}', /__proto__/],
+    ['no specversion', 'cdm/shipment/v1/site-a', JSON.stringify({ id: 'x' }), /specversion/],
+    ['an envelope with no id', 'cdm/shipment/v1/site-a', event({ id: undefined }), /event\.id: is missing/],
+    ['a topic that disagrees with the envelope', 'cdm/shipment/v1/site-b', event({}), /topic says "site-b"/],
+    ['data nested 10,000 deep', 'cdm/shipment/v1/site-a', `{"specversion":"1.0","id":"x","source":"s","time":"2026-11-24T07:00:00Z","cdmentity":"shipment","cdmversion":"1.0.0","cdmsite":"site-a","data":${deep(10_000)}}`, /nested deeper/],
+    ['more bytes than the limit', 'cdm/shipment/v1/site-a', Buffer.alloc(1024 * 1024 + 10, 0x20), /more than the limit/],
+  ];
+  test('bus-subscribe: each malformed message is an error naming its topic, and good ones still flow', async () => {
+    await load(flow({ mode: 'embedded', host: '127.0.0.1', port: '0' }));
+    const received = new Inbox(node('received'));
+    const caught = new Inbox(node('caught'));
+    await primed(received);
+    const bus = (helper.getNode('bus') as unknown as { bus: { settings: { url: string } } }).bus;
+    const raw = await mqtt.connectAsync(bus.settings.url, { clientId: 'hostile' });
+    try {
+      for (const [what, topic, payload, pattern] of malformed) {
+        caught.messages.length = 0;
+        await raw.publishAsync(topic, payload, { qos: 1 });
+        const msg = await caught.next();
+        const error = msg.error as { message: string; source: { id: string } };
+        assert.equal(error.source.id, 'sub', what);
+        assert.ok(error.message.includes(`malformed message on ${topic}`), `${what}: ${error.message}`);
+        assert.match(error.message, pattern, what);
+        assert.equal(msg.topic, topic, what);
+        assert.ok(Array.isArray((msg.reject as { reasons: unknown[] }).reasons), what);
+      }
+      assert.equal(received.messages.length, 0, 'no malformed message was passed on');
+      assert.equal(({} as Msg).polluted, undefined, 'Object.prototype untouched');
+      const good = { payload: record, cdm: envelope() };
+      node('pub').receive(structuredClone(good));
+      const got = await received.next((m) => (m.cdm as Msg).id === good.cdm.id);
+      assert.deepEqual(got.payload, record);
+    } finally {
+      await raw.endAsync();
+    }
+  });
+
+  test('a bus config that cannot start shows why on the nodes that use it', async () => {
+    await load(flow({ mode: 'external', url: '', protocolVersion: '4' }));
+    const caught = new Inbox(node('caught'));
+    node('pub').receive({ payload: record, cdm: envelope() });
+    const msg = await caught.next();
+    assert.match((msg.error as { message: string }).message, /url: is required in external mode/);
+  });
+
+  test('an unset environment variable is named', async () => {
+    delete process.env.TECTONIC_TEST_UNSET_PORT;
+    await load(flow({ mode: 'embedded', host: '127.0.0.1', port: '${TECTONIC_TEST_UNSET_PORT}' }));
+    const caught = new Inbox(node('caught'));
+    node('pub').receive({ payload: record, cdm: envelope() });
+    const msg = await caught.next();
+    assert.match((msg.error as { message: string }).message, /environment variable TECTONIC_TEST_UNSET_PORT is not set/);
+  });
+
+  test('nodes show the connection state: green once connected', async () => {
+    await load(flow({ mode: 'embedded', host: '127.0.0.1', port: '0' }));
+    const statuses = calls(node('sub'), 'status');
+    await waitFor(() => statuses.some((c) => (c.args[0] as { fill?: string }).fill === 'green'), { message: 'a green status' });
+  });
+});
