@@ -1,0 +1,19 @@
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+
+/**
+ * The one ajv configuration the catalog uses. The official test suite runs
+ * through this same function, so what it proves holds for catalog schemas.
+ *
+ * - `allErrors`: a technician fixing a record wants every problem at once,
+ *   not one per round trip.
+ * - `strict: false`: catalog schemas may carry annotations (x-pii, examples)
+ *   that strict mode refuses; keyword typos are the loader's concern.
+ * - ajv-formats in "full" mode: date-time, email and uuid are assertions for
+ *   the CDM, not annotations (draft 2020-12 leaves that choice to the tool).
+ */
+export function createCatalogAjv(): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, validateFormats: true });
+  addFormats(ajv, { mode: 'full' });
+  return ajv;
+}

@@ -1,0 +1,89 @@
+import type { ValidateFunction } from 'ajv';
+import { createCatalogAjv } from './ajv-setup';
+import { deprecationStatus, findVersion } from './catalog-model';
+import type { Catalog, DeprecationStatus } from './catalog-model';
+import { subschemas } from './schema-keywords';
+import { isJsonObject } from './types';
+import type { JsonSchema, Reason } from './types';
+import { reasonsFromAjv } from './validation-reasons';
+
+export type RecordValidation = { ok: true } | { ok: false; reasons: Reason[] };
+
+export interface CatalogValidators {
+  /** Validates one canonical record against entity@version; a plain function, safe to pass around. */
+  readonly validateRecord: (entity: string, version: string, record: unknown) => RecordValidation;
+  /** Deprecation of entity@version at `now` (default: the current time); undefined when unknown. */
+  readonly deprecation: (entity: string, version: string, now?: Date) => DeprecationStatus | undefined;
+  /** `entity@version` of every compiled schema, oldest version first per entity. */
+  readonly versions: readonly string[];
+}
+
+export type CompileResult = { ok: true; validators: CatalogValidators } | { ok: false; reasons: Reason[] };
+
+/**
+ * Compiles every entity version once, with all catalog schemas (shared ones
+ * included) registered by `$id` so cross-file `$ref`s resolve. A new catalog
+ * gets a new instance: nothing is patched in place on reload.
+ */
+export function compileCatalogValidators(catalog: Catalog): CompileResult {
+  const ajv = createCatalogAjv();
+  const reasons: Reason[] = [];
+  for (const [id, schema] of catalog.schemasById) {
+    // ajv with strict off ignores an unknown format with a console warning;
+    // a typo there would silently switch a check off, so it is refused.
+    for (const format of formatsIn(schema)) {
+      if (!Object.hasOwn(ajv.formats, format)) reasons.push({ path: id, rule: 'unknown-format', message: `${id} uses format "${format}", which the validator does not know` });
+    }
+    try {
+      ajv.addSchema(schema, id);
+    } catch (err) {
+      reasons.push({ path: id, rule: 'invalid-schema', message: `${id}: ${(err as Error).message}` });
+    }
+  }
+  const compiled = new Map<string, ValidateFunction>();
+  if (reasons.length === 0) {
+    for (const entity of catalog.entities.values()) {
+      for (const v of entity.versions) {
+        try {
+          const fn = ajv.getSchema(v.id);
+          if (!fn) throw new Error('schema not registered');
+          compiled.set(key(v.entity, v.version), fn);
+        } catch (err) {
+          reasons.push({ path: v.file, rule: 'invalid-schema', message: `${v.entity}@${v.version} (${v.file}) does not compile: ${(err as Error).message}` });
+        }
+      }
+    }
+  }
+  if (reasons.length > 0) return { ok: false, reasons };
+
+  const validateRecord = (entity: string, version: string, record: unknown): RecordValidation => {
+    const fn = compiled.get(key(entity, version));
+    if (!fn) return { ok: false, reasons: [unknownTarget(catalog, entity, version)] };
+    if (fn(record)) return { ok: true };
+    return { ok: false, reasons: reasonsFromAjv(fn.errors, record) };
+  };
+  const deprecation = (entity: string, version: string, now: Date = new Date()): DeprecationStatus | undefined => {
+    const v = findVersion(catalog, entity, version);
+    return v ? deprecationStatus(v, now) : undefined;
+  };
+  return { ok: true, validators: { validateRecord, deprecation, versions: [...compiled.keys()] } };
+}
+
+function formatsIn(schema: JsonSchema): string[] {
+  if (!isJsonObject(schema)) return [];
+  const own = typeof schema.format === 'string' ? [schema.format] : [];
+  return [...own, ...subschemas(schema).flatMap(([, sub]) => formatsIn(sub))];
+}
+
+function key(entity: string, version: string): string {
+  return `${entity}@${version}`;
+}
+
+function unknownTarget(catalog: Catalog, entity: string, version: string): Reason {
+  const e = catalog.entities.get(entity);
+  if (!e) {
+    const known = [...catalog.entities.keys()].join(', ');
+    return { path: '', rule: 'unknown-entity', message: `the catalog has no entity "${entity}" (known: ${known || 'none'})` };
+  }
+  return { path: '', rule: 'unknown-version', message: `entity "${entity}" has no version "${version}" (known: ${e.versions.map((v) => v.version).join(', ')})` };
+}

@@ -1,0 +1,66 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { loadCatalogFromDirectory } from '../catalog/catalog-loader';
+import type { Catalog } from '../catalog/catalog-model';
+import { parseJsonText } from '../catalog/json-text';
+import type { JsonValue } from '../catalog/types';
+import { UsageError } from './cli-types';
+import type { CliIo } from './cli-types';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** node:util parseArgs, with its errors turned into usage errors (exit 2). */
+export function parseCommandArgs<O extends Options>(args: string[], options: O): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+    const values: Record<string, string | boolean | undefined> = parsed.values;
+    return { values, positionals: parsed.positionals };
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export async function readText(file: string, io: CliIo): Promise<string> {
+  if (file === '-') return io.readStdin();
+  try {
+    return await readFile(resolve(io.cwd, file), 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+export async function readJsonFile(file: string, io: CliIo): Promise<JsonValue> {
+  const parsed = parseJsonText(await readText(file, io), file);
+  if (!parsed.ok) throw new UsageError(parsed.reasons.map((r) => r.message).join('\n'));
+  return parsed.value;
+}
+
+/**
+ * Records as DESIGN.md describes them: a JSON array, a single JSON value, or
+ * JSON Lines (one record per line, blank lines ignored).
+ */
+export function parseRecords(text: string, file: string): JsonValue[] {
+  const whole = parseJsonText(text, file);
+  if (whole.ok) return Array.isArray(whole.value) ? whole.value : [whole.value];
+  const records: JsonValue[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '') return;
+    const parsed = parseJsonText(line, `${file}:${i + 1}`);
+    if (!parsed.ok) throw new UsageError(parsed.reasons.map((r) => r.message).join('\n'));
+    records.push(parsed.value);
+  });
+  if (records.length === 0) throw new UsageError(`${file} contains no records`);
+  return records;
+}
+
+/** A catalog folder given on the command line; a missing folder is a usage error. */
+export async function loadCatalogArgument(dir: string, io: CliIo): Promise<{ ok: true; catalog: Catalog } | { ok: false; reasons: { path: string; rule: string; message: string }[] }> {
+  const full = resolve(io.cwd, dir);
+  const result = await loadCatalogFromDirectory(full);
+  if (!result.ok && result.reasons.some((r) => r.rule === 'unreadable' || r.rule === 'missing-catalog-file')) {
+    throw new UsageError(`${dir} is not a catalog folder: ${result.reasons.map((r) => r.message).join('; ')}`);
+  }
+  return result;
+}

@@ -1,0 +1,28 @@
+/** What a command needs from the process, so tests can run commands in-process too. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** Relative paths in arguments are resolved against this. */
+  cwd: string;
+  /** Standard input, read only when a command is given `-` as a file. */
+  readStdin(): Promise<string>;
+}
+
+/** DESIGN.md "The command line": the exit statuses every command shares. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export interface CliCommand {
+  name: string;
+  summary: string;
+  usage: string;
+  run(args: string[], io: CliIo): Promise<ExitCode>;
+}
+
+/** Raised inside a command for bad usage or unreadable input; main turns it into exit 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

@@ -1,0 +1,43 @@
+import { catalogCommand } from './catalog-command';
+import { EXIT, UsageError } from './cli-types';
+import type { CliCommand, CliIo, ExitCode } from './cli-types';
+import { compatCommand } from './compat-command';
+import { validateCommand } from './validate-command';
+
+/**
+ * The commands of `tectonic`, one file each. A new command (map, policy,
+ * site, certify) is a new file in lib/cli and one entry here.
+ */
+export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, validateCommand];
+
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `usage: tectonic <command> [options]\n\n${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}\n\nexit status: 0 success, 1 the check failed, 2 usage or input error\nrun "tectonic <command> --help" for a command's options\n`;
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    if (name === undefined) io.err(usage());
+    else io.out(usage());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`tectonic: unknown command "${name}"\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out(`usage: ${command.usage}\n`);
+    return EXIT.ok;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`tectonic ${name}: ${err.message}\nusage: ${command.usage}\n`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+}
