@@ -50,8 +50,8 @@ async function primed(received: Inbox): Promise<void> {
   received.messages.length = 0;
 }
 
-async function roundTrip(bus: Msg, wireMode: string): Promise<{ sent: Msg; got: Msg; published: Msg }> {
-  await load(flow(bus, wireMode));
+async function roundTrip(bus: Msg, wireMode: string, credentials: Msg = {}): Promise<{ sent: Msg; got: Msg; published: Msg }> {
+  await load(flow(bus, wireMode), credentials);
   const received = new Inbox(node('received'));
   const published = new Inbox(node('published'));
   await primed(received);
@@ -71,14 +71,14 @@ function assertFaithful(result: { sent: Msg; got: Msg; published: Msg }): void {
 }
 
 describe('bus-publish to bus-subscribe', () => {
-  let mosquitto: Mosquitto;
+  let mosquitto: Mosquitto | undefined;
   before(async () => {
     await startServer();
     mosquitto = await startMosquitto();
   });
   afterEach(() => helper.unload());
   after(async () => {
-    await mosquitto.stop();
+    await mosquitto?.stop();
     await stopServer();
   });
 
@@ -100,35 +100,40 @@ describe('bus-publish to bus-subscribe', () => {
 
   for (const protocolVersion of ['4', '5']) {
     test(`over mosquitto, MQTT ${protocolVersion === '4' ? '3.1.1' : '5'}, structured mode`, async () => {
-      assertFaithful(await roundTrip({ mode: 'external', url: mosquitto.url, protocolVersion }, 'structured'));
+      assertFaithful(await roundTrip({ mode: 'external', url: (mosquitto as Mosquitto).url, protocolVersion }, 'structured'));
     });
   }
 
+  test('over mosquitto on WebSockets (ws://), MQTT 3.1.1', async () => {
+    assertFaithful(await roundTrip({ mode: 'external', url: (mosquitto as Mosquitto).wsUrl, protocolVersion: '4' }, 'structured'));
+  });
+
   test('over mosquitto, MQTT 5, binary mode: attributes travel as user properties and the payload is the bare record', async () => {
-    const watcher = await mqtt.connectAsync(mosquitto.url, { protocolVersion: 5, clientId: 'watcher-binary' });
+    const watcher = await mqtt.connectAsync((mosquitto as Mosquitto).url, { protocolVersion: 5, clientId: 'watcher-binary' });
     const wire: Array<{ payload: Buffer; properties: unknown }> = [];
     watcher.on('message', (_topic, payload, packet) => wire.push({ payload, properties: packet.properties }));
     await watcher.subscribeAsync('cdm/#', { qos: 1 });
     try {
-      const result = await roundTrip({ mode: 'external', url: mosquitto.url, protocolVersion: '5' }, 'binary');
+      const result = await roundTrip({ mode: 'external', url: (mosquitto as Mosquitto).url, protocolVersion: '5' }, 'binary');
       assertFaithful(result);
-      const seen = await waitFor(() => wire.find((w) => JSON.stringify(w.properties).includes(String(result.sent.cdm.id))), { message: 'the watcher to see the binary message' });
+      const sentCdm = result.sent.cdm as Msg;
+      const seen = await waitFor(() => wire.find((w) => JSON.stringify(w.properties).includes(String(sentCdm.id))), { message: 'the watcher to see the binary message' });
       assert.deepEqual(JSON.parse(seen.payload.toString()), record);
       const props = seen.properties as { contentType?: string; userProperties?: Record<string, string> };
       assert.equal(props.contentType, 'application/json');
       assert.equal(props.userProperties?.specversion, '1.0');
       assert.equal(props.userProperties?.cdmentity, 'shipment');
-      assert.equal(props.userProperties?.traceparent, result.sent.cdm.traceparent);
+      assert.equal(props.userProperties?.traceparent, sentCdm.traceparent);
     } finally {
       await watcher.endAsync();
     }
   });
 
   test('binary and structured publishers interoperate: one subscriber reads both', async () => {
-    await load(flow({ mode: 'external', url: mosquitto.url, protocolVersion: '5' }, 'binary'));
+    await load(flow({ mode: 'external', url: (mosquitto as Mosquitto).url, protocolVersion: '5' }, 'binary'));
     const received = new Inbox(node('received'));
     await primed(received);
-    const raw = await mqtt.connectAsync(mosquitto.url, { protocolVersion: 4, clientId: 'structured-sender' });
+    const raw = await mqtt.connectAsync((mosquitto as Mosquitto).url, { protocolVersion: 4, clientId: 'structured-sender' });
     try {
       const cdm = envelope('site-b');
       const event = { specversion: '1.0', type: 'tectonic.cdm.shipment.v1', id: cdm.id, source: cdm.source, time: cdm.time, cdmentity: 'shipment', cdmversion: '1.2.0', cdmsite: 'site-b', data: record };
@@ -139,6 +144,35 @@ describe('bus-publish to bus-subscribe', () => {
     } finally {
       await raw.endAsync();
     }
+  });
+});
+
+describe('credentials', () => {
+  let secured: Mosquitto | undefined;
+  before(async () => {
+    await startServer();
+    secured = await startMosquitto({ users: { 'site-a': 's3cret pass' } });
+  });
+  afterEach(() => helper.unload());
+  after(async () => {
+    await secured?.stop();
+    await stopServer();
+  });
+
+  test('the username and password from Node-RED credentials let the site in', async () => {
+    assertFaithful(await roundTrip({ mode: 'external', url: (secured as Mosquitto).url, protocolVersion: '4' }, 'structured', { bus: { user: 'site-a', password: 's3cret pass' } }));
+  });
+
+  test('a wrong password shows the refusal on the nodes, and nothing crashes', async () => {
+    await load(flow({ mode: 'external', url: (secured as Mosquitto).url, protocolVersion: '5' }), { bus: { user: 'site-a', password: 'wrong' } });
+    const statuses = calls(node('pub'), 'status');
+    await waitFor(
+      () => statuses.some((c) => {
+        const status = c.args[0] as { fill?: string; text?: string };
+        return status.fill === 'red' && /not authori[sz]ed|bad user name or password/i.test(status.text ?? '');
+      }),
+      { message: 'a red status naming the refusal' },
+    );
   });
 });
 

@@ -1,0 +1,250 @@
+// What a pilot sees after `npm start`, in a real headless Chromium (Debian's,
+// driven by playwright-core): scripts/start.mjs runs the demo (in a temporary
+// user folder, on free ports), the editor shows the "tectonic" palette
+// category, the demo's two sites publishing and the centre receiving in the
+// debug sidebar, the bus-publish form and help, and the tectonic-bus form
+// switching between embedded and external mode; then Ctrl-C stops it all. A
+// failing step leaves a screenshot in os.tmpdir() and says where.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { freePort, repoRoot, tempDir, waitFor } from '../support/node-red-process';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// The sandbox has no network: without these Chromium tries to reach its
+// services, and its connections (even to loopback) can be refused.
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const DEMO_PUBLISH = 'site-a-publish';
+
+/** The first paragraph of a node's help, as plain text, to find in the help sidebar. */
+function helpLead(nodeName: string): string {
+  const file = join(repoRoot, 'dist', 'nodes', 'locales', 'en-US', `${nodeName}.html`);
+  const html = readFileSync(file, 'utf8');
+  const paragraph = /<p>([\s\S]*?)<\/p>/.exec(html)?.[1] ?? html.replace(/<script[^>]*>|<\/script>/g, '');
+  const text = paragraph
+    .replace(/<[^>]+>/g, '')
+    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
+    .trim();
+  assert.ok(text.length > 0, `${file} has no help text`);
+  return text.slice(0, 80);
+}
+
+const collapse = (text: string): string => text.replace(/\s+/g, ' ').trim();
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+function exitOf(child: ChildProcess, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
+  if (exited(child)) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { child.off('exit', onExit); resolve(undefined); }, timeoutMs);
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => { clearTimeout(timer); resolve({ code, signal }); };
+    child.once('exit', onExit);
+  });
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+// Untranslated labels show as their keys ("bus-publish.label.qos").
+const I18N_KEY = /\b(?:tectonic-bus|bus-publish|bus-subscribe)\.[A-Za-z]+\.[A-Za-z]+/;
+
+void describe('npm start: the demo in the editor, in a headless browser', { timeout: 180_000 }, () => {
+  let demoDir: Awaited<ReturnType<typeof tempDir>> | undefined;
+  let demo: ChildProcess | undefined;
+  let output = '';
+  let uiPort = 0;
+  let busPort = 0;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  const pageErrors: string[] = [];
+
+  /** Runs a step; on failure saves a screenshot and names it in the error. */
+  async function step(name: string, body: (page: Page) => Promise<void>): Promise<void> {
+    assert.ok(page, 'no browser page (see the before hook)');
+    try {
+      await body(page);
+    } catch (err) {
+      const shot = join(tmpdir(), `tectonic-editor-${name.replace(/\W+/g, '-')}-${Date.now()}.png`);
+      await page.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
+      const message = err instanceof Error ? err.message : String(err);
+      throw new Error(`${message}\n(screenshot: ${shot})`, { cause: err });
+    }
+  }
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH; this test does not skip`);
+    demoDir = await tempDir('tectonic-demo-');
+    uiPort = await freePort();
+    busPort = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, TECTONIC_DEMO_DIR: demoDir.path, TECTONIC_UI_PORT: String(uiPort), TECTONIC_BUS_PORT: String(busPort) };
+    delete env.NODE_TEST_CONTEXT;
+    delete env.NODE_OPTIONS;
+    const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'start.mjs')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    demo = child;
+    child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    await waitFor(() => {
+      if (exited(child)) throw new Error('scripts/start.mjs exited');
+      return output.includes('Tectonic demo running');
+    }, { timeoutMs: 60_000, message: 'the demo to start' }).catch((err: unknown) => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- output ---\n${output}`);
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`http://127.0.0.1:${uiPort}/`, { waitUntil: 'domcontentloaded' });
+    // The editor is ready when it has drawn the palette and the demo's nodes.
+    await page.locator('.red-ui-palette-node[data-palette-type="bus-publish"]').waitFor({ state: 'attached', timeout: 30_000 });
+    await page.locator(`g.red-ui-flow-node-group[id="${DEMO_PUBLISH}"]`).waitFor({ state: 'visible', timeout: 30_000 });
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    if (demo?.pid !== undefined && !exited(demo)) {
+      process.kill(demo.pid, 'SIGTERM');
+      if (!(await exitOf(demo, 25_000)) && !exited(demo)) {
+        process.kill(demo.pid, 'SIGKILL');
+        await exitOf(demo, 5_000);
+      }
+    }
+    // Should start.mjs have died without stopping its Node-RED, stop that one
+    // too, by the pid start.mjs printed.
+    // A pid is only ours while its environment names our temporary folder.
+    const runtimePid = Number(/demo \(pid (\d+)\)/.exec(output)?.[1] ?? 0);
+    if (runtimePid > 0 && demoDir !== undefined) {
+      let ours = false;
+      try { ours = readFileSync(`/proc/${runtimePid}/environ`, 'utf8').includes(`TECTONIC_DEMO_DIR=${demoDir.path}`); } catch { /* gone, as it should be */ }
+      if (ours) process.kill(runtimePid, 'SIGKILL');
+    }
+    await demoDir?.remove();
+  });
+
+  void test('the palette has a "tectonic" category with the pack\'s regular nodes', () => step('palette', async (p) => {
+    const header = p.locator('#red-ui-palette-header-tectonic');
+    await header.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.equal(collapse(await header.innerText()).toLowerCase(), 'tectonic');
+    const category = p.locator('#red-ui-palette-container-tectonic');
+    for (const type of ['bus-publish', 'bus-subscribe']) {
+      const entry = category.locator(`.red-ui-palette-node[data-palette-type="${type}"]`);
+      assert.equal(await entry.count(), 1, `${type} is not in the tectonic category`);
+      assert.ok(await entry.isVisible(), `${type} is not visible in the palette`);
+      assert.doesNotMatch(await entry.innerText(), I18N_KEY);
+    }
+    // A config node is not in the palette, but the editor knows its type.
+    assert.equal(await p.locator('.red-ui-palette-node[data-palette-type="tectonic-bus"]').count(), 0);
+    const configCategory = await p.evaluate(() => (window as unknown as { RED: { nodes: { getType(t: string): { category?: string } | null } } }).RED.nodes.getType('tectonic-bus')?.category);
+    assert.equal(configCategory, 'config');
+  }));
+
+  void test('the demo flow is drawn with every node known and valid', () => step('demo-flow', async (p) => {
+    assert.equal(await p.locator('.red-ui-flow-node-unknown').count(), 0, 'the workspace shows unknown (unregistered) nodes');
+    // The editor validates every node of every tab on load; the demo must not
+    // greet a pilot with warning triangles.
+    // A string, not a function: the TypeScript loader would wrap named
+    // functions in a helper that does not exist in the page.
+    const invalid = await p.evaluate<string[]>(`(() => {
+      const found = [];
+      const check = (n) => { if (n.valid === false) found.push(n.type + ' ' + n.id + ' (' + (n.validationErrors || []).join(', ') + ')'); };
+      RED.nodes.eachNode(check);
+      RED.nodes.eachConfig(check);
+      return found;
+    })()`);
+    assert.deepEqual(invalid, [], 'nodes of the demo flow the editor marks invalid');
+    const tabs = await p.locator('#red-ui-workspace-tabs .red-ui-tab').allInnerTexts();
+    assert.deepEqual(tabs.map(collapse), ['Site A (simulated)', 'Site B (simulated)', 'Central']);
+    // The pilot's settings put the pack's category first.
+    const first = await p.locator('.red-ui-palette-category:visible .red-ui-palette-header').first().innerText();
+    assert.equal(collapse(first).toLowerCase(), 'tectonic');
+  }));
+
+  void test('double-clicking the demo\'s bus-publish opens its form, and its help shows', () => step('bus-publish-form', async (p) => {
+    await p.locator(`g.red-ui-flow-node-group[id="${DEMO_PUBLISH}"] rect.red-ui-flow-node`).dblclick();
+    const tray = p.locator('.red-ui-tray').last();
+    await p.locator('#node-input-qos').waitFor({ state: 'visible', timeout: 10_000 });
+
+    // The bus: a config-node select holding the demo's bus, with its edit button.
+    const busSelect = p.locator('select#node-input-bus');
+    await busSelect.waitFor({ state: 'visible', timeout: 5_000 });
+    assert.equal(await busSelect.inputValue(), 'tectonic-embedded-bus');
+    assert.ok(await p.locator('#node-input-btn-bus-edit').isVisible(), 'no edit button beside the bus select');
+    assert.equal(await p.locator('#node-input-qos').inputValue(), '1');
+    assert.ok(await p.locator('#node-input-wireMode').isVisible(), 'the wire mode field is not shown');
+    assert.equal(await p.locator('#node-input-wireMode').inputValue(), 'structured');
+    assert.doesNotMatch(await tray.innerText(), I18N_KEY, 'the form shows untranslated labels');
+
+    await tray.locator('.red-ui-tray-footer button:has(i.fa-book)').click();
+    const lead = helpLead('bus-publish');
+    await p.waitForFunction((text) => Array.from(document.querySelectorAll<HTMLElement>('.red-ui-help'))
+      .some((help) => help.offsetParent !== null && (help.textContent ?? '').replace(/\s+/g, ' ').includes(text)), lead, { timeout: 10_000 });
+  }));
+
+  void test('the tectonic-bus form shows host and port when embedded, the URL when external', () => step('tectonic-bus-form', async (p) => {
+    await p.locator('#node-input-btn-bus-edit').click();
+    const mode = p.locator('#node-config-input-mode');
+    await mode.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.equal(await mode.inputValue(), 'embedded');
+
+    const row = (field: string) => p.locator(`.form-row:has(#node-config-input-${field})`);
+    const shown = async (field: string) => row(field).isVisible();
+    assert.equal(await shown('host'), true, 'embedded: host hidden');
+    assert.equal(await shown('port'), true, 'embedded: port hidden');
+    assert.equal(await shown('url'), false, 'embedded: URL shown');
+    assert.equal(await p.locator('#node-config-input-port').inputValue(), '${TECTONIC_BUS_PORT}');
+
+    await mode.selectOption('external');
+    assert.equal(await shown('url'), true, 'external: URL hidden');
+    assert.equal(await shown('host'), false, 'external: host shown');
+    assert.equal(await shown('port'), false, 'external: port shown');
+
+    await mode.selectOption('embedded');
+    assert.equal(await shown('host'), true, 'embedded again: host hidden');
+    assert.equal(await shown('url'), false, 'embedded again: URL shown');
+    assert.doesNotMatch(await p.locator('.red-ui-tray').last().innerText(), I18N_KEY, 'the form shows untranslated labels');
+
+    // Leave without changing anything: cancel the bus form, then the node's.
+    await p.locator('#node-config-dialog-cancel').click();
+    await p.locator('#node-dialog-cancel').click();
+    await p.locator('.red-ui-tray').first().waitFor({ state: 'detached', timeout: 10_000 });
+  }));
+
+  void test('the debug sidebar shows the centre receiving from both sites', () => step('debug-sidebar', async (p) => {
+    await p.locator('#red-ui-tab-debug-link-button').click();
+    for (const site of ['site-a', 'site-b']) {
+      await p.locator('.red-ui-debug-msg', { hasText: `cdm/shipment/v1/${site}` })
+        .filter({ hasText: 'received at centre' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 15_000 });
+    }
+  }));
+
+  void test('the editor ran without script errors', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+
+  void test('Ctrl-C (SIGINT) stops Node-RED and the embedded broker cleanly', async () => {
+    await browser?.close();
+    browser = undefined;
+    assert.ok(demo?.pid !== undefined && !exited(demo), `the demo is not running:\n${output}`);
+    process.kill(demo.pid, 'SIGINT');
+    const end = await exitOf(demo, 25_000);
+    assert.ok(end, `the demo did not stop within 25 s after SIGINT:\n${output}`);
+    assert.equal(end.code, 0, `the demo exited with ${String(end.code ?? end.signal)}:\n${output}`);
+    assert.match(output, /Stopped flows/);
+    // Node-RED's child is gone with it: both ports are free again.
+    await waitFor(async () => (await canBind(uiPort)) && (await canBind(busPort)), { timeoutMs: 5_000, message: 'the editor and bus ports to be free' });
+    assert.ok(!output.includes('[error]'), `errors in the demo's log:\n${output}`);
+  });
+});

@@ -1,0 +1,224 @@
+// The package as a user gets it: `npm pack`, then `npm install` of the tarball
+// into a fresh Node-RED user folder, then a stock Node-RED. Every node type
+// package.json declares must register without a load error, the editor files
+// must be in the tarball, and the examples must show under Import > Examples.
+// The build must have run (`npm test` builds first).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { lstatSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, type MqttClient } from 'mqtt';
+import { freePort, packageName, repoRoot, startNodeRed, tempDir, waitFor, type FlowNode, type NodeRedProcess } from '../support/node-red-process';
+
+interface PackageJson {
+  name: string;
+  version: string;
+  'node-red': { version: string; nodes: Record<string, string> };
+}
+
+/** One node set as GET /nodes lists it. */
+interface NodeSet {
+  id: string;
+  name: string;
+  module: string;
+  version?: string;
+  types: string[];
+  enabled: boolean;
+  local?: boolean;
+  user?: boolean;
+  err?: string;
+}
+
+const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as PackageJson;
+const declaredTypes = Object.keys(pkg['node-red'].nodes);
+const nodeFileNames = Object.values(pkg['node-red'].nodes).map((entry) => entry.replace(/^.*\//, '').replace(/\.js$/, ''));
+
+function exec(command: string, args: string[], cwd: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${command} ${args.join(' ')}: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+void describe('the packed tarball in a stock Node-RED', { timeout: 600_000 }, () => {
+  let scratch: Awaited<ReturnType<typeof tempDir>> | undefined;
+  let tarball = '';
+  let entries: string[] = [];
+  let nodeRed: NodeRedProcess | undefined;
+  let observer: MqttClient | undefined;
+  let busPort = 0;
+
+  before(async () => {
+    for (const entry of Object.values(pkg['node-red'].nodes)) {
+      assert.doesNotThrow(() => readFileSync(join(repoRoot, entry)), `${entry} is missing: run \`npm run build\` before this test`);
+    }
+    scratch = await tempDir('tectonic-pack-');
+    const out = await exec('npm', ['pack', '--json', '--pack-destination', scratch.path], repoRoot, 120_000);
+    const report = JSON.parse(out) as Array<{ filename: string }>;
+    const filename = report[0]?.filename;
+    assert.ok(filename, `npm pack reported no tarball: ${out}`);
+    // npm names a scoped package's tarball tectonic-node-red-hybrid-0.1.0.tgz.
+    tarball = join(scratch.path, filename.replace(/^@/, '').replace('/', '-'));
+    // What is really in the tarball, not what npm says it put there.
+    entries = (await exec('tar', ['-tzf', tarball], scratch.path, 60_000))
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => line.replace(/^package\//, ''));
+  });
+
+  after(async () => {
+    await observer?.endAsync(true).catch(() => undefined);
+    await nodeRed?.stop();
+    await scratch?.remove();
+  });
+
+  void test('the tarball carries the compiled nodes with their editor files, locales and icons', () => {
+    for (const name of nodeFileNames) {
+      for (const file of [`dist/nodes/${name}.js`, `dist/nodes/${name}.html`, `dist/nodes/locales/en-US/${name}.json`, `dist/nodes/locales/en-US/${name}.html`]) {
+        assert.ok(entries.includes(file), `${file} is not in the tarball`);
+      }
+    }
+    assert.ok(entries.some((file) => file.startsWith('dist/nodes/icons/')), 'no icon under dist/nodes/icons/ in the tarball');
+    assert.ok(entries.some((file) => /^examples\/[^/]+\.json$/.test(file)), 'no example flow under examples/ in the tarball');
+    assert.ok(entries.includes('package.json'));
+  });
+
+  void test('the tarball carries no tests and no TypeScript sources', () => {
+    const tests = entries.filter((file) => file.startsWith('test/') || file.includes('/test/'));
+    assert.deepEqual(tests, [], 'tests in the tarball');
+    const sources = entries.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'));
+    assert.deepEqual(sources, [], 'TypeScript sources in the tarball');
+    const stray = entries.filter((file) => /^(nodes|lib|scripts|\.ci|\.demo)\//.test(file));
+    assert.deepEqual(stray, [], 'source folders in the tarball');
+  });
+
+  void describe('installed with npm into a fresh user folder', () => {
+    let nodeSets: NodeSet[] = [];
+
+    before(async () => {
+      busPort = await freePort();
+      // Example 03 reaches its external broker through MQTT_URL: here, the
+      // embedded broker of the other examples.
+      nodeRed = await startNodeRed({ tarball, readyTimeoutMs: 90_000, env: { MQTT_URL: `mqtt://127.0.0.1:${busPort}` } });
+      const res = await nodeRed.api('/nodes', { headers: { accept: 'application/json' } });
+      assert.equal(res.status, 200);
+      nodeSets = (await res.json()) as NodeSet[];
+    });
+
+    void test('the pack is installed from the tarball, not linked to the checkout', () => {
+      const moduleDir = join(nodeRed!.userDir, 'node_modules', packageName);
+      assert.ok(!lstatSync(moduleDir).isSymbolicLink(), `${moduleDir} is a symlink`);
+      const installed = JSON.parse(readFileSync(join(moduleDir, 'package.json'), 'utf8')) as PackageJson;
+      assert.equal(installed.version, pkg.version);
+      const userManifest = JSON.parse(readFileSync(join(nodeRed!.userDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+      assert.ok(userManifest.dependencies?.[packageName]?.endsWith('.tgz'), 'npm did not record the tarball as a dependency of the user folder');
+    });
+
+    void test('every node type in package.json registers, enabled and without an error', () => {
+      const ours = nodeSets.filter((set) => set.module === packageName);
+      assert.ok(ours.length > 0, `no node set of ${packageName} in GET /nodes; log:\n${nodeRed!.logs()}`);
+      for (const set of ours) {
+        assert.equal(set.err, undefined, `node set ${set.id} failed to load: ${set.err ?? ''}`);
+        assert.equal(set.enabled, true, `node set ${set.id} is disabled`);
+        assert.equal(set.version, pkg.version);
+      }
+      const registered = new Set(ours.flatMap((set) => set.types));
+      for (const type of declaredTypes) assert.ok(registered.has(type), `node type ${type} is not registered`);
+    });
+
+    void test('the log shows no load error', () => {
+      const log = nodeRed!.logs();
+      for (const marker of ['[error]', 'Failed to register', 'Waiting for missing types', 'Error:']) {
+        assert.ok(!log.includes(marker), `the log contains "${marker}":\n${log}`);
+      }
+      const warnings = log.split('\n').filter((line) => line.includes('[warn]') && line.includes(packageName));
+      assert.deepEqual(warnings, [], 'warnings about the pack');
+    });
+
+    void test('the editor is served each node\'s form and help', async () => {
+      const res = await nodeRed!.api('/nodes', { headers: { accept: 'text/html' } });
+      assert.equal(res.status, 200);
+      const html = await res.text();
+      for (const type of declaredTypes) {
+        assert.ok(html.includes(`registerType('${type}'`) || html.includes(`registerType("${type}"`), `the editor gets no registerType for ${type}`);
+        assert.ok(html.includes(`data-help-name="${type}"`), `the editor gets no help for ${type}`);
+      }
+    });
+
+    void test('the examples are listed under Import > Examples and are flows of registered types', async () => {
+      const modules = (await (await nodeRed!.api('/library/examples/flows/')).json()) as string[];
+      assert.ok(modules.includes(packageName), `examples of ${packageName} are not listed: ${JSON.stringify(modules)}`);
+      const listing = (await (await nodeRed!.api(`/library/examples/flows/${packageName}`)).json()) as Array<string | { fn?: string }>;
+      const names = listing.map((entry) => (typeof entry === 'string' ? entry : entry.fn ?? '')).filter((name) => name !== '');
+      assert.ok(names.length >= 3, `expected at least 3 examples, got ${JSON.stringify(listing)}`);
+
+      const known = new Set(['tab', 'subflow', 'group', 'junction', ...nodeSets.flatMap((set) => set.types)]);
+      const usedTypes = new Set<string>();
+      for (const name of names) {
+        const res = await nodeRed!.api(`/library/examples/flows/${packageName}/${encodeURIComponent(name)}`);
+        assert.equal(res.status, 200, `example ${name} cannot be fetched`);
+        const flow = JSON.parse(await res.text()) as unknown;
+        assert.ok(Array.isArray(flow), `example ${name} is not a flow (a JSON array)`);
+        for (const node of flow as FlowNode[]) {
+          assert.ok(known.has(node.type), `example ${name}: node ${node.id} has unregistered type ${node.type}`);
+          usedTypes.add(node.type);
+        }
+      }
+      for (const type of declaredTypes) assert.ok(usedTypes.has(type), `no example uses ${type}`);
+    });
+
+    test('the examples, deployed together, publish canonical messages on the bus', async () => {
+      const nr = nodeRed!;
+      const names = ['01 Site to centre', '02 Publish and subscribe', '03 External broker'];
+      const deployed = new Map<string, FlowNode>();
+      for (const name of names) {
+        const res = await nr.api(`/library/examples/flows/${packageName}/${encodeURIComponent(name)}`);
+        assert.equal(res.status, 200, `example ${name} cannot be fetched`);
+        const flow = JSON.parse(await res.text()) as FlowNode[];
+        // The editor imports an example into a tab; the API needs that tab.
+        const z = flow.find((node) => typeof node.z === 'string')?.z as string;
+        deployed.set(z, { id: z, type: 'tab', label: name, disabled: false, info: '' });
+        // Examples share one embedded bus (same id), as importing them does.
+        for (const node of flow) if (!deployed.has(node.id)) deployed.set(node.id, node);
+      }
+      const bus = deployed.get('tectonic-embedded-bus');
+      assert.ok(bus, 'the examples have no shared embedded bus');
+      bus.port = String(busPort);
+
+      const client = connect(`mqtt://127.0.0.1:${busPort}`, { clientId: 'pack-e2e-observer', reconnectPeriod: 200, connectTimeout: 5_000 });
+      observer = client;
+      const seen: Array<{ topic: string; event: { id?: string; source?: string; data?: { shipmentId?: string } } }> = [];
+      client.on('message', (topic, body) => {
+        try {
+          seen.push({ topic, event: JSON.parse(body.toString('utf8')) as (typeof seen)[number]['event'] });
+        } catch {
+          seen.push({ topic, event: {} });
+        }
+      });
+      client.on('connect', () => { void client.subscribeAsync('cdm/#', { qos: 1 }).catch(() => undefined); });
+
+      const from = nr.logs().length;
+      await nr.deploy([...deployed.values()]);
+      await waitFor(() => client.connected, { timeoutMs: 15_000, message: 'a client to connect to the examples\' embedded broker' });
+
+      // 01: the simulated site publishes every second on its own.
+      await waitFor(() => seen.some((m) => m.topic === 'cdm/shipment/v1/site-a' && m.event.source === 'urn:tectonic:site-a:demo'), { timeoutMs: 15_000, message: 'example 01 publishing' });
+      // 02 and 03: their inject buttons.
+      for (const [inject, topic, source] of [['ex02-shipment', 'cdm/shipment/v1/site-a', 'urn:tectonic:site-a:example'], ['ex03-shipment', 'cdm/shipment/v1/site-b', 'urn:tectonic:site-b:example']] as const) {
+        const res = await nr.api(`/inject/${inject}`, { method: 'POST' });
+        assert.equal(res.status, 200, `POST /inject/${inject}`);
+        await waitFor(() => seen.some((m) => m.topic === topic && m.event.source === source && m.event.data?.shipmentId?.startsWith('SHP-EXAMPLE-')), { timeoutMs: 10_000, message: `${inject} publishing` });
+      }
+      const log = nr.logs().slice(from);
+      assert.ok(!log.includes('[error]'), `errors after deploying the examples:\n${log}`);
+
+      // 02's "no envelope": a clear error, which the example's catch node takes.
+      const res = await nr.api('/inject/ex02-no-envelope', { method: 'POST' });
+      assert.equal(res.status, 200);
+      await nr.waitForLog(/\[error\] \[bus-publish:[^\]]*\].*cdm/, 10_000, from);
+    });
+  });
+});
