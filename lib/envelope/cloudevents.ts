@@ -72,7 +72,10 @@ function attributesOf(envelope: CdmEnvelope): Record<string, string> {
 function serialise(data: unknown): Checked<string> {
   if (data === undefined) return { ok: false, reasons: [reason('payload', 'required', 'is missing: there is no record to publish')] };
   try {
-    return { ok: true, value: JSON.stringify(data) };
+    // A function or a symbol has no JSON form: stringify returns undefined rather than throwing.
+    const json = JSON.stringify(data) as string | undefined;
+    if (json === undefined) return { ok: false, reasons: [reason('payload', 'json', `cannot be written as JSON: a ${typeof data} has no JSON form`)] };
+    return { ok: true, value: json };
   } catch (err) {
     return { ok: false, reasons: [reason('payload', 'json', `cannot be written as JSON: ${(err as Error).message}`)] };
   }
@@ -86,10 +89,11 @@ export function encodeMessage(envelope: CdmEnvelope, data: unknown, mode: WireMo
     const { datacontenttype: _moved, ...userProperties } = attributes;
     return { ok: true, value: { payload: Buffer.from(body.value), properties: { contentType: DATA_CONTENT_TYPE, userProperties } } };
   }
-  if (data === undefined) return serialise(data) as Checked<never>;
-  const body = serialise({ ...attributes, data });
+  // The data is written on its own first: inside the event a function or symbol would silently drop the `data` member.
+  const body = serialise(data);
   if (!body.ok) return body;
-  return { ok: true, value: { payload: Buffer.from(body.value), properties: { contentType: STRUCTURED_CONTENT_TYPE } } };
+  const event = `${JSON.stringify(attributes).slice(0, -1)},"data":${body.value}}`;
+  return { ok: true, value: { payload: Buffer.from(event), properties: { contentType: STRUCTURED_CONTENT_TYPE } } };
 }
 
 function parseJson(payload: Buffer, path: string): Checked<unknown> {
