@@ -50,7 +50,9 @@ export = function (RED: NodeAPI): void {
     const filters = subscriptionFilters({ entity: config.entity, majors: majors.value, site, group });
     if (!filters.ok) return fail(describeReasons(filters.reasons));
     const qos = (['0', '1', '2'].includes(config.qos) ? Number(config.qos) : 1) as QoS;
-    const maxBytes = /^\d+$/.test(config.maxBytes ?? '') ? Number(config.maxBytes) : DEFAULT_DECODE_LIMITS.maxBytes;
+    const maxBytesText = (config.maxBytes ?? '').trim();
+    if (!/^\d*$/.test(maxBytesText)) return fail(`max bytes must be a whole number, got "${maxBytesText}"`);
+    const maxBytes = maxBytesText === '' ? DEFAULT_DECODE_LIMITS.maxBytes : Number(maxBytesText);
     const limits: DecodeLimits = { ...DEFAULT_DECODE_LIMITS, maxBytes };
 
     const throttle = new StatusThrottle(this);

@@ -55,7 +55,7 @@ export = function (RED: NodeAPI): void {
       reported = problem;
       if (state.kind === 'connected') this.log(`connected to ${bus.settings.url} as ${bus.settings.clientId}`);
     });
-    bus.onHandlerError((err) => this.error(`tectonic-bus: a message handler failed: ${err.message}`)).catch(() => undefined);
+    bus.onError((err) => this.error(`tectonic-bus: ${err.message}`)).catch(() => undefined);
     this.on('close', (_removed: boolean, done: () => void) => {
       void bus.close().then(done);
     });

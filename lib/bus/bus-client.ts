@@ -45,9 +45,17 @@ function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
   return Promise.race([work.then(() => undefined), bound]).finally(() => clearTimeout(timer));
 }
 
+type SubscribeOutcome = { kind: 'granted' } | { kind: 'refused'; why: string } | { kind: 'interrupted' };
+
 interface Route {
   qos: QoS;
   handlers: Set<MessageHandler>;
+  /** The broker's answer to the latest SUBSCRIBE for this filter; none while offline. */
+  answer?: Promise<SubscribeOutcome>;
+  /** The broker has granted it at least once. */
+  confirmed: boolean;
+  /** Settles `answer` for callers who subscribed while offline. */
+  wake?: (outcome: SubscribeOutcome) => void;
 }
 
 /**
@@ -62,6 +70,8 @@ export class BusClient {
   private readonly routes = new Map<string, Route>();
   private readonly stateListeners = new Set<(state: BusState) => void>();
   private readonly errorListeners = new Set<(err: Error) => void>();
+  /** Rejecters of publishes the broker has not acknowledged yet. */
+  private readonly unacknowledged = new Set<(err: Error) => void>();
   private readonly closeTimeoutMs: number;
   private current: BusState = { kind: 'connecting' };
   private lastError: string | undefined;
@@ -79,13 +89,15 @@ export class BusClient {
       clean: options.clean ?? true,
       reconnectPeriod: options.reconnectPeriodMs ?? 1000,
       connectTimeout: options.connectTimeoutMs ?? 10_000,
-      resubscribe: true,
+      // Routes are subscribed by subscribeRoutes() on every CONNACK instead.
+      resubscribe: false,
       ...options.tls,
     });
-    this.client.on('connect', () => {
+    this.client.on('connect', (connack) => {
       // MQTT.js opens the socket without TCP_NODELAY; set it on each new stream.
       (this.client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
       this.lastError = undefined;
+      this.subscribeRoutes(connack.sessionPresent);
       this.setState({ kind: 'connected' });
     });
     this.client.on('reconnect', () => this.setState({ kind: 'connecting' }));
@@ -112,8 +124,11 @@ export class BusClient {
     return () => this.stateListeners.delete(listener);
   }
 
-  /** Errors thrown by message handlers land here instead of in MQTT.js's stream. */
-  onHandlerError(listener: (err: Error) => void): () => void {
+  /**
+   * Problems no caller is waiting for: a message handler that threw (instead of
+   * breaking MQTT.js's stream), a subscription refused on a later reconnect.
+   */
+  onError(listener: (err: Error) => void): () => void {
     this.errorListeners.add(listener);
     return () => this.errorListeners.delete(listener);
   }
@@ -123,7 +138,9 @@ export class BusClient {
     if (this.closing !== undefined) return Promise.reject(new TectonicError('BUS_CLOSED', 'the bus connection is closed'));
     const properties = this.protocolVersion === 5 ? options.properties : undefined;
     return new Promise((resolve, reject) => {
+      this.unacknowledged.add(reject);
       this.client.publish(topic, payload, { qos: options.qos, retain: options.retain ?? false, properties }, (err) => {
+        this.unacknowledged.delete(reject);
         if (err) reject(new TectonicError('BUS_PUBLISH_FAILED', `publish to ${topic} failed: ${err.message}`, { cause: err }));
         else resolve();
       });
@@ -132,25 +149,26 @@ export class BusClient {
 
   /**
    * Adds `handler` for `filter`. The first handler of a filter subscribes at the
-   * broker; the returned function removes the handler and unsubscribes the last.
+   * broker, now if connected or else on the next CONNACK; the returned function
+   * removes the handler and unsubscribes the last. Rejects only when the broker
+   * refuses the filter.
    */
   async subscribe(filter: string, qos: QoS, handler: MessageHandler): Promise<() => Promise<void>> {
     if (this.closing !== undefined) throw new TectonicError('BUS_CLOSED', 'the bus connection is closed');
     let route = this.routes.get(filter);
-    const first = route === undefined;
     if (route === undefined) {
-      route = { qos, handlers: new Set() };
+      route = { qos, handlers: new Set(), confirmed: false };
       this.routes.set(filter, route);
+      route.answer = this.client.connected ? this.subscribeAtBroker(filter, route) : this.nextAnswer(route);
     }
     route.handlers.add(handler);
-    if (first) {
-      try {
-        await this.subscribeAtBroker(filter, qos);
-      } catch (err) {
-        route.handlers.delete(handler);
-        if (route.handlers.size === 0) this.routes.delete(filter);
-        throw err;
-      }
+    // Every handler waits for the broker's answer, not only the first: one that
+    // joins while the SUBSCRIBE is in flight must neither resolve before the
+    // subscription exists nor succeed when the broker refuses it.
+    const outcome = await route.answer;
+    if (outcome?.kind === 'refused') {
+      route.handlers.delete(handler);
+      throw new TectonicError('BUS_SUBSCRIBE_FAILED', `subscribe to ${filter} failed: ${outcome.why}`);
     }
     let removed = false;
     return async () => {
@@ -168,15 +186,51 @@ export class BusClient {
     };
   }
 
-  private subscribeAtBroker(filter: string, qos: QoS): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.client.subscribe(filter, { qos }, (err, granted) => {
+  /**
+   * After a CONNACK: a new session has no subscriptions, so every route is
+   * subscribed again; a resumed one keeps them, so only the routes that were
+   * added while offline are. MQTT.js's own `resubscribe` would miss those.
+   */
+  private subscribeRoutes(sessionPresent: boolean): void {
+    for (const [filter, route] of this.routes) {
+      if (sessionPresent && route.confirmed) continue;
+      const answer = this.subscribeAtBroker(filter, route);
+      const wake = route.wake;
+      route.wake = undefined;
+      route.answer = answer;
+      if (wake) void answer.then(wake);
+    }
+  }
+
+  /** A promise of the broker's answer to the SUBSCRIBE the next CONNACK sends. */
+  private nextAnswer(route: Route): Promise<SubscribeOutcome> {
+    return new Promise((resolve) => {
+      route.wake = resolve;
+    });
+  }
+
+  private subscribeAtBroker(filter: string, route: Route): Promise<SubscribeOutcome> {
+    return new Promise((resolve) => {
+      this.client.subscribe(filter, { qos: route.qos }, (err, granted) => {
         // SUBACK 0x80 (MQTT 3.1.1) or a reason code >= 0x80 (MQTT 5) means refused [MQTT-3.9.3].
         const refused = granted?.find((g) => g.qos >= 128);
-        if (err || refused) {
-          const why = err ? err.message : `the broker refused it (code ${refused?.qos})`;
-          reject(new TectonicError('BUS_SUBSCRIBE_FAILED', `subscribe to ${filter} failed: ${why}`, { cause: err }));
-        } else resolve();
+        if (refused !== undefined) {
+          if (this.routes.get(filter) === route) this.routes.delete(filter);
+          const why = `the broker refused it (code ${refused.qos})`;
+          // Handlers already attached learn of it here; new callers through their rejected promise.
+          if (route.confirmed) this.report(new TectonicError('BUS_SUBSCRIBE_FAILED', `subscribe to ${filter} failed: ${why}`));
+          resolve({ kind: 'refused', why });
+        } else if (err && !this.client.connected) {
+          // The connection went away before the SUBACK: the next CONNACK subscribes again.
+          resolve({ kind: 'interrupted' });
+        } else if (err) {
+          // MQTT.js refuses an invalid filter itself, without asking the broker.
+          if (this.routes.get(filter) === route) this.routes.delete(filter);
+          resolve({ kind: 'refused', why: err.message });
+        } else {
+          route.confirmed = true;
+          resolve({ kind: 'granted' });
+        }
       });
     });
   }
@@ -190,12 +244,21 @@ export class BusClient {
         resolve();
       });
     }).then(() => {
+      // MQTT.js keeps a QoS 1/2 publish made while offline in its store and never
+      // calls back once ended; settle it so the sender's done() still runs.
+      for (const reject of this.unacknowledged) reject(new TectonicError('BUS_CLOSED', 'the bus connection closed before the broker acknowledged the message'));
+      this.unacknowledged.clear();
+      for (const route of this.routes.values()) route.wake?.({ kind: 'interrupted' });
       this.routes.clear();
       this.setState({ kind: 'closed' });
       this.stateListeners.clear();
       this.errorListeners.clear();
     });
     return this.closing;
+  }
+
+  private report(err: Error): void {
+    for (const listener of this.errorListeners) listener(err);
   }
 
   private setState(state: BusState): void {
@@ -210,7 +273,7 @@ export class BusClient {
         try {
           handler(topic, payload, packet);
         } catch (err) {
-          for (const listener of this.errorListeners) listener(err instanceof Error ? err : new Error(String(err)));
+          this.report(err instanceof Error ? err : new Error(String(err)));
         }
       }
     }

@@ -79,9 +79,9 @@ export class SharedBus {
     return client.subscribe(filter, qos, handler);
   }
 
-  async onHandlerError(listener: (err: Error) => void): Promise<() => void> {
+  async onError(listener: (err: Error) => void): Promise<() => void> {
     const { client } = await this.ready;
-    return client.onHandlerError(listener);
+    return client.onError(listener);
   }
 
   /** Idempotent; never rejects, so a Node-RED close handler can always call done(). */
