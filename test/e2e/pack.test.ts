@@ -187,6 +187,11 @@ void describe('the packed tarball in a stock Node-RED', { timeout: 600_000 }, ()
       const bus = deployed.get('tectonic-embedded-bus');
       assert.ok(bus, 'the examples have no shared embedded bus');
       bus.port = String(busPort);
+      // The catch node handles 02's "no envelope" error, so Node-RED does not log it;
+      // its debug node writes to the log instead, where the test can read it.
+      const errorsDebug = deployed.get('ex02-errors');
+      assert.ok(errorsDebug, 'example 02 has no debug node for caught errors');
+      errorsDebug.console = true;
 
       const client = connect(`mqtt://127.0.0.1:${busPort}`, { clientId: 'pack-e2e-observer', reconnectPeriod: 200, connectTimeout: 5_000 });
       observer = client;
@@ -218,7 +223,7 @@ void describe('the packed tarball in a stock Node-RED', { timeout: 600_000 }, ()
       // 02's "no envelope": a clear error, which the example's catch node takes.
       const res = await nr.api('/inject/ex02-no-envelope', { method: 'POST' });
       assert.equal(res.status, 200);
-      await nr.waitForLog(/\[error\] \[bus-publish:[^\]]*\].*cdm/, 10_000, from);
+      await nr.waitForLog(/msg\.cdm is not a usable envelope/, 10_000, from);
     });
   });
 });
