@@ -1,0 +1,133 @@
+import { type Checked, type Reason, reason } from '../reasons';
+import { chainCompiler } from './chain';
+import { overlaps } from './paths';
+import { ABSENT, type CompiledRule, type Outcome, compileRule } from './rule';
+import { checkSpecShape } from './spec-format';
+import type { CompileOptions, NestedRules, Prefix } from './transform-types';
+import { typeName } from './values';
+
+/**
+ * compileMappingSpec: a mapping spec (docs/mapping-spec.md) checked and
+ * compiled once into plain closures. Per record nothing of the spec's JSON is
+ * looked at again: map() runs the rule closures, collects every reason (not
+ * just the first) and builds a fresh output object.
+ */
+export type MapResult = { ok: true; value: Record<string, unknown> } | { ok: false; reasons: Reason[] };
+
+export interface CompiledMapping {
+  readonly entity: string;
+  readonly version: string;
+  /** true when no rule uses an expression: map() then returns synchronously. */
+  readonly sync: boolean;
+  /** Never throws and never rejects: a record that cannot be mapped is `{ ok: false, reasons }`. */
+  map(record: unknown): MapResult | Promise<MapResult>;
+}
+
+export const DEFAULT_COMPILE_OPTIONS: CompileOptions = { expressionTimeoutMs: 1000, expressionMaxDepth: 300 };
+
+interface RuleSet extends NestedRules {
+  apply(scope: unknown, at: Prefix | undefined): MapResult | Promise<MapResult>;
+}
+
+function internal(err: unknown, path: string): MapResult {
+  // Only a bug in a transform gets here; the record is refused with the
+  // error's words rather than taking the caller's handler down.
+  return { ok: false, reasons: [reason(path, 'internal', `the mapper failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`)] };
+}
+
+function assemble(rules: readonly CompiledRule[], outcomes: readonly Outcome[]): MapResult {
+  const out: Record<string, unknown> = {};
+  const reasons: Reason[] = [];
+  for (let i = 0; i < rules.length; i++) {
+    const outcome = outcomes[i] as Outcome;
+    if (outcome === ABSENT) continue;
+    if (outcome.ok) (rules[i] as CompiledRule).set(out, outcome.value);
+    else for (const r of outcome.reasons) reasons.push(r);
+  }
+  return reasons.length > 0 ? { ok: false, reasons } : { ok: true, value: out };
+}
+
+function buildRuleSet(rules: readonly CompiledRule[]): RuleSet {
+  const sync = rules.every((r) => r.sync);
+  const apply = (scope: unknown, at: Prefix | undefined): MapResult | Promise<MapResult> => {
+    if (typeof scope !== 'object' || scope === null || Array.isArray(scope)) {
+      const what = at ? `from "${at.source}": the element` : 'the record';
+      return { ok: false, reasons: [reason(at?.target ?? '', 'type', `${what} must be an object, got ${typeName(scope)}`)] };
+    }
+    const outcomes: (Outcome | Promise<Outcome>)[] = new Array<Outcome | Promise<Outcome>>(rules.length);
+    let pending = false;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i] as CompiledRule;
+      let outcome: Outcome | Promise<Outcome>;
+      try {
+        outcome = rule.evaluate(scope, at);
+      } catch (err) {
+        outcome = internal(err, at ? `${at.target}.${rule.target.text}` : rule.target.text);
+      }
+      if (outcome instanceof Promise) {
+        pending = true;
+        const where = at ? `${at.target}.${rule.target.text}` : rule.target.text;
+        outcome = outcome.catch((err: unknown) => internal(err, where) as Outcome);
+      }
+      outcomes[i] = outcome;
+    }
+    return pending ? Promise.all(outcomes.map(async (o) => o)).then((done) => assemble(rules, done)) : assemble(rules, outcomes as Outcome[]);
+  };
+  return { sync, apply };
+}
+
+/** Two rules writing the same place, or one inside the other, would overwrite each other depending on order. */
+function checkTargets(rules: readonly CompiledRule[], paths: readonly string[], reasons: Reason[]): void {
+  for (let j = 1; j < rules.length; j++) {
+    const b = (rules[j] as CompiledRule).target;
+    for (let i = 0; i < j; i++) {
+      const a = (rules[i] as CompiledRule).target;
+      if (overlaps(a, b)) {
+        reasons.push(reason(`${paths[j]}.to`, 'conflict', `"${b.text}" ${a.text === b.text ? 'is also written by' : 'overlaps'} ${paths[i]} ("${a.text}")`));
+        continue;
+      }
+      // Siblings under a common prefix must agree on array index vs field name.
+      const k = a.segments.findIndex((s, n) => s !== b.segments[n]);
+      if (k > 0 && (a.indexes[k] as number) >= 0 !== (b.indexes[k] as number) >= 0) {
+        reasons.push(reason(`${paths[j]}.to`, 'conflict', `"${b.text}" treats "${b.segments.slice(0, k).join('.')}" as ${(b.indexes[k] as number) >= 0 ? 'an array' : 'an object'}, ${paths[i]} ("${a.text}") as ${(a.indexes[k] as number) >= 0 ? 'an array' : 'an object'}`));
+      }
+    }
+  }
+}
+
+function compileRuleList(spec: unknown, path: string, nested: boolean, options: CompileOptions, reasons: Reason[]): RuleSet | undefined {
+  const before = reasons.length;
+  const raw = checkSpecShape(spec, path, nested, reasons);
+  if (!raw) return undefined;
+  const compileNested = (inner: unknown, innerPath: string): NestedRules | undefined => compileRuleList(inner, innerPath, true, options, reasons);
+  const deps = { options, reasons, compileNested };
+  const compileChain = chainCompiler(deps);
+  const rulePrefix = path === '' ? 'rules' : `${path}.rules`;
+  const paths = raw.map((_, i) => `${rulePrefix}[${i}]`);
+  const compiled = raw.map((rule, i) => rule && compileRule(rule, paths[i] as string, { ...deps, compileChain }));
+  const rules = compiled.filter((r): r is CompiledRule => r !== undefined);
+  if (rules.length === compiled.length) checkTargets(rules, paths, reasons);
+  return reasons.length === before && rules.length === compiled.length ? buildRuleSet(rules) : undefined;
+}
+
+/**
+ * Checks and compiles a spec. Every problem is reported, each with the path
+ * of the offending part (`rules[3].transforms[1].date.format`). `options`
+ * bounds expression evaluation; the defaults suit a site agent.
+ */
+export function compileMappingSpec(spec: unknown, options: Partial<CompileOptions> = {}): Checked<CompiledMapping> {
+  const settings: CompileOptions = { ...DEFAULT_COMPILE_OPTIONS, ...options };
+  const reasons: Reason[] = [];
+  const ruleSet = compileRuleList(spec, '', false, settings, reasons);
+  if (!ruleSet) return { ok: false, reasons };
+  const { entity, version } = spec as { entity: string; version: string };
+  const map = (record: unknown): MapResult | Promise<MapResult> => {
+    try {
+      const result = ruleSet.apply(record, undefined);
+      return result instanceof Promise ? result.catch((err: unknown) => internal(err, '')) : result;
+    } catch (err) {
+      return internal(err, '');
+    }
+  };
+  return { ok: true, value: { entity, version, sync: ruleSet.sync, map } };
+}

@@ -1,0 +1,36 @@
+import { monotonicFactory } from 'ulidx';
+import type { CdmEnvelope } from '../envelope/envelope';
+
+/**
+ * The envelope cdm-map puts on `msg.cdm` (docs/message-contract.md). `id` is
+ * a ULID from a monotonic factory: ids sort by time, and two made in the same
+ * millisecond still sort in the order they were made, which a consumer
+ * de-duplicating or ordering by id relies on.
+ */
+export interface NewEnvelopeInput {
+  entity: string;
+  version: string;
+  site: string;
+  source: string;
+  correlationId?: string;
+  traceparent?: string;
+  /** The clock, injectable for tests; default Date.now. */
+  now?: () => number;
+}
+
+const ulid = monotonicFactory();
+
+export function newEnvelope(input: NewEnvelopeInput): CdmEnvelope {
+  const at = (input.now ?? Date.now)();
+  const envelope: CdmEnvelope = {
+    entity: input.entity,
+    version: input.version,
+    site: input.site,
+    id: ulid(at),
+    time: new Date(at).toISOString(),
+    source: input.source,
+  };
+  if (input.correlationId !== undefined) envelope.correlationId = input.correlationId;
+  if (input.traceparent !== undefined) envelope.traceparent = input.traceparent;
+  return envelope;
+}
