@@ -1,0 +1,149 @@
+import type { CastResult } from './catalog-casts';
+import type { DeprecationStatus } from './catalog-model';
+import type { CatalogSnapshot } from './catalog-store';
+import { DEFAULT_RECORD_LIMITS, checkRecordLimits } from './record-limits';
+import type { RecordLimits } from './record-limits';
+import { isJsonObject } from './types';
+import type { Reason } from './types';
+
+/** What cdm-validate asks for one message; the fixed fields come from the node's settings. */
+export interface ValidationRequest {
+  /** msg.cdm as it arrived (anything). */
+  envelope: unknown;
+  /** msg.payload. */
+  record: unknown;
+  /** Entity and version set on the node; each wins over msg.cdm's only when msg.cdm has none. */
+  fixedEntity?: string;
+  fixedVersion?: string;
+  /** Up- or down-cast a valid record to this version of its entity. */
+  castTo?: string;
+  now?: Date;
+  limits?: RecordLimits;
+}
+
+export type ValidationVerdict =
+  | {
+      ok: true;
+      entity: string;
+      /** The version the record now has: the cast target, or the version it arrived with. */
+      version: string;
+      /** The record, cast when a cast happened (a new object), else the input itself. */
+      record: unknown;
+      /** The version the record arrived with, when it was cast. */
+      castFrom?: string;
+      /** Set when the version the record arrived with is deprecated (and still before its sunset). */
+      deprecation?: DeprecationStatus & { entity: string; version: string };
+    }
+  | { ok: false; reasons: Reason[]; entity?: string; version?: string };
+
+/**
+ * The whole of cdm-validate's decision for one message, against the catalog
+ * in force: which entity@version, does it exist, is it past its sunset, is the
+ * record within bounds and valid, and, when asked, the cast and the check of
+ * its result. Synchronous unless a migration mapping is asynchronous.
+ */
+export function validateCanonical(snapshot: CatalogSnapshot, request: ValidationRequest): ValidationVerdict | Promise<ValidationVerdict> {
+  const target = resolveTarget(request);
+  if (!target.ok) return target;
+  const { entity, version } = target;
+  const rejected = (reasons: Reason[]): ValidationVerdict => ({ ok: false, reasons, entity, version });
+  const now = request.now ?? new Date();
+
+  const known = knownVersion(snapshot, entity, version, 'cdm');
+  if (known) return rejected([known]);
+  const deprecation = snapshot.validators.deprecation(entity, version, now);
+  if (deprecation?.pastSunset) return rejected([sunsetReason(entity, version, deprecation, 'cdm.version')]);
+
+  if (request.record instanceof Uint8Array) {
+    // ajv would see a Buffer as an object of byte-valued keys and list every field as missing.
+    return rejected([{ path: '', rule: 'type', message: 'the record is binary data (a Buffer), not JSON: parse it first, e.g. with a json node' }]);
+  }
+  const limits = checkRecordLimits(request.record, request.limits ?? DEFAULT_RECORD_LIMITS);
+  if (limits.length > 0) return rejected(limits);
+  const valid = snapshot.validators.validateRecord(entity, version, request.record);
+  if (!valid.ok) return rejected(valid.reasons);
+
+  const passed = (record: unknown, finalVersion: string): ValidationVerdict => {
+    const verdict: ValidationVerdict = { ok: true, entity, version: finalVersion, record };
+    if (finalVersion !== version) verdict.castFrom = version;
+    if (deprecation?.deprecated) verdict.deprecation = { ...deprecation, entity, version };
+    return verdict;
+  };
+  const castTo = request.castTo ?? '';
+  if (castTo === '' || castTo === version) return passed(request.record, version);
+
+  const castProblem = knownVersion(snapshot, entity, castTo, 'castTo');
+  if (castProblem) return rejected([castProblem]);
+  const castDeprecation = snapshot.validators.deprecation(entity, castTo, now);
+  if (castDeprecation?.pastSunset) return rejected([sunsetReason(entity, castTo, castDeprecation, 'castTo')]);
+  if (snapshot.casts.route(entity, version, castTo) === undefined) {
+    return rejected([{ path: 'castTo', rule: 'no-migration', message: `the catalog has no chain of migrations from ${entity} ${version} to ${castTo}` }]);
+  }
+  const afterCast = (cast: CastResult): ValidationVerdict => {
+    if (!cast.ok) return rejected(cast.reasons);
+    const check = snapshot.validators.validateRecord(entity, castTo, cast.value);
+    if (!check.ok) {
+      return rejected([{ path: '', rule: 'cast-invalid', message: `the record cast from ${entity} ${version} to ${castTo} does not validate against ${castTo}` }, ...check.reasons]);
+    }
+    return passed(cast.value, castTo);
+  };
+  // Migrations take a copy: the message's own payload stays untouched whatever a mapping does.
+  let copy: unknown;
+  try {
+    copy = structuredClone(request.record);
+  } catch (err) {
+    return rejected([{ path: '', rule: 'cast-failed', message: `the record cannot be copied for the cast: ${(err as Error).message}` }]);
+  }
+  const cast = snapshot.casts.cast(entity, version, castTo, copy);
+  return cast instanceof Promise ? cast.then(afterCast) : afterCast(cast);
+}
+
+function resolveTarget(request: ValidationRequest): { ok: true; entity: string; version: string } | { ok: false; reasons: Reason[] } {
+  const envelope = request.envelope;
+  const fixedEntity = request.fixedEntity ?? '';
+  const fixedVersion = request.fixedVersion ?? '';
+  if (envelope !== undefined && envelope !== null && !isJsonObject(envelope)) {
+    return { ok: false, reasons: [{ path: 'cdm', rule: 'invalid-envelope', message: 'msg.cdm must be an object with entity and version' }] };
+  }
+  const reasons: Reason[] = [];
+  const pick = (field: 'entity' | 'version', fixed: string): string => {
+    const given = envelope?.[field];
+    if (given !== undefined && typeof given !== 'string') {
+      reasons.push({ path: `cdm.${field}`, rule: 'type', message: `msg.cdm.${field} must be a string, got ${typeof given}` });
+      return '';
+    }
+    if (fixed !== '') {
+      // Marking msg.cdm.validated with one version while msg.cdm says another would mislead every later stage.
+      if (given !== undefined && given !== '' && given !== fixed) {
+        reasons.push({ path: `cdm.${field}`, rule: 'envelope-mismatch', message: `msg.cdm.${field} is "${given}" but this node validates ${field} "${fixed}"` });
+      }
+      return fixed;
+    }
+    if (given === undefined || given === '') {
+      const where = envelope ? `msg.cdm has no ${field}` : 'the message has no msg.cdm';
+      reasons.push({ path: `cdm.${field}`, rule: 'required', message: `${where} and the node sets no fixed ${field}` });
+      return '';
+    }
+    return given;
+  };
+  const entity = pick('entity', fixedEntity);
+  const version = pick('version', fixedVersion);
+  return reasons.length > 0 ? { ok: false, reasons } : { ok: true, entity, version };
+}
+
+function knownVersion(snapshot: CatalogSnapshot, entity: string, version: string, field: 'cdm' | 'castTo'): Reason | undefined {
+  const e = snapshot.catalog.entities.get(entity);
+  if (!e) {
+    const names = [...snapshot.catalog.entities.keys()].join(', ');
+    return { path: field === 'cdm' ? 'cdm.entity' : 'castTo', rule: 'unknown-entity', message: `the catalog (${snapshot.label}) has no entity "${entity}"; it knows ${names || 'none'}` };
+  }
+  if (!e.versions.some((v) => v.version === version)) {
+    const what = field === 'cdm' ? 'the record' : 'the cast target';
+    return { path: field === 'cdm' ? 'cdm.version' : 'castTo', rule: 'unknown-version', message: `${what} names ${entity} ${version}, which the catalog (${snapshot.label}) does not have; it has ${e.versions.map((v) => v.version).join(', ')}` };
+  }
+  return undefined;
+}
+
+function sunsetReason(entity: string, version: string, d: DeprecationStatus, path: string): Reason {
+  return { path, rule: 'sunset', message: `${entity} ${version} was deprecated and its sunset ${d.sunset ?? ''} has passed${d.note ? ` (${d.note})` : ''}` };
+}

@@ -1,0 +1,317 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { CATALOG_BUNDLE_TOPIC, DEFAULT_MAX_BUNDLE_BYTES, catalogDigest, decodeCatalogBundle, encodeCatalogBundle, schemaMessages } from './catalog-bundle';
+import type { Catalog } from './catalog-model';
+import type { Reason } from './types';
+
+/**
+ * Where a catalog comes from. A source only fetches files and tells what it
+ * found; the CatalogStore decides whether they may replace the catalog in
+ * force. Each source reports a catalog only when its digest changed, and a
+ * problem only when it is a new one, so a poll every few seconds is quiet.
+ */
+export type CatalogSourceEvent =
+  | { kind: 'files'; files: ReadonlyMap<string, string>; digest: string }
+  | { kind: 'unavailable'; reasons: Reason[] };
+
+export interface CatalogSource {
+  /** In words, for logs and status: `folder /srv/cdm`, `https://hq.example/cdm.json`. */
+  readonly origin: string;
+  start(listener: (event: CatalogSourceEvent) => void): void;
+  /** Stops timers, aborts a fetch in flight, unsubscribes; never rejects. */
+  close(): Promise<void>;
+}
+
+/** The part of the shared bus a catalog needs; lib/bus's SharedBus has this shape. */
+export interface CatalogBus {
+  publish(topic: string, payload: Buffer, options: { qos: 0 | 1 | 2; retain?: boolean }): Promise<void>;
+  subscribe(filter: string, qos: 0 | 1 | 2, handler: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>>;
+}
+
+type FilesResult = { ok: true; files: Map<string, string> } | { ok: false; reasons: Reason[] };
+
+/**
+ * Reads the JSON files of a catalog folder (dot files and other files
+ * skipped, as loadCatalogFromDirectory does). Kept apart from loading so a
+ * poll can tell "changed" from "unchanged" by digest even when the folder
+ * holds a broken catalog, and report that breakage once, not every poll.
+ */
+export async function readCatalogFolder(dir: string): Promise<FilesResult> {
+  const files = new Map<string, string>();
+  try {
+    if (!(await stat(dir)).isDirectory()) return { ok: false, reasons: [{ path: dir, rule: 'unreadable', message: `${dir} is not a directory` }] };
+    const walk = async (here: string, depth: number): Promise<void> => {
+      for (const entry of await readdir(here, { withFileTypes: true })) {
+        if (entry.name.startsWith('.')) continue;
+        const full = join(here, entry.name);
+        if (entry.isDirectory() && depth < 4) await walk(full, depth + 1);
+        else if (entry.isFile() && entry.name.endsWith('.json')) files.set(relative(dir, full).split(sep).join('/'), await readFile(full, 'utf8'));
+      }
+    };
+    await walk(dir, 0);
+  } catch (err) {
+    return { ok: false, reasons: [{ path: dir, rule: 'unreadable', message: `cannot read ${dir}: ${(err as Error).message}` }] };
+  }
+  return { ok: true, files };
+}
+
+/** Calls `listener` once per distinct problem and for every new digest. */
+class Reporter {
+  private lastDigest: string | undefined;
+  private lastProblem: string | undefined;
+
+  constructor(private readonly listener: (event: CatalogSourceEvent) => void) {}
+
+  files(files: ReadonlyMap<string, string>, digest: string): void {
+    this.lastProblem = undefined;
+    if (digest === this.lastDigest) return;
+    this.lastDigest = digest;
+    this.listener({ kind: 'files', files, digest });
+  }
+
+  unavailable(reasons: Reason[]): void {
+    const key = JSON.stringify(reasons);
+    if (key === this.lastProblem) return;
+    this.lastProblem = key;
+    this.listener({ kind: 'unavailable', reasons });
+  }
+}
+
+export interface FolderSourceOptions {
+  dir: string;
+  /** Poll interval; 0 reads once (the bundled sample never changes). */
+  intervalMs: number;
+  /**
+   * A changed folder is read again after this pause and taken only when both
+   * reads agree, so a catalog caught half copied is not refused (and logged)
+   * for nothing. Default: a quarter of the interval, at most 1 s.
+   */
+  settleMs?: number;
+  origin?: string;
+}
+
+/**
+ * A folder on disk, polled. Polling rather than fs.watch: watch events are
+ * missing or duplicated on network and container file systems, which is
+ * exactly where a central team's catalog folder tends to live.
+ */
+export class FolderCatalogSource implements CatalogSource {
+  readonly origin: string;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly settleMs: number;
+
+  constructor(private readonly options: FolderSourceOptions) {
+    this.origin = options.origin ?? `folder ${options.dir}`;
+    this.settleMs = options.settleMs ?? Math.min(1000, Math.floor(options.intervalMs / 4));
+  }
+
+  start(listener: (event: CatalogSourceEvent) => void): void {
+    const reporter = new Reporter(listener);
+    let seen: string | undefined;
+    const tick = async (): Promise<void> => {
+      const first = await readCatalogFolder(this.options.dir);
+      if (this.closed) return;
+      if (!first.ok) return reporter.unavailable(first.reasons);
+      const digest = catalogDigest(first.files);
+      // The first read at start-up is taken as it is: there is nothing in force to protect yet.
+      if (seen !== undefined && digest !== seen && this.settleMs > 0) {
+        await new Promise<void>((resolve) => {
+          this.timer = setTimeout(resolve, this.settleMs);
+        });
+        if (this.closed) return;
+        const second = await readCatalogFolder(this.options.dir);
+        if (this.closed || !second.ok || catalogDigest(second.files) !== digest) return;
+      }
+      seen = digest;
+      reporter.files(first.files, digest);
+    };
+    const loop = (): void => {
+      tick()
+        .catch((err: unknown) => reporter.unavailable([{ path: this.options.dir, rule: 'unreadable', message: (err as Error).message }]))
+        .finally(() => {
+          if (!this.closed && this.options.intervalMs > 0) this.timer = setTimeout(loop, this.options.intervalMs);
+        });
+    };
+    loop();
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    return Promise.resolve();
+  }
+}
+
+export interface UrlSourceOptions {
+  url: string;
+  intervalMs: number;
+  /** Bound for one request, headers and body; default 30 s. */
+  timeoutMs?: number;
+  maxBytes?: number;
+  /** Extra request headers (e.g. an Authorization the central team requires). */
+  headers?: Record<string, string>;
+}
+
+/** Checks a catalog URL: http or https, nothing else (no file:, no data:). */
+export function checkCatalogUrl(text: string): { ok: true; url: URL } | { ok: false; reasons: Reason[] } {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return { ok: false, reasons: [{ path: 'url', rule: 'invalid-url', message: `"${text}" is not a URL` }] };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reasons: [{ path: 'url', rule: 'invalid-url', message: `a catalog URL must be http or https, got ${url.protocol}` }] };
+  return { ok: true, url };
+}
+
+/**
+ * A bundle served over HTTP(S), polled with a conditional GET: the server
+ * answers 304 Not Modified to the ETag of the last good bundle, so an
+ * unchanged catalog costs one small round trip.
+ */
+export class UrlCatalogSource implements CatalogSource {
+  readonly origin: string;
+  private readonly aborter = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private etag: string | undefined;
+
+  constructor(private readonly options: UrlSourceOptions) {
+    this.origin = options.url;
+  }
+
+  start(listener: (event: CatalogSourceEvent) => void): void {
+    const reporter = new Reporter(listener);
+    const loop = (): void => {
+      this.inFlight = this.fetchOnce(reporter).finally(() => {
+        this.inFlight = undefined;
+        if (!this.aborter.signal.aborted && this.options.intervalMs > 0) this.timer = setTimeout(loop, this.options.intervalMs);
+      });
+    };
+    loop();
+  }
+
+  private async fetchOnce(reporter: Reporter): Promise<void> {
+    const timeoutMs = this.options.timeoutMs ?? 30_000;
+    const maxBytes = this.options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
+    const signal = AbortSignal.any([this.aborter.signal, AbortSignal.timeout(timeoutMs)]);
+    const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers };
+    if (this.etag !== undefined) headers['if-none-match'] = this.etag;
+    try {
+      const res = await fetch(this.options.url, { headers, signal, redirect: 'follow' });
+      if (res.status === 304) {
+        await res.body?.cancel();
+        return;
+      }
+      if (res.status !== 200) {
+        await res.body?.cancel();
+        return reporter.unavailable([{ path: this.options.url, rule: 'http-status', message: `${this.options.url} answered ${res.status} ${res.statusText}` }]);
+      }
+      const body = await readCapped(res, maxBytes);
+      if (!body.ok) return reporter.unavailable(body.reasons);
+      const bundle = decodeCatalogBundle(body.bytes, { maxBytes });
+      if (!bundle.ok) return reporter.unavailable(bundle.reasons.map((r) => ({ ...r, message: `${this.options.url}: ${r.message}` })));
+      // Remember the ETag only for a bundle that decoded: a corrupt body must be fetched again in full.
+      this.etag = res.headers.get('etag') ?? undefined;
+      reporter.files(bundle.files, bundle.digest);
+    } catch (err) {
+      if (this.aborter.signal.aborted) return;
+      const e = err as Error;
+      if (e.name === 'TimeoutError') return reporter.unavailable([{ path: this.options.url, rule: 'timeout', message: `${this.options.url} did not answer within ${timeoutMs} ms` }]);
+      const cause = (e.cause as Error | undefined)?.message;
+      reporter.unavailable([{ path: this.options.url, rule: 'fetch-failed', message: `cannot fetch ${this.options.url}: ${cause ?? e.message}` }]);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.aborter.abort();
+    clearTimeout(this.timer);
+    await this.inFlight?.catch(() => undefined);
+  }
+}
+
+async function readCapped(res: Response, maxBytes: number): Promise<{ ok: true; bytes: Buffer } | { ok: false; reasons: Reason[] }> {
+  const tooLarge = (size: string): { ok: false; reasons: Reason[] } => ({ ok: false, reasons: [{ path: res.url, rule: 'too-large', message: `${res.url} sent ${size} bytes, more than the limit of ${maxBytes}` }] });
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (declared > maxBytes) {
+    await res.body?.cancel();
+    return tooLarge(String(declared));
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  if (res.body) {
+    // Counted as it streams: a server may send no Content-Length, or lie in it.
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        return tooLarge(`more than ${maxBytes}`);
+      }
+      chunks.push(Buffer.from(value));
+    }
+  }
+  return { ok: true, bytes: Buffer.concat(chunks) };
+}
+
+/**
+ * Retained messages on the bus: the bundle on `tectonic/cdm/_catalog`, which
+ * the broker hands to a site as soon as it subscribes, however long ago the
+ * central instance published it.
+ */
+export class BusCatalogSource implements CatalogSource {
+  readonly origin = `bus ${CATALOG_BUNDLE_TOPIC}`;
+  private closed = false;
+  private unsubscribe: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly bus: Pick<CatalogBus, 'subscribe'>,
+    private readonly options: { maxBytes?: number } = {},
+  ) {}
+
+  start(listener: (event: CatalogSourceEvent) => void): void {
+    const reporter = new Reporter(listener);
+    const onMessage = (_topic: string, payload: Buffer): void => {
+      // An empty retained message clears the topic: no catalog offered, nothing to change.
+      if (payload.length === 0) return;
+      const bundle = decodeCatalogBundle(payload, this.options);
+      if (bundle.ok) reporter.files(bundle.files, bundle.digest);
+      else reporter.unavailable(bundle.reasons.map((r) => ({ ...r, message: `${CATALOG_BUNDLE_TOPIC}: ${r.message}` })));
+    };
+    this.bus.subscribe(CATALOG_BUNDLE_TOPIC, 1, onMessage).then(
+      (unsubscribe) => {
+        if (this.closed) void unsubscribe();
+        else this.unsubscribe = unsubscribe;
+      },
+      (err: Error) => {
+        if (!this.closed) reporter.unavailable([{ path: CATALOG_BUNDLE_TOPIC, rule: 'subscribe-failed', message: err.message }]);
+      },
+    );
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.unsubscribe?.().catch(() => undefined);
+  }
+}
+
+/**
+ * What a central instance publishes, all retained at QoS 1: one message per
+ * schema on `tectonic/cdm/{folder}/{version}` (its file text, unchanged), then
+ * the bundle. The bundle goes last so a site that loads it can also find
+ * every schema it names on its own topic.
+ */
+export async function publishCatalogToBus(bus: Pick<CatalogBus, 'publish'>, catalog: Catalog): Promise<{ topics: string[]; digest: string }> {
+  const topics: string[] = [];
+  for (const { topic, text } of schemaMessages(catalog)) {
+    await bus.publish(topic, Buffer.from(text, 'utf8'), { qos: 1, retain: true });
+    topics.push(topic);
+  }
+  const { bundle, text } = encodeCatalogBundle(catalog.sourceFiles);
+  await bus.publish(CATALOG_BUNDLE_TOPIC, Buffer.from(text, 'utf8'), { qos: 1, retain: true });
+  topics.push(CATALOG_BUNDLE_TOPIC);
+  return { topics, digest: bundle.digest };
+}

@@ -1,0 +1,62 @@
+import type { Reason } from './types';
+
+/**
+ * Bounds checked before a record reaches the schema validator. ajv follows
+ * the schema, not the data, so most hostile shapes are harmless to it; these
+ * cover what is not: a recursive schema walking a record nested thousands
+ * deep (stack overflow), format regular expressions run over megabytes, a
+ * record so wide that reporting every error costs more than the flow, and
+ * `__proto__` keys that the first spread downstream would turn into
+ * prototype pollution.
+ */
+export interface RecordLimits {
+  /** Nesting of objects and arrays; the record itself is depth 0. */
+  maxDepth: number;
+  /** Objects, arrays and values in all. */
+  maxNodes: number;
+  /** Characters in one string (keys included). */
+  maxStringLength: number;
+}
+
+export const DEFAULT_RECORD_LIMITS: RecordLimits = { maxDepth: 64, maxNodes: 100_000, maxStringLength: 1_048_576 };
+
+/** Every limit the record breaks (at most one reason per rule), or none. */
+export function checkRecordLimits(record: unknown, limits: RecordLimits = DEFAULT_RECORD_LIMITS): Reason[] {
+  const reasons: Reason[] = [];
+  const broken = new Set<string>();
+  let nodes = 0;
+  const report = (at: readonly string[], rule: string, message: string): void => {
+    if (broken.has(rule)) return;
+    broken.add(rule);
+    reasons.push({ path: at.join('.'), rule, message });
+  };
+  // One path stack, pushed and popped, so a normal record costs no allocation per field.
+  const path: string[] = [];
+  const walk = (value: unknown): void => {
+    nodes += 1;
+    if (nodes > limits.maxNodes) return report([], 'too-many-values', `the record has more than ${limits.maxNodes} values`);
+    if (typeof value === 'string') {
+      if (value.length > limits.maxStringLength) report(path, 'string-too-long', `has ${value.length} characters, more than the limit of ${limits.maxStringLength}`);
+      return;
+    }
+    if (typeof value !== 'object' || value === null) return;
+    // A cycle never ends, so it is caught here as well.
+    if (path.length >= limits.maxDepth) return report(path, 'too-deep', `is nested deeper than ${limits.maxDepth} levels`);
+    for (const key of Object.keys(value)) {
+      if (key === '__proto__') {
+        report([...path, key], 'forbidden-key', 'the key "__proto__" is refused to prevent prototype pollution');
+        continue;
+      }
+      if (key.length > limits.maxStringLength) {
+        report(path, 'string-too-long', `has a key of ${key.length} characters, more than the limit of ${limits.maxStringLength}`);
+        continue;
+      }
+      path.push(key);
+      walk((value as Record<string, unknown>)[key]);
+      path.pop();
+      if (broken.has('too-many-values')) return;
+    }
+  };
+  walk(record);
+  return reasons;
+}
