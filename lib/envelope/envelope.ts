@@ -98,6 +98,10 @@ export function checkEnvelope(value: unknown, prefix = 'cdm'): Checked<CdmEnvelo
   return { ok: true, value: envelope };
 }
 
+export function isTraceparent(value: unknown): value is string {
+  return typeof value === 'string' && TRACEPARENT.test(value);
+}
+
 export function majorOf(version: string): number {
   return semver.major(version);
 }

@@ -37,6 +37,11 @@ function flow(bus: Msg, wireMode = 'structured'): Msg[] {
   ];
 }
 
+function started(broker: Mosquitto | undefined): Mosquitto {
+  if (broker === undefined) throw new Error('mosquitto did not start (see the before hook)');
+  return broker;
+}
+
 /** Publishes probes until the subscriber gets one: its subscription is then in place at the broker. */
 async function primed(received: Inbox): Promise<void> {
   await waitFor(
@@ -100,21 +105,21 @@ describe('bus-publish to bus-subscribe', () => {
 
   for (const protocolVersion of ['4', '5']) {
     test(`over mosquitto, MQTT ${protocolVersion === '4' ? '3.1.1' : '5'}, structured mode`, async () => {
-      assertFaithful(await roundTrip({ mode: 'external', url: (mosquitto as Mosquitto).url, protocolVersion }, 'structured'));
+      assertFaithful(await roundTrip({ mode: 'external', url: started(mosquitto).url, protocolVersion }, 'structured'));
     });
   }
 
   test('over mosquitto on WebSockets (ws://), MQTT 3.1.1', async () => {
-    assertFaithful(await roundTrip({ mode: 'external', url: (mosquitto as Mosquitto).wsUrl, protocolVersion: '4' }, 'structured'));
+    assertFaithful(await roundTrip({ mode: 'external', url: started(mosquitto).wsUrl, protocolVersion: '4' }, 'structured'));
   });
 
   test('over mosquitto, MQTT 5, binary mode: attributes travel as user properties and the payload is the bare record', async () => {
-    const watcher = await mqtt.connectAsync((mosquitto as Mosquitto).url, { protocolVersion: 5, clientId: 'watcher-binary' });
+    const watcher = await mqtt.connectAsync(started(mosquitto).url, { protocolVersion: 5, clientId: 'watcher-binary' });
     const wire: Array<{ payload: Buffer; properties: unknown }> = [];
     watcher.on('message', (_topic, payload, packet) => wire.push({ payload, properties: packet.properties }));
     await watcher.subscribeAsync('cdm/#', { qos: 1 });
     try {
-      const result = await roundTrip({ mode: 'external', url: (mosquitto as Mosquitto).url, protocolVersion: '5' }, 'binary');
+      const result = await roundTrip({ mode: 'external', url: started(mosquitto).url, protocolVersion: '5' }, 'binary');
       assertFaithful(result);
       const sentCdm = result.sent.cdm as Msg;
       const seen = await waitFor(() => wire.find((w) => JSON.stringify(w.properties).includes(String(sentCdm.id))), { message: 'the watcher to see the binary message' });
@@ -130,10 +135,10 @@ describe('bus-publish to bus-subscribe', () => {
   });
 
   test('binary and structured publishers interoperate: one subscriber reads both', async () => {
-    await load(flow({ mode: 'external', url: (mosquitto as Mosquitto).url, protocolVersion: '5' }, 'binary'));
+    await load(flow({ mode: 'external', url: started(mosquitto).url, protocolVersion: '5' }, 'binary'));
     const received = new Inbox(node('received'));
     await primed(received);
-    const raw = await mqtt.connectAsync((mosquitto as Mosquitto).url, { protocolVersion: 4, clientId: 'structured-sender' });
+    const raw = await mqtt.connectAsync(started(mosquitto).url, { protocolVersion: 4, clientId: 'structured-sender' });
     try {
       const cdm = envelope('site-b');
       const event = { specversion: '1.0', type: 'tectonic.cdm.shipment.v1', id: cdm.id, source: cdm.source, time: cdm.time, cdmentity: 'shipment', cdmversion: '1.2.0', cdmsite: 'site-b', data: record };
@@ -160,11 +165,11 @@ describe('credentials', () => {
   });
 
   test('the username and password from Node-RED credentials let the site in', async () => {
-    assertFaithful(await roundTrip({ mode: 'external', url: (secured as Mosquitto).url, protocolVersion: '4' }, 'structured', { bus: { user: 'site-a', password: 's3cret pass' } }));
+    assertFaithful(await roundTrip({ mode: 'external', url: started(secured).url, protocolVersion: '4' }, 'structured', { bus: { user: 'site-a', password: 's3cret pass' } }));
   });
 
   test('a wrong password shows the refusal on the nodes, and nothing crashes', async () => {
-    await load(flow({ mode: 'external', url: (secured as Mosquitto).url, protocolVersion: '5' }), { bus: { user: 'site-a', password: 'wrong' } });
+    await load(flow({ mode: 'external', url: started(secured).url, protocolVersion: '5' }), { bus: { user: 'site-a', password: 'wrong' } });
     const statuses = calls(node('pub'), 'status');
     await waitFor(
       () => statuses.some((c) => {

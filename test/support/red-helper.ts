@@ -18,6 +18,13 @@ interface TestHelper {
   getNode(id: string): HelperNode | null;
   /** A spy on the runtime's log: each call's first argument is the log event. */
   log(): { args: Array<[{ level: number; type?: string; msg?: unknown }]> };
+  /** supertest against the runtime's admin API. */
+  request(): AdminRequest;
+}
+
+interface AdminRequest {
+  post(path: string): { send(body: unknown): PromiseLike<{ status: number; body: unknown }> };
+  get(path: string): PromiseLike<{ status: number; body: unknown }>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the helper ships no types
@@ -25,7 +32,7 @@ export const helper = require('node-red-node-test-helper') as TestHelper;
 helper.init(require.resolve('node-red'));
 
 /** The pack's compiled nodes (the test command builds first) and the core nodes the tests wire in. */
-export const packNodes: unknown[] = ['tectonic-bus', 'bus-publish', 'bus-subscribe'].map(
+export const packNodes: unknown[] = ['tectonic-bus', 'bus-publish', 'bus-subscribe', 'cdm-catalog', 'cdm-validate', 'cdm-map'].map(
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   (name) => require(join(repoRoot, 'dist', 'nodes', `${name}.js`)) as unknown,
 );
