@@ -2,13 +2,15 @@ import { catalogCommand } from './catalog-command';
 import { EXIT, UsageError } from './cli-types';
 import type { CliCommand, CliIo, ExitCode } from './cli-types';
 import { compatCommand } from './compat-command';
+import { mapCommand } from './map-command';
+import { policyCommand } from './policy-command';
 import { validateCommand } from './validate-command';
 
 /**
  * The commands of `tectonic`, one file each. A new command (map, policy,
  * site, certify) is a new file in lib/cli and one entry here.
  */
-export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, validateCommand];
+export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, validateCommand, mapCommand, policyCommand];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

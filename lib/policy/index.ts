@@ -1,0 +1,20 @@
+/** The policy engine's public surface, for the policy nodes and the command line. */
+export { checkBundle, parseBundleText, RULE_KINDS } from './bundle-format';
+export type { PolicyBundle, PolicyRule, RuleKind, RuleScope } from './bundle-format';
+export { canonicalJson, checkJsonData } from './canonical';
+export { CONDITION_LIMITS, CONDITION_VARIABLES, compileCondition } from './conditions';
+export type { CompiledCondition, ConditionInput, ConditionResult } from './conditions';
+export { compilePolicy, DEFAULT_MAX_CONDITION_INPUT_BYTES } from './engine';
+export type { CompiledPolicy, HashKeys, PolicyAnnotations, PolicyInput, PolicyOptions, PolicyVerdict, RetryPolicy } from './engine';
+export { MASK_PATH_LIMITS, parseMaskPath } from './mask-path';
+export type { MaskStep } from './mask-path';
+export { applyMask, DEFAULT_PARTIAL_KEEP, DEFAULT_REDACTION, HASH_PREFIX, hashValue, MASK_METHODS, maskTransform, partialValue } from './masks';
+export type { MaskMethod } from './masks';
+export { POLICY_UNAVAILABLE, PolicyState } from './policy-state';
+export type { PolicyOffer, PolicyStateOptions, PolicyStatus } from './policy-state';
+export { createTokenBucket } from './rate-limiter';
+export type { RateLimiter } from './rate-limiter';
+export { generatePolicyKeyPair, loadPrivateKey, loadPublicKey, policyKeyId, SIGNATURE_ALG, signBundle, signingInput, verifyBundleSignature } from './signature';
+export type { BundleSignature, PolicyKeyPair } from './signature';
+export { checkBundleTrust, checkValidity, DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_BUNDLE_BYTES } from './trust';
+export type { TrustCheck, TrustOptions } from './trust';
