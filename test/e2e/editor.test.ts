@@ -59,7 +59,7 @@ function canBind(port: number): Promise<boolean> {
 }
 
 // Untranslated labels show as their keys ("bus-publish.label.qos").
-const I18N_KEY = /\b(?:tectonic-bus|bus-publish|bus-subscribe)\.[A-Za-z]+\.[A-Za-z]+/;
+const I18N_KEY = /\b(?:tectonic-bus|bus-publish|bus-subscribe|cdm-map|cdm-validate|cdm-catalog)\.[A-Za-z]+\.[A-Za-z]+/;
 
 void describe('npm start: the demo in the editor, in a headless browser', { timeout: 180_000 }, () => {
   let demoDir: Awaited<ReturnType<typeof tempDir>> | undefined;
@@ -216,6 +216,49 @@ void describe('npm start: the demo in the editor, in a headless browser', { time
 
     // Leave without changing anything: cancel the bus form, then the node's.
     await p.locator('#node-config-dialog-cancel').click();
+    await p.locator('#node-dialog-cancel').click();
+    await p.locator('.red-ui-tray').first().waitFor({ state: 'detached', timeout: 10_000 });
+  }));
+
+  void test('the demo\'s cdm-map shows its rules as a table, exports the spec, and tries a record', () => step('cdm-map-form', async (p) => {
+    const spec = JSON.parse(readFileSync(join(repoRoot, 'test/fixtures/logistics/fra-wms.spec.json'), 'utf8')) as { rules: Array<{ to: string }> };
+    await p.locator('g.red-ui-flow-node-group[id="site-a-map"] rect.red-ui-flow-node').dblclick();
+    const rows = p.locator('#node-input-cdm-map-rules .cdm-map-to');
+    await rows.first().waitFor({ state: 'visible', timeout: 10_000 });
+    assert.deepEqual(await rows.evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value)), spec.rules.map((r) => r.to));
+    assert.equal(await p.locator('#node-input-entity').inputValue(), 'shipment');
+    assert.doesNotMatch(await p.locator('.red-ui-tray').last().innerText(), I18N_KEY, 'the form shows untranslated labels');
+
+    await p.locator('#cdm-map-export').click();
+    const exported = JSON.parse(await p.locator('#cdm-map-spec-json').inputValue()) as { entity: string; rules: unknown[] };
+    assert.equal(exported.entity, 'shipment');
+    assert.deepEqual(exported.rules, spec.rules, 'the exported spec is the one the table shows');
+
+    const result = p.locator('#cdm-map-try-result');
+    await p.locator('#cdm-map-try-record').fill(JSON.stringify({ Sendung: 'SHP-1', Zeitpunkt: '24.11.2026 08:00', Status: 'ZU', Gewicht: '12,5', Standort: 'FRA1' }));
+    await p.locator('#cdm-map-try').click();
+    await p.waitForFunction(() => document.querySelector('#cdm-map-try-result')?.classList.contains('cdm-map-ok') === true, undefined, { timeout: 10_000 });
+    const mapped = JSON.parse(await result.innerText()) as Record<string, unknown>;
+    assert.deepEqual(mapped, { shipmentId: 'SHP-1', occurredAt: '2026-11-24T07:00:00.000Z', status: 'delivered', weightKg: 12.5, siteId: 'hub-fra' });
+
+    await p.locator('#cdm-map-try-record').fill(JSON.stringify({ Sendung: 'SHP-2', Zeitpunkt: '24.11.2026 08:00', Status: 'XX', Gewicht: '1', Standort: 'FRA1' }));
+    await p.locator('#cdm-map-try').click();
+    await p.waitForFunction(() => document.querySelector('#cdm-map-try-result')?.classList.contains('cdm-map-refused') === true, undefined, { timeout: 10_000 });
+    assert.match(await result.innerText(), /status: from "Status": unknown code "XX"/);
+
+    // A row added in the table takes part in the next try, before any deploy.
+    await p.locator('.red-ui-editableList', { has: p.locator('#node-input-cdm-map-rules') }).locator('button.red-ui-editableList-addButton').click();
+    await rows.last().fill('trackingUrl');
+    await p.locator('#node-input-cdm-map-rules .cdm-map-source').last().evaluate((el) => {
+      const input = el as HTMLInputElement & { typedInput?: unknown };
+      // typedInput is a jQuery widget: set type and value the way the editor does.
+      (window as unknown as { $: (e: Element) => { typedInput(m: string, v: string): void } }).$(input).typedInput('type', 'str');
+      (window as unknown as { $: (e: Element) => { typedInput(m: string, v: string): void } }).$(input).typedInput('value', 'https://track.example/SHP-1');
+    });
+    await p.locator('#cdm-map-try-record').fill(JSON.stringify({ Sendung: 'SHP-1', Zeitpunkt: '24.11.2026 08:00', Status: 'ZU', Gewicht: '12,5', Standort: 'FRA1' }));
+    await p.locator('#cdm-map-try').click();
+    await p.waitForFunction(() => (document.querySelector('#cdm-map-try-result')?.textContent ?? '').includes('track.example'), undefined, { timeout: 10_000 });
+
     await p.locator('#node-dialog-cancel').click();
     await p.locator('.red-ui-tray').first().waitFor({ state: 'detached', timeout: 10_000 });
   }));
