@@ -1,28 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 
-/** Runs the real command as users do, from the repository root. */
-const root = join(__dirname, '../..');
+import { tectonic } from '../support/tectonic-cli';
 
-function tectonic(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, ...options.env };
-    if (!options.env || !('TECTONIC_POLICY_HASH_KEY' in options.env)) delete env.TECTONIC_POLICY_HASH_KEY;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/tectonic.ts', ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
-  });
-}
+const root = join(__dirname, '../..');
 
 interface ApplyJson {
   ok: boolean;
