@@ -156,8 +156,15 @@ function checkMigrations(entity: string, versions: CatalogVersion[], all: Catalo
   return mine;
 }
 
-/** Reads every file under `dir` (dot files skipped) and loads it as a catalog. */
-export async function loadCatalogFromDirectory(dir: string): Promise<CatalogLoadResult> {
+type FilesResult = { ok: true; files: Map<string, string> } | { ok: false; reasons: Reason[] };
+
+/**
+ * Reads the JSON files of a catalog folder (dot files and other files
+ * skipped, as loadCatalogFromDirectory does). Kept apart from loading so a
+ * poll can tell "changed" from "unchanged" by digest even when the folder
+ * holds a broken catalog, and report that breakage once, not every poll.
+ */
+export async function readCatalogFolder(dir: string): Promise<FilesResult> {
   const files = new Map<string, string>();
   try {
     if (!(await stat(dir)).isDirectory()) return { ok: false, reasons: [{ path: dir, rule: 'unreadable', message: `${dir} is not a directory` }] };
@@ -173,5 +180,11 @@ export async function loadCatalogFromDirectory(dir: string): Promise<CatalogLoad
   } catch (err) {
     return { ok: false, reasons: [{ path: dir, rule: 'unreadable', message: `cannot read ${dir}: ${(err as Error).message}` }] };
   }
-  return loadCatalogFromFiles(files);
+  return { ok: true, files };
+}
+
+/** Reads every file under `dir` (dot files skipped) and loads it as a catalog. */
+export async function loadCatalogFromDirectory(dir: string): Promise<CatalogLoadResult> {
+  const read = await readCatalogFolder(dir);
+  return read.ok ? loadCatalogFromFiles(read.files) : read;
 }

@@ -1,6 +1,5 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
 import { CATALOG_BUNDLE_TOPIC, DEFAULT_MAX_BUNDLE_BYTES, catalogDigest, decodeCatalogBundle, encodeCatalogBundle, schemaMessages } from './catalog-bundle';
+import { readCatalogFolder } from './catalog-loader';
 import type { Catalog } from './catalog-model';
 import type { Reason } from './types';
 
@@ -28,32 +27,7 @@ export interface CatalogBus {
   subscribe(filter: string, qos: 0 | 1 | 2, handler: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>>;
 }
 
-type FilesResult = { ok: true; files: Map<string, string> } | { ok: false; reasons: Reason[] };
 
-/**
- * Reads the JSON files of a catalog folder (dot files and other files
- * skipped, as loadCatalogFromDirectory does). Kept apart from loading so a
- * poll can tell "changed" from "unchanged" by digest even when the folder
- * holds a broken catalog, and report that breakage once, not every poll.
- */
-export async function readCatalogFolder(dir: string): Promise<FilesResult> {
-  const files = new Map<string, string>();
-  try {
-    if (!(await stat(dir)).isDirectory()) return { ok: false, reasons: [{ path: dir, rule: 'unreadable', message: `${dir} is not a directory` }] };
-    const walk = async (here: string, depth: number): Promise<void> => {
-      for (const entry of await readdir(here, { withFileTypes: true })) {
-        if (entry.name.startsWith('.')) continue;
-        const full = join(here, entry.name);
-        if (entry.isDirectory() && depth < 4) await walk(full, depth + 1);
-        else if (entry.isFile() && entry.name.endsWith('.json')) files.set(relative(dir, full).split(sep).join('/'), await readFile(full, 'utf8'));
-      }
-    };
-    await walk(dir, 0);
-  } catch (err) {
-    return { ok: false, reasons: [{ path: dir, rule: 'unreadable', message: `cannot read ${dir}: ${(err as Error).message}` }] };
-  }
-  return { ok: true, files };
-}
 
 /** Calls `listener` once per distinct problem and for every new digest. */
 class Reporter {
@@ -95,6 +69,8 @@ export interface FolderSourceOptions {
  * missing or duplicated on network and container file systems, which is
  * exactly where a central team's catalog folder tends to live.
  */
+export { readCatalogFolder };
+
 export class FolderCatalogSource implements CatalogSource {
   readonly origin: string;
   private timer: NodeJS.Timeout | undefined;
