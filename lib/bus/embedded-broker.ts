@@ -1,11 +1,25 @@
 import net from 'node:net';
+import { createRequire } from 'node:module';
 import type { Aedes } from 'aedes' with { 'resolution-mode': 'import' };
+import { ClassicLevel } from 'classic-level';
 import { TectonicError } from '../errors';
+import { settleInCallOrder } from './ordered-persistence';
+
+// aedes-persistence-level is CommonJS without type declarations: the factory
+// takes an open-able level database and returns an aedes persistence.
+const aedesPersistenceLevel = createRequire(__filename)('aedes-persistence-level') as (db: ClassicLevel) => unknown;
 
 export interface EmbeddedBrokerOptions {
   host: string;
   /** 0 picks a free port (tests); read the chosen one from `port`. */
   port: number;
+  /**
+   * Where aedes keeps sessions, subscriptions, queued QoS 1/2 messages and
+   * retained messages. A folder (LevelDB) keeps them across a broker restart,
+   * which persistent-session subscribers need so nothing published while they
+   * or the broker were away is lost (issue 7). Default 'memory': forgets on close.
+   */
+  persistence?: { dir: string } | 'memory';
 }
 
 export interface EmbeddedBroker {
@@ -22,8 +36,21 @@ export interface EmbeddedBroker {
  * delayed ACKs adds 5 to 30 ms a hop at moderate rates.
  */
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
-  // aedes 1.x is an ES module; a dynamic import loads it from this CommonJS build.
-  const aedes: Aedes = await (await import('aedes')).Aedes.createBroker();
+  const db = options.persistence === undefined || options.persistence === 'memory' ? undefined : new ClassicLevel(options.persistence.dir);
+  const tracked = db === undefined ? undefined : settleInCallOrder(aedesPersistenceLevel(db) as object);
+  let aedes: Aedes;
+  try {
+    // aedes 1.x is an ES module; a dynamic import loads it from this CommonJS build.
+    const { Aedes } = await import('aedes');
+    // Opened here rather than on first use, so a folder another broker holds fails now, with its reason.
+    await db?.open();
+    aedes = await Aedes.createBroker(tracked === undefined ? {} : { persistence: tracked.persistence });
+  } catch (err) {
+    await db?.close();
+    const why = (err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED' ? 'another broker has it open' : (err as Error).message;
+    const where = options.persistence !== undefined && options.persistence !== 'memory' ? options.persistence.dir : 'memory';
+    throw new TectonicError('BROKER_START_FAILED', `embedded broker cannot open its persistence (${where}): ${why}`, { cause: err });
+  }
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
@@ -41,6 +68,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     });
   } catch (err) {
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await db?.close();
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'EADDRINUSE' ? 'the port is already in use (another broker, or another tectonic-bus in embedded mode?)' : (err as Error).message;
     throw new TectonicError('BROKER_START_FAILED', `embedded broker cannot listen on ${options.host}:${options.port}: ${why}`, { cause: err });
@@ -56,7 +84,11 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
-      }).then(() => new Promise<void>((resolve) => aedes.close(() => resolve())));
+      })
+        .then(() => new Promise<void>((resolve) => aedes.close(() => resolve())))
+        // aedes does not close its persistence; the database holds a lock on its folder until closed.
+        .then(() => tracked?.idle())
+        .then(() => db?.close());
       return closing;
     },
   };

@@ -1,0 +1,406 @@
+import { ClassicLevel } from 'classic-level';
+import { TectonicError } from '../errors';
+import { type Reason, reason } from '../reasons';
+import { ENTRY_RANGE, NEXT_SEQ_KEY, type OutboxEntry, type OutboxMessage, decodeEntry, decodeSeq, encodeEntry, encodeSeq, entryBytes, entryKey, seqOfKey } from './entry-codec';
+import { SeqHeap } from './seq-heap';
+
+export type { OutboxEntry, OutboxMessage } from './entry-codec';
+
+export interface OutboxOptions {
+  /** A folder of its own (LevelDB locks it: one outbox per folder per process). */
+  dir: string;
+  maxCount: number;
+  /** Bound on payload + topic bytes of the entries held. */
+  maxBytes: number;
+  whenFull: 'reject' | 'drop-oldest';
+  /** Group commit window: appends within it share one synced write. Default 2 ms; 0 = one write per event-loop turn. */
+  commitIntervalMs?: number;
+  now?: () => number;
+  /** Problems no caller waits for: corrupt entries skipped at open, a failed delete. Never thrown. */
+  onProblem?: (problem: Reason) => void;
+}
+
+export type AppendResult = { ok: true; seq: number; dropped: OutboxEntry[] } | { ok: false; reason: Reason };
+
+type Operation = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
+
+/** Writes collected for one LevelDB batch. */
+interface Batch {
+  operations: Operation[];
+  /** Entries this batch makes durable, in seq order, and the appends waiting for them. */
+  appended: { entry: OutboxEntry; bytes: number; dropped: OutboxEntry[]; resolve: (result: AppendResult) => void }[];
+  /** Acks waiting for their delete to be written. */
+  acked: (() => void)[];
+}
+
+function emptyBatch(): Batch {
+  return { operations: [], appended: [], acked: [] };
+}
+
+/** Above this many operations a batch is written without waiting for the window: it bounds memory and latency under a burst. */
+const MAX_BATCH_OPERATIONS = 4096;
+
+/**
+ * A bounded FIFO of outgoing bus messages on LevelDB, the store-and-forward
+ * half of issue 7. An append counts as accepted only once its entry is on disk
+ * with `sync: true` (fsync), so a SIGKILL or a power cut after the promise
+ * resolved does not lose it. fsync is the cost (a millisecond or more each),
+ * so appends that arrive within `commitIntervalMs` share one synced batch:
+ * group commit, as databases do for their logs.
+ *
+ * The outbox keeps an in-memory mirror of the entries it holds (bounded by
+ * maxCount and maxBytes like the disk), so next() never reads the disk.
+ * Deletes (acks) are not synced: a delete lost in a crash only means the entry
+ * is sent again, and consumers drop duplicates by envelope id.
+ */
+export class DurableOutbox {
+  private readonly db: ClassicLevel<Buffer, Buffer>;
+  private readonly options: OutboxOptions;
+  private readonly now: () => number;
+  private readonly commitIntervalMs: number;
+  /** Durable entries not yet acked, handed out or not. */
+  private readonly held = new Map<number, OutboxEntry>();
+  /** Durable entries waiting to be handed out, oldest first (may hold seqs acked meanwhile; next() skips them). */
+  private readonly waiting = new SeqHeap();
+  private readonly inFlight = new Set<number>();
+  private readonly listeners = new Set<(depth: number, bytes: number) => void>();
+  private heldBytes = 0;
+  /** Appends accepted into a batch not yet written: they count against the bounds already. */
+  private pendingCount = 0;
+  private pendingBytes = 0;
+  private nextSeq: number;
+  private batch = emptyBatch();
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private writing: Promise<void> | undefined;
+  private compacting: Promise<void> | undefined;
+  private deletedBytesSinceCompaction = 0;
+  private closing: Promise<void> | undefined;
+
+  private constructor(db: ClassicLevel<Buffer, Buffer>, options: OutboxOptions, nextSeq: number) {
+    this.db = db;
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    this.commitIntervalMs = options.commitIntervalMs ?? 2;
+    this.nextSeq = nextSeq;
+  }
+
+  /**
+   * Opens (or creates) the outbox in `dir` and loads what a previous process
+   * left there, in order. A corrupt entry is deleted and reported through
+   * onProblem; it does not stop the rest from loading.
+   */
+  static async open(options: OutboxOptions): Promise<DurableOutbox> {
+    if (!(Number.isInteger(options.maxCount) && options.maxCount >= 1)) throw new TectonicError('BAD_CONFIG', `outbox maxCount must be a whole number of at least 1, not ${options.maxCount}`);
+    if (!(Number.isFinite(options.maxBytes) && options.maxBytes >= 1)) throw new TectonicError('BAD_CONFIG', `outbox maxBytes must be at least 1, not ${options.maxBytes}`);
+    const report = options.onProblem ?? (() => undefined);
+    const db = await openDatabase(options.dir, options.maxBytes, report);
+
+    let nextSeq = 0;
+    const stored = await db.get(NEXT_SEQ_KEY);
+    if (stored !== undefined) nextSeq = decodeSeq(stored) ?? 0;
+
+    const outbox = new DurableOutbox(db, options, nextSeq);
+    const corrupt: Buffer[] = [];
+    for await (const [key, value] of db.iterator(ENTRY_RANGE)) {
+      const seq = seqOfKey(key);
+      if (seq === undefined) {
+        corrupt.push(key);
+        report(reason('outbox', 'outbox-corrupt-entry', `the outbox in ${options.dir} holds a key of ${key.length} bytes that is not an entry; it was removed`));
+        continue;
+      }
+      const decoded = decodeEntry(seq, value);
+      if (!decoded.ok) {
+        corrupt.push(key);
+        for (const r of decoded.reasons) report({ ...r, message: `${r.message}; it was removed` });
+        continue;
+      }
+      outbox.held.set(seq, decoded.value);
+      outbox.waiting.push(seq);
+      outbox.heldBytes += entryBytes(decoded.value);
+      // The next-seq record is written with every append batch, but take the
+      // highest key too in case it was written by an older layout or lost.
+      if (seq >= outbox.nextSeq) outbox.nextSeq = seq + 1;
+    }
+    if (corrupt.length > 0) await db.batch(corrupt.map((key) => ({ type: 'del' as const, key })), { sync: true });
+    return outbox;
+  }
+
+  /** Entries held (durable, not yet acked), including those handed out. */
+  get depth(): number {
+    return this.held.size;
+  }
+
+  /** Payload + topic bytes of the entries held. */
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
+  /** Calls `listener` on every change of depth or bytes (an entry became durable, was acked or dropped). */
+  onChange(listener: (depth: number, bytes: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Adds `message` at the end of the line. Resolves once the entry is synced
+   * to disk; `{ ok: false }` when the outbox is full (policy 'reject'), the
+   * message alone exceeds maxBytes, the outbox is closed or the disk write
+   * failed. With 'drop-oldest', the entries evicted to make room are returned
+   * in `dropped` so the node can report them.
+   */
+  append(message: OutboxMessage): Promise<AppendResult> {
+    if (this.closing !== undefined) return Promise.resolve({ ok: false, reason: reason('', 'outbox-closed', 'the outbox is closed (the node is being redeployed or stopped)') });
+    const size = entryBytes(message);
+    const { maxBytes, maxCount } = this.options;
+    if (size > maxBytes) {
+      return Promise.resolve({ ok: false, reason: reason('', 'outbox-message-too-large', `the message is ${size} bytes (payload and topic), more than the whole outbox may hold (${maxBytes} bytes)`) });
+    }
+    const fits = (): boolean => this.held.size + this.pendingCount + 1 <= maxCount && this.heldBytes + this.pendingBytes + size <= maxBytes;
+    let dropped: OutboxEntry[] = [];
+    if (!fits()) {
+      const count = this.held.size + this.pendingCount;
+      const bytes = this.heldBytes + this.pendingBytes;
+      const state = `the outbox holds ${count} messages (limit ${maxCount}) and ${bytes} bytes (limit ${maxBytes})`;
+      if (this.options.whenFull === 'reject') {
+        return Promise.resolve({ ok: false, reason: reason('', 'outbox-full', `${state}; the bus has not taken them yet, so this message was refused`) });
+      }
+      dropped = this.evictUntil(fits);
+      if (!fits()) {
+        return Promise.resolve({ ok: false, reason: reason('', 'outbox-full', `${state} and every one that could be dropped is being sent or not yet on disk, so this message was refused`) });
+      }
+      for (const entry of dropped) this.batch.operations.push({ type: 'del', key: entryKey(entry.seq) });
+      this.emit();
+    }
+
+    const seq = this.nextSeq;
+    this.nextSeq += 1;
+    const enqueuedAt = this.now();
+    const value = encodeEntry(message, enqueuedAt);
+    const entry: OutboxEntry = {
+      seq,
+      topic: message.topic,
+      // A view into the encoded value: a copy the caller cannot change under us, made once.
+      payload: value.subarray(value.length - message.payload.length),
+      qos: message.qos,
+      enqueuedAt,
+      attempts: 0,
+    };
+    if (message.properties !== undefined) entry.properties = message.properties;
+    if (message.key !== undefined) entry.key = message.key;
+    this.pendingCount += 1;
+    this.pendingBytes += size;
+    return new Promise((resolve) => {
+      this.batch.operations.push({ type: 'put', key: entryKey(seq), value });
+      this.batch.appended.push({ entry, bytes: size, dropped, resolve });
+      this.schedule();
+    });
+  }
+
+  /** The oldest entry not handed out yet, now marked in flight; undefined when none waits. */
+  next(): OutboxEntry | undefined {
+    for (;;) {
+      const seq = this.waiting.pop();
+      if (seq === undefined) return undefined;
+      const entry = this.held.get(seq);
+      if (entry === undefined || this.inFlight.has(seq)) continue;
+      this.inFlight.add(seq);
+      return entry;
+    }
+  }
+
+  /** Hands an entry out again later (its publish failed): it comes before every newer entry. */
+  release(seq: number): void {
+    if (!this.inFlight.delete(seq)) return;
+    if (this.held.has(seq)) this.waiting.push(seq);
+  }
+
+  /** The entry was delivered: forget it. The delete is batched and not synced (a lost delete only means a resend). */
+  ack(seq: number): Promise<void> {
+    const entry = this.held.get(seq);
+    this.inFlight.delete(seq);
+    if (entry === undefined || this.closing !== undefined) return Promise.resolve();
+    this.held.delete(seq);
+    const size = entryBytes(entry);
+    this.heldBytes -= size;
+    this.deletedBytesSinceCompaction += size;
+    this.emit();
+    return new Promise((resolve) => {
+      this.batch.operations.push({ type: 'del', key: entryKey(seq) });
+      this.batch.acked.push(resolve);
+      this.schedule();
+    });
+  }
+
+  /** Writes what is pending, waits for it, and closes the database. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.clearTimer();
+      // Bounded: each pass writes what earlier passes left; no appends are accepted now.
+      for (let pass = 0; pass < 3 && (this.writing !== undefined || this.batch.operations.length > 0); pass += 1) {
+        if (this.writing === undefined) this.flush();
+        await this.writing;
+      }
+      await this.compacting;
+      this.listeners.clear();
+      await this.db.close();
+    })();
+    return this.closing;
+  }
+
+  /** Removes the oldest waiting entries until `fits()`; puts them back if even that is not enough. */
+  private evictUntil(fits: () => boolean): OutboxEntry[] {
+    const evicted: OutboxEntry[] = [];
+    while (!fits()) {
+      const seq = this.waiting.pop();
+      if (seq === undefined) break;
+      const entry = this.held.get(seq);
+      if (entry === undefined || this.inFlight.has(seq)) continue;
+      this.held.delete(seq);
+      this.heldBytes -= entryBytes(entry);
+      evicted.push(entry);
+    }
+    if (fits()) return evicted;
+    for (const entry of evicted) {
+      this.held.set(entry.seq, entry);
+      this.heldBytes += entryBytes(entry);
+      this.waiting.push(entry.seq);
+    }
+    return [];
+  }
+
+  private schedule(): void {
+    if (this.writing !== undefined || this.timer !== undefined) return;
+    if (this.batch.operations.length >= MAX_BATCH_OPERATIONS) {
+      this.flush();
+    } else if (this.commitIntervalMs <= 0) {
+      this.timer = setImmediate(() => this.flush());
+    } else {
+      this.timer = setTimeout(() => this.flush(), this.commitIntervalMs);
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer as NodeJS.Timeout);
+    clearImmediate(this.timer as NodeJS.Immediate);
+    this.timer = undefined;
+  }
+
+  /**
+   * Writes the collected batch. One write at a time: LevelDB runs batches on
+   * libuv's thread pool, where two could land in either order; appends that
+   * arrive meanwhile gather in the next batch, which is written as soon as
+   * this one is done (they have waited a whole fsync already).
+   */
+  private flush(): void {
+    this.clearTimer();
+    if (this.writing !== undefined || this.batch.operations.length === 0) return;
+    const batch = this.batch;
+    this.batch = emptyBatch();
+    const synced = batch.appended.length > 0;
+    if (synced) batch.operations.push({ type: 'put', key: NEXT_SEQ_KEY, value: encodeSeq(this.nextSeq) });
+    this.writing = this.db
+      .batch(batch.operations, { sync: synced })
+      .then(
+        () => this.committed(batch),
+        (err: unknown) => this.failed(batch, err),
+      )
+      .finally(() => {
+        this.writing = undefined;
+        this.flush();
+      });
+  }
+
+  private committed(batch: Batch): void {
+    for (const { entry, bytes, dropped, resolve } of batch.appended) {
+      this.pendingCount -= 1;
+      this.pendingBytes -= bytes;
+      this.held.set(entry.seq, entry);
+      this.heldBytes += bytes;
+      this.waiting.push(entry.seq);
+      resolve({ ok: true, seq: entry.seq, dropped });
+    }
+    for (const resolve of batch.acked) resolve();
+    if (batch.appended.length > 0) this.emit();
+    this.compactIfDue();
+  }
+
+  private failed(batch: Batch, err: unknown): void {
+    const why = err instanceof Error ? err.message : String(err);
+    for (const { bytes, resolve } of batch.appended) {
+      this.pendingCount -= 1;
+      this.pendingBytes -= bytes;
+      resolve({ ok: false, reason: reason('', 'outbox-write-failed', `the outbox could not write to disk (${why}); the message was not accepted`) });
+    }
+    if (batch.acked.length > 0) {
+      // The entries are gone from memory already; on disk they stay and are sent again after a restart.
+      this.report(reason('', 'outbox-delete-failed', `the outbox could not delete ${batch.acked.length} delivered messages (${why}); they may be sent again after a restart`));
+    }
+    for (const resolve of batch.acked) resolve();
+  }
+
+  /**
+   * LevelDB reclaims the space of deleted entries only when it compacts, and
+   * it compacts a level only once the level is full. Under steady append/ack
+   * traffic that can leave several times maxBytes of dead entries on disk, so
+   * compact the entry range once as many bytes were deleted as the outbox may
+   * hold (issue 7: disk stays within the bound).
+   */
+  private compactIfDue(): void {
+    if (this.compacting !== undefined || this.closing !== undefined) return;
+    if (this.deletedBytesSinceCompaction < Math.max(this.options.maxBytes, 1 << 20)) return;
+    this.deletedBytesSinceCompaction = 0;
+    this.compacting = this.db
+      .compactRange(ENTRY_RANGE.gte, ENTRY_RANGE.lt)
+      .catch((err: unknown) => this.report(reason('', 'outbox-compaction-failed', `the outbox could not compact (${err instanceof Error ? err.message : String(err)})`)))
+      .finally(() => {
+        this.compacting = undefined;
+      });
+  }
+
+  private report(problem: Reason): void {
+    try {
+      this.options.onProblem?.(problem);
+    } catch {
+      // A listener that throws must not break the write path.
+    }
+  }
+
+  private emit(): void {
+    for (const listener of this.listeners) listener(this.held.size, this.heldBytes);
+  }
+}
+
+/**
+ * Opens LevelDB in `dir`. The write buffer (the log LevelDB keeps before it
+ * writes a sorted table) is sized from maxBytes: at LevelDB's default 4 MiB a
+ * small outbox would use many times its bound on disk. A database left
+ * corrupt by a crash is repaired once (LevelDB's own recovery) and reported.
+ */
+async function openDatabase(dir: string, maxBytes: number, report: (problem: Reason) => void): Promise<ClassicLevel<Buffer, Buffer>> {
+  const writeBufferSize = Math.min(4 << 20, Math.max(64 << 10, Math.floor(maxBytes / 4)));
+  const make = (): ClassicLevel<Buffer, Buffer> => new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize });
+  let db = make();
+  try {
+    await db.open();
+    return db;
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause;
+    if (cause?.code !== 'LEVEL_CORRUPTION') throw openFailed(dir, err);
+  }
+  report(reason('outbox', 'outbox-repaired', `the outbox in ${dir} was corrupt and has been repaired; entries LevelDB could not read are lost`));
+  try {
+    await ClassicLevel.repair(dir);
+    db = make();
+    await db.open();
+    return db;
+  } catch (err) {
+    throw openFailed(dir, err);
+  }
+}
+
+function openFailed(dir: string, err: unknown): TectonicError {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const why = cause?.code === 'LEVEL_LOCKED' ? 'another outbox (another node or process) has it open' : (cause?.message ?? (err as Error).message);
+  return new TectonicError('BAD_CONFIG', `the outbox cannot open ${dir}: ${why}`, { cause: err });
+}
