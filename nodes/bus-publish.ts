@@ -1,83 +1,227 @@
-import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { QoS } from '../lib/bus/bus-client';
-import type { SharedBusState } from '../lib/bus/shared-bus';
+import type { SharedBus, SharedBusState } from '../lib/bus/shared-bus';
 import { type WireMode, encodeMessage } from '../lib/envelope/cloudevents';
+import { deadLetterOf } from '../lib/envelope/dead-letter';
 import { checkEnvelope } from '../lib/envelope/envelope';
-import { canonicalTopic } from '../lib/envelope/topics';
-import { type Reason, describeReasons } from '../lib/reasons';
+import { canonicalTopic, parseCanonicalTopic } from '../lib/envelope/topics';
+import { DurableOutbox, type OutboxEntry, type OutboxMessage } from '../lib/outbox/durable-outbox';
+import { OutboxSender } from '../lib/outbox/outbox-sender';
+import { type Reason, describeReasons, reason } from '../lib/reasons';
 import { findBus } from './support/bus-config';
+import { type PolicyView, findPolicy } from './support/policy-config';
+import { exposeStats } from './support/stats';
 import { busStatus, problemStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
+import { stateDir } from './support/user-dir';
 
 interface BusPublishDef extends NodeDef {
   bus: string;
   qos: string;
   wireMode: string;
+  mode: string;
+  site: string;
+  siteType: string;
+  outboxMaxCount: string;
+  outboxMaxBytes: string;
+  whenFull: string;
+  policy: string;
 }
 
 type CdmMessage = NodeMessageInFlow & { cdm?: unknown; reject?: { stage: string; reasons: Reason[] } };
 
-function rejectWith(msg: CdmMessage, reasons: Reason[], what: string): Error {
-  msg.reject = { stage: 'bus-publish', reasons };
-  return new Error(`bus-publish: ${what}: ${describeReasons(reasons)}`);
+const DEFAULT_MAX_COUNT = 100_000;
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+
+function wholeNumber(text: string | undefined, fallback: number): number | undefined {
+  const trimmed = (text ?? '').trim();
+  if (trimmed === '') return fallback;
+  return /^\d+$/.test(trimmed) && Number(trimmed) > 0 ? Number(trimmed) : undefined;
 }
 
 export = function (RED: NodeAPI): void {
-  function BusPublish(this: import('node-red').Node, config: BusPublishDef): void {
+  function BusPublish(this: Node, config: BusPublishDef): void {
     RED.nodes.createNode(this, config);
+    const fail = (problem: string): void => {
+      this.status(problemStatus(problem));
+      this.error(`bus-publish: ${problem}`);
+      this.on('input', (_msg, _send, done) => done(new Error(`bus-publish: ${problem}`)));
+    };
     const found = findBus(RED, config.bus);
-    if ('problem' in found) {
-      this.status(problemStatus(found.problem));
-      this.on('input', (_msg, _send, done) => done(new Error(`bus-publish: ${found.problem}`)));
-      return;
-    }
-    const bus = found.bus;
+    if ('problem' in found) return fail(found.problem);
+    const bus: SharedBus = found.bus;
+    const deadLetters = config.mode === 'dead-letter';
+    let site = config.site ?? '';
+    if (config.siteType === 'env') site = String(RED.util.evaluateNodeProperty(site, 'env', this, {}) ?? '');
+    if (deadLetters && site === '') return fail(config.siteType === 'env' ? `environment variable ${config.site} (the site id) is not set` : 'dead-letter mode needs the site id');
+    const maxCount = wholeNumber(config.outboxMaxCount, DEFAULT_MAX_COUNT);
+    const maxBytes = wholeNumber(config.outboxMaxBytes, DEFAULT_MAX_BYTES);
+    if (maxCount === undefined || maxBytes === undefined) return fail('the outbox limits must be whole numbers greater than 0');
     const qos = (['0', '1', '2'].includes(config.qos) ? Number(config.qos) : 1) as QoS;
-    let mode: WireMode = config.wireMode === 'binary' ? 'binary' : 'structured';
-    if (mode === 'binary' && bus.protocolVersion !== 5) {
+    let wireMode: WireMode = config.wireMode === 'binary' ? 'binary' : 'structured';
+    if (wireMode === 'binary' && bus.protocolVersion !== 5) {
       // Binary mode needs MQTT 5 user properties; structured mode carries the same attributes on any version.
       this.warn('bus-publish: binary mode needs an MQTT 5 connection; publishing in structured mode');
-      mode = 'structured';
+      wireMode = 'structured';
     }
+
+    // The policy bundle's retry and rate rules, when the node names a tectonic-policy.
+    let policy: PolicyView | undefined;
+    if (config.policy) {
+      const foundPolicy = findPolicy(RED, config.policy);
+      if ('problem' in foundPolicy) return fail(foundPolicy.problem);
+      policy = foundPolicy.policy;
+    }
+    const scopeOf = (entry: OutboxEntry): { entity: string; site: string } | undefined => {
+      const topic = parseCanonicalTopic(entry.topic);
+      return topic === undefined ? undefined : { entity: topic.entity, site: topic.site };
+    };
 
     const throttle = new StatusThrottle(this);
     let state: SharedBusState = bus.state;
-    let sent = 0;
-    const render = (): void => throttle.show(() => busStatus(state, `${sent} sent`));
+    const counts = { accepted: 0, published: 0, rejected: 0, dropped: 0 };
+    let outbox: DurableOutbox | undefined;
+    // Red from the first refusal until the bus takes something again: the outbox is full, or was a moment ago.
+    let full = false;
+    const render = (): void =>
+      throttle.show(() => {
+        if (full) return { fill: 'red', shape: 'dot', text: `outbox full (${outbox?.depth ?? 0}) · ${counts.rejected} rejected` };
+        const waiting = outbox !== undefined && outbox.depth > 0 ? ` · ${outbox.depth} waiting` : '';
+        return busStatus(state, `${counts.published} sent${waiting}`);
+      });
     const stopWatching = bus.onState((next) => {
       state = next;
       render();
+      // A new connection ends any back-off: what waits should go out now.
+      if (next.kind === 'connected') sender?.kick({ retryNow: true });
     });
 
-    this.on('input', (input, send, done) => {
-      const msg = input as CdmMessage;
+    // Messages waiting for the broker's PUBACK, by outbox sequence number, so the
+    // output can carry them on. Entries recovered after a restart have none.
+    const waiting = new Map<number, CdmMessage>();
+    const rejectOut = (msg: CdmMessage, reasons: Reason[]): void => {
+      counts.rejected += 1;
+      msg.reject = { stage: 'bus-publish', reasons };
+      this.send([null, msg]);
+      render();
+    };
+
+    let sender: OutboxSender | undefined;
+    const ready: Promise<DurableOutbox> = DurableOutbox.open({
+      dir: stateDir(RED, this, 'outbox', this.id),
+      maxCount,
+      maxBytes,
+      whenFull: config.whenFull === 'drop-oldest' ? 'drop-oldest' : 'reject',
+    }).then((opened) => {
+      outbox = opened;
+      opened.onChange(() => render());
+      sender = new OutboxSender({
+        outbox: opened,
+        publish: (entry: OutboxEntry) => bus.publish(entry.topic, entry.payload, { qos: entry.qos, properties: entry.properties }),
+        // While disconnected the entries stay on disk, not in the MQTT client's memory.
+        canSend: () => bus.state.kind === 'connected',
+        retryFor: (entry: OutboxEntry) => {
+          const scope = scopeOf(entry);
+          return scope === undefined ? undefined : policy?.compiled?.retryFor(scope.entity, scope.site);
+        },
+        pace: (entry: OutboxEntry) => {
+          const scope = scopeOf(entry);
+          const limiter = scope === undefined ? undefined : policy?.compiled?.rateLimiter(scope.entity, scope.site);
+          if (limiter === undefined || limiter.tryTake()) return 0;
+          return Math.max(1, limiter.waitMs());
+        },
+        onDelivered: (entry: OutboxEntry) => {
+          counts.published += 1;
+          full = false;
+          const msg = waiting.get(entry.seq);
+          waiting.delete(entry.seq);
+          if (msg !== undefined) {
+            msg.topic = entry.topic;
+            this.send([msg, null]);
+          }
+          render();
+        },
+        onGiveUp: (entry: OutboxEntry, why: Reason) => {
+          const msg = waiting.get(entry.seq) ?? { _msgid: RED.util.generateId(), topic: entry.topic, payload: entry.payload.toString('utf8') };
+          waiting.delete(entry.seq);
+          rejectOut(msg, [why]);
+        },
+      });
+      sender.start();
+      if (opened.depth > 0) this.log(`bus-publish: ${opened.depth} message(s) from before the restart are waiting in the outbox`);
+      render();
+      return opened;
+    });
+    ready.catch((err: Error) => {
+      this.status(problemStatus(`outbox: ${err.message}`));
+      this.error(`bus-publish: the outbox cannot be opened: ${err.message}`);
+    });
+    const stopStats = exposeStats(RED, this.id, () => ({ ...counts, outboxDepth: outbox?.depth ?? 0, outboxBytes: outbox?.bytes ?? 0 }));
+
+    const prepare = (msg: CdmMessage): { ok: true; message: OutboxMessage } | { ok: false; error: Error } => {
+      if (deadLetters) {
+        const letter = deadLetterOf({ reject: msg.reject, cdm: msg.cdm, payload: msg.payload, site, now: new Date() });
+        if (!letter.ok) return { ok: false, error: new Error(`bus-publish: not a dead letter: ${describeReasons(letter.reasons)}`) };
+        return { ok: true, message: { topic: letter.value.topic, payload: letter.value.body, qos, properties: { contentType: 'application/json' }, key: site } };
+      }
       const envelope = checkEnvelope(msg.cdm);
       if (!envelope.ok) {
-        done(rejectWith(msg, envelope.reasons, 'msg.cdm is not a usable envelope (set it with cdm-map)'));
-        return;
+        msg.reject = { stage: 'bus-publish', reasons: envelope.reasons };
+        return { ok: false, error: new Error(`bus-publish: msg.cdm is not a usable envelope (set it with cdm-map): ${describeReasons(envelope.reasons)}`) };
       }
-      const wire = encodeMessage(envelope.value, msg.payload, mode);
+      const wire = encodeMessage(envelope.value, msg.payload, wireMode);
       if (!wire.ok) {
-        done(rejectWith(msg, wire.reasons, 'the record cannot be published'));
+        msg.reject = { stage: 'bus-publish', reasons: wire.reasons };
+        return { ok: false, error: new Error(`bus-publish: the record cannot be published: ${describeReasons(wire.reasons)}`) };
+      }
+      return { ok: true, message: { topic: canonicalTopic(envelope.value), payload: wire.value.payload, qos, properties: wire.value.properties, key: envelope.value.site } };
+    };
+
+    this.on('input', (input, _send, done) => {
+      const msg = input as CdmMessage;
+      const prepared = prepare(msg);
+      if (!prepared.ok) {
+        done(prepared.error);
         return;
       }
-      const topic = canonicalTopic(envelope.value);
-      bus.publish(topic, wire.value.payload, { qos, properties: wire.value.properties }).then(
-        () => {
-          sent += 1;
-          render();
-          msg.topic = topic;
-          send(msg);
-          done();
-        },
-        (err: Error) => done(err),
-      );
+      ready
+        .then((opened) => opened.append(prepared.message))
+        .then(
+          (appended) => {
+            if (!appended.ok) {
+              full = true;
+              rejectOut(msg, [appended.reason]);
+              done();
+              return;
+            }
+            counts.accepted += 1;
+            waiting.set(appended.seq, msg);
+            for (const evicted of appended.dropped) {
+              counts.dropped += 1;
+              const lost = waiting.get(evicted.seq);
+              waiting.delete(evicted.seq);
+              rejectOut(lost ?? { _msgid: RED.util.generateId(), topic: evicted.topic, payload: evicted.payload.toString('utf8') }, [
+                reason('', 'outbox-dropped', `dropped from the full outbox (limit ${maxCount} messages, ${maxBytes} bytes) to make room for newer messages`),
+              ]);
+            }
+            // Accepted: the message is on disk and will reach the bus, whatever happens to this process.
+            done();
+          },
+          (err: Error) => done(err),
+        );
     });
 
     this.on('close', (done: () => void) => {
       stopWatching();
+      stopStats();
       throttle.stop();
-      done();
+      void ready
+        .then(async (opened) => {
+          await sender?.stop();
+          await opened.close();
+        })
+        .catch(() => undefined)
+        .then(() => done());
     });
   }
 

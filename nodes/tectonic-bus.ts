@@ -3,6 +3,7 @@ import { resolveBusSettings } from '../lib/bus/bus-settings';
 import { SharedBus } from '../lib/bus/shared-bus';
 import { describeReasons } from '../lib/reasons';
 import type { BusCredentials, TectonicBusNode } from './support/bus-config';
+import { stableClientId, stateDir } from './support/user-dir';
 
 interface TectonicBusDef extends NodeDef {
   mode: string;
@@ -13,6 +14,8 @@ interface TectonicBusDef extends NodeDef {
   clientId: string;
   keepalive: string;
   tls: string;
+  session: string;
+  persistence: string;
 }
 
 /** The core tls-config node's one method we rely on. */
@@ -23,7 +26,7 @@ interface TlsConfigNode extends Node {
 export = function (RED: NodeAPI): void {
   function TectonicBus(this: TectonicBusNode, config: TectonicBusDef): void {
     RED.nodes.createNode(this, config);
-    const settings = resolveBusSettings(config);
+    const settings = resolveBusSettings(config, stableClientId(RED, this.id));
     if (!settings.ok) {
       this.problem = `tectonic-bus: ${describeReasons(settings.reasons)}`;
       this.error(this.problem);
@@ -45,6 +48,10 @@ export = function (RED: NodeAPI): void {
       username: this.credentials.user || undefined,
       password: this.credentials.password || undefined,
       tls,
+      brokerDir:
+        settings.value.mode === 'embedded' && settings.value.persistence === 'disk'
+          ? stateDir(RED, this, 'broker', `${settings.value.host}_${settings.value.port}`)
+          : undefined,
     });
     this.bus = bus;
     let reported = '';

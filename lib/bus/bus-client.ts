@@ -34,6 +34,9 @@ export interface PublishOptions {
   properties?: IPublishPacket['properties'];
 }
 
+/** Removes a handler; the last one for a filter also unsubscribes at the broker unless `keepAtBroker`. */
+export type Unsubscribe = (options?: { keepAtBroker?: boolean }) => Promise<void>;
+
 export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
 export type ConnectFunction = (url: string, options: IClientOptions) => MqttClient;
 
@@ -153,7 +156,7 @@ export class BusClient {
    * removes the handler and unsubscribes the last. Rejects only when the broker
    * refuses the filter.
    */
-  async subscribe(filter: string, qos: QoS, handler: MessageHandler): Promise<() => Promise<void>> {
+  async subscribe(filter: string, qos: QoS, handler: MessageHandler): Promise<Unsubscribe> {
     if (this.closing !== undefined) throw new TectonicError('BUS_CLOSED', 'the bus connection is closed');
     let route = this.routes.get(filter);
     if (route === undefined) {
@@ -171,14 +174,16 @@ export class BusClient {
       throw new TectonicError('BUS_SUBSCRIBE_FAILED', `subscribe to ${filter} failed: ${outcome.why}`);
     }
     let removed = false;
-    return async () => {
+    return async (options: { keepAtBroker?: boolean } = {}) => {
       if (removed) return;
       removed = true;
       const current = this.routes.get(filter);
       current?.handlers.delete(handler);
       if (current !== undefined && current.handlers.size === 0) {
         this.routes.delete(filter);
-        if (this.closing === undefined && this.client.connected) {
+        // keepAtBroker: a node that is only restarting leaves its subscription in
+        // the persistent session, so the broker queues what arrives meanwhile.
+        if (!options.keepAtBroker && this.closing === undefined && this.client.connected) {
           // A broker that went away mid-unsubscribe must not hold a redeploy up.
           await withTimeout(this.client.unsubscribeAsync(filter).catch(() => undefined), this.closeTimeoutMs);
         }

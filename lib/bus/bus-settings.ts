@@ -14,6 +14,10 @@ export interface BusSettings {
   protocolVersion: 4 | 5;
   clientId: string;
   keepaliveSeconds: number;
+  /** persistent: the broker keeps the session (subscriptions, queued QoS 1 messages) while we are away. */
+  session: 'persistent' | 'clean';
+  /** Embedded: whether the broker keeps sessions and queued messages on disk across its own restart. */
+  persistence: 'disk' | 'memory';
 }
 
 /** The editor's fields, as strings after Node-RED's `${ENV}` substitution. */
@@ -25,6 +29,8 @@ export interface RawBusConfig {
   protocolVersion?: string | number;
   clientId?: string;
   keepalive?: string | number;
+  session?: string;
+  persistence?: string;
 }
 
 const URL_SCHEMES = new Set(['mqtt:', 'mqtts:', 'ws:', 'wss:']);
@@ -53,7 +59,12 @@ export function embeddedUrl(host: string, port: number): string {
   return `mqtt://${dial.includes(':') ? `[${dial}]` : dial}:${port}`;
 }
 
-export function resolveBusSettings(raw: RawBusConfig): Checked<BusSettings> {
+/**
+ * `defaultClientId` is used when the config leaves the id empty. It should be
+ * stable across restarts (a persistent session is found by its client id) and
+ * differ between instances that run the same flow template.
+ */
+export function resolveBusSettings(raw: RawBusConfig, defaultClientId?: string): Checked<BusSettings> {
   const reasons: Reason[] = [];
   // Node-RED replaces a whole-value `${NAME}` with the variable; when it is
   // unset the text stays as it was, and that deserves its own plain reason.
@@ -90,7 +101,7 @@ export function resolveBusSettings(raw: RawBusConfig): Checked<BusSettings> {
   // aedes speaks MQTT 3.1.1 only, so the embedded connection always does.
   const protocolVersion: 4 | 5 = mode === 'embedded' || requested !== 5 ? 4 : 5;
 
-  const clientId = (raw.clientId ?? '').trim() || generatedClientId();
+  const clientId = (raw.clientId ?? '').trim() || defaultClientId || generatedClientId();
   if (!CLIENT_ID.test(clientId)) reasons.push(reason('clientId', 'pattern', 'must be 1 to 128 letters, digits, "_", "." or "-"'));
 
   const keepaliveSeconds = integer(raw.keepalive, 30);
@@ -98,6 +109,14 @@ export function resolveBusSettings(raw: RawBusConfig): Checked<BusSettings> {
     reasons.push(reason('keepalive', 'range', `must be seconds from 0 to 65535, got "${String(raw.keepalive)}"`));
   }
 
+  const session = raw.session === undefined || raw.session === '' ? 'persistent' : raw.session;
+  if (session !== 'persistent' && session !== 'clean') reasons.push(reason('session', 'enum', `must be "persistent" or "clean", got "${session}"`));
+  const persistence = raw.persistence === undefined || raw.persistence === '' ? 'disk' : raw.persistence;
+  if (persistence !== 'disk' && persistence !== 'memory') reasons.push(reason('persistence', 'enum', `must be "disk" or "memory", got "${persistence}"`));
+
   if (reasons.length > 0) return { ok: false, reasons };
-  return { ok: true, value: { mode: mode as BusMode, host, port, url, protocolVersion, clientId, keepaliveSeconds } };
+  return {
+    ok: true,
+    value: { mode: mode as BusMode, host, port, url, protocolVersion, clientId, keepaliveSeconds, session: session as BusSettings['session'], persistence: persistence as BusSettings['persistence'] },
+  };
 }

@@ -1,5 +1,5 @@
 import { type BrokerLease, leaseEmbeddedBroker } from './broker-registry';
-import { BusClient, type BusState, type ConnectFunction, type MessageHandler, type PublishOptions, type QoS } from './bus-client';
+import { BusClient, type BusState, type ConnectFunction, type MessageHandler, type PublishOptions, type QoS, type Unsubscribe } from './bus-client';
 import { type BusSettings, embeddedUrl } from './bus-settings';
 
 export type SharedBusState = BusState | { kind: 'starting' } | { kind: 'failed'; error: string };
@@ -9,7 +9,8 @@ export interface SharedBusOptions {
   username?: string;
   password?: string;
   tls?: Record<string, unknown>;
-  clean?: boolean;
+  /** Where the embedded broker keeps its state when settings.persistence is 'disk'. */
+  brokerDir?: string;
   connect?: ConnectFunction;
 }
 
@@ -34,7 +35,8 @@ export class SharedBus {
   private async start(options: SharedBusOptions): Promise<{ client: BusClient; lease?: BrokerLease }> {
     let lease: BrokerLease | undefined;
     if (this.settings.mode === 'embedded') {
-      lease = await leaseEmbeddedBroker({ host: this.settings.host, port: this.settings.port });
+      const persistence = this.settings.persistence === 'disk' && options.brokerDir !== undefined ? { dir: options.brokerDir } : 'memory';
+      lease = await leaseEmbeddedBroker({ host: this.settings.host, port: this.settings.port, persistence });
       this.settings.port = lease.broker.port;
       this.settings.url = embeddedUrl(this.settings.host, lease.broker.port);
     }
@@ -46,7 +48,7 @@ export class SharedBus {
         username: options.username,
         password: options.password,
         keepaliveSeconds: this.settings.keepaliveSeconds,
-        clean: options.clean,
+        clean: this.settings.session === 'clean',
         tls: options.tls,
       },
       options.connect,
@@ -74,7 +76,7 @@ export class SharedBus {
     await client.publish(topic, payload, options);
   }
 
-  async subscribe(filter: string, qos: QoS, handler: MessageHandler): Promise<() => Promise<void>> {
+  async subscribe(filter: string, qos: QoS, handler: MessageHandler): Promise<Unsubscribe> {
     const { client } = await this.ready;
     return client.subscribe(filter, qos, handler);
   }

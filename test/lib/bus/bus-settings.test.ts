@@ -19,13 +19,13 @@ function refused(raw: RawBusConfig): Array<[string, string]> {
 describe('resolveBusSettings: accepted configs', () => {
   test('an empty config is an embedded broker on 127.0.0.1:1883, MQTT 3.1.1, keepalive 30, a generated client id', () => {
     const { clientId, ...rest } = resolved({});
-    assert.deepEqual(rest, { mode: 'embedded', host: '127.0.0.1', port: 1883, url: '', protocolVersion: 4, keepaliveSeconds: 30 });
+    assert.deepEqual(rest, { mode: 'embedded', host: '127.0.0.1', port: 1883, url: '', protocolVersion: 4, keepaliveSeconds: 30, session: 'persistent', persistence: 'disk' });
     assert.match(clientId, /^tectonic_[0-9a-f]{8}$/);
   });
 
   test('empty strings take the defaults too', () => {
     const { clientId, ...rest } = resolved({ mode: '', host: '  ', port: '', url: '', protocolVersion: '', clientId: ' ', keepalive: '' });
-    assert.deepEqual(rest, { mode: 'embedded', host: '127.0.0.1', port: 1883, url: '', protocolVersion: 4, keepaliveSeconds: 30 });
+    assert.deepEqual(rest, { mode: 'embedded', host: '127.0.0.1', port: 1883, url: '', protocolVersion: 4, keepaliveSeconds: 30, session: 'persistent', persistence: 'disk' });
     assert.match(clientId, /^tectonic_[0-9a-f]{8}$/);
   });
 
@@ -50,6 +50,8 @@ describe('resolveBusSettings: accepted configs', () => {
     ['a 128-character client id', { clientId: 'c'.repeat(128) }, { clientId: 'c'.repeat(128) }],
     ['keepalive 0 (off)', { keepalive: '0' }, { keepaliveSeconds: 0 }],
     ['keepalive 65535', { keepalive: 65535 }, { keepaliveSeconds: 65535 }],
+    ['a clean session when asked', { session: 'clean' }, { session: 'clean' }],
+    ['broker state in memory when asked', { persistence: 'memory' }, { persistence: 'memory' }],
     ['only a whole-value ${NAME} counts as an unset variable', { mode: 'external', url: 'ws://127.0.0.1/${PATH}' }, { url: 'ws://127.0.0.1/${PATH}' }],
   ];
   for (const [name, raw, expected] of cases) {
@@ -157,5 +159,19 @@ describe('dialHost and embeddedUrl', () => {
     const ids = new Set(Array.from({ length: 20 }, () => generatedClientId()));
     assert.equal(ids.size, 20);
     for (const id of ids) assert.equal(resolveBusSettings({ clientId: id }).ok, true);
+  });
+});
+
+describe('resolveBusSettings: session and broker state', () => {
+  test('an unknown session or persistence is refused with its field', () => {
+    const result = resolveBusSettings({ session: 'sticky', persistence: 'tape' });
+    assert.equal(result.ok, false);
+    if (!result.ok) assert.deepEqual(result.reasons.map((r) => [r.path, r.rule]), [['session', 'enum'], ['persistence', 'enum']]);
+  });
+
+  test('an empty client id takes the stable default the node supplies', () => {
+    const result = resolveBusSettings({ clientId: '' }, 'tn_0123456789abcdef');
+    assert.ok(result.ok);
+    if (result.ok) assert.equal(result.value.clientId, 'tn_0123456789abcdef');
   });
 });
