@@ -4,6 +4,9 @@ import { topicMatches } from '../envelope/topics';
 
 export type QoS = NonNullable<IClientPublishOptions['qos']>;
 
+/** How long an MQTT 5 broker keeps a persistent session of ours: 30 days, longer than any outage a site should ride out. */
+export const SESSION_EXPIRY_SECONDS = 30 * 24 * 3600;
+
 export type BusState =
   | { kind: 'connecting' }
   | { kind: 'connected' }
@@ -90,6 +93,9 @@ export class BusClient {
       password: options.password,
       keepalive: options.keepaliveSeconds ?? 30,
       clean: options.clean ?? true,
+      // MQTT 5 ends a session when the connection drops unless it is given an
+      // expiry [MQTT-3.1.2-23]; "persistent" means the broker keeps it while we are away.
+      ...(options.protocolVersion === 5 && options.clean === false ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_SECONDS } } : {}),
       reconnectPeriod: options.reconnectPeriodMs ?? 1000,
       connectTimeout: options.connectTimeoutMs ?? 10_000,
       // Routes are subscribed by subscribeRoutes() on every CONNACK instead.

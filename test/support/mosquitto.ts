@@ -1,5 +1,7 @@
 // Debian's mosquitto, started by the test on a free loopback port with a
-// config of its own, and stopped by its pid.
+// config of its own, and stopped by its pid. With `persistence` it keeps its
+// sessions, subscriptions and queued QoS 1/2 messages in its own folder, and
+// halt() + start() bring the same broker back on the same ports with them.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,8 +17,18 @@ export interface Mosquitto {
   readonly url: string;
   /** The same broker over WebSockets. */
   readonly wsUrl: string;
+  /** The pid of the current broker process; -1 while halted. */
   readonly pid: number;
+  /** The folder holding mosquitto.conf and, with persistence, mosquitto.db. */
+  readonly dir: string;
   output(): string;
+  /** Stops the broker process by its pid (SIGTERM: mosquitto saves its database first; SIGKILL: a crash), keeping ports, config and database. */
+  halt(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Starts the broker again after halt(), same config and ports; resolves once it accepts connections. */
+  start(): Promise<void>;
+  /** halt() then start(). */
+  restart(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Stops the broker for good and removes its folder. Safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -35,12 +47,24 @@ export interface MosquittoOptions {
   port?: number;
   /** When given, only these users may connect (a password file made with mosquitto_passwd). */
   users?: Record<string, string>;
+  /**
+   * Keep sessions and queued messages on disk (`persistence true` in the
+   * broker's folder), so they survive halt() + start(). Off by default.
+   */
+  persistence?: boolean;
+  /**
+   * `max_queued_messages`: QoS 1/2 messages held per client beyond those in
+   * flight. Mosquitto's default of 1000 silently drops the rest, which a
+   * subscriber that is away while a site flushes its outbox can exceed.
+   */
+  maxQueuedMessages?: number;
 }
 
+const STOP_BOUND_MS = 5_000;
+
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
-  const port = options.port;
   if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} is missing: install Debian's mosquitto (.ci/run does)`);
-  const chosen = port ?? (await freePort());
+  const chosen = options.port ?? (await freePort());
   const wsPort = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'tectonic-mosquitto-'));
   const config = join(dir, 'mosquitto.conf');
@@ -55,32 +79,87 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   }
   // As root mosquitto drops to its own user, which cannot read this private temp folder.
   if (process.getuid?.() === 0) access.push('user root');
-  const lines = [`listener ${chosen} 127.0.0.1`, `listener ${wsPort} 127.0.0.1`, 'protocol websockets', ...access, 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', ''];
+  // mosquitto.conf(5): persistence_location must end with a slash.
+  const persistence = options.persistence === true ? ['persistence true', `persistence_location ${dir}/`] : ['persistence false'];
+  const queue = options.maxQueuedMessages !== undefined ? [`max_queued_messages ${options.maxQueuedMessages}`] : [];
+  const lines = [
+    `listener ${chosen} 127.0.0.1`,
+    `listener ${wsPort} 127.0.0.1`,
+    'protocol websockets',
+    ...access,
+    ...persistence,
+    ...queue,
+    'log_dest stderr',
+    'log_type error',
+    'log_type warning',
+    '',
+  ];
   await writeFile(config, lines.join('\n'));
-  const child: ChildProcess = spawn(MOSQUITTO, ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('mosquitto did not start');
-  await waitFor(async () => (child.exitCode === null ? accepts(chosen) : Promise.reject(new Error(`mosquitto exited: ${output}`))), {
-    timeoutMs: 10_000,
-    message: 'mosquitto to listen',
-  });
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  let stopped = false;
+
+  const running = (proc: ChildProcess | undefined): proc is ChildProcess =>
+    proc !== undefined && proc.pid !== undefined && proc.exitCode === null && proc.signalCode === null;
+
+  const launch = async (): Promise<void> => {
+    const proc: ChildProcess = spawn(MOSQUITTO, ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    if (proc.pid === undefined) throw new Error('mosquitto did not start');
+    await waitFor(async () => (running(proc) ? accepts(chosen) : Promise.reject(new Error(`mosquitto exited: ${output}`))), {
+      timeoutMs: 10_000,
+      message: 'mosquitto to listen',
+    });
+  };
+
+  const halt = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> => {
+    const proc = child;
+    if (!running(proc)) return;
+    const pid = proc.pid as number;
+    process.kill(pid, signal);
+    const timer = setTimeout(() => running(proc) && process.kill(pid, 'SIGKILL'), STOP_BOUND_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const start = async (): Promise<void> => {
+    if (stopped) throw new Error('start() after stop(): the broker folder is gone');
+    if (running(child)) return;
+    await launch();
+  };
+
+  try {
+    await launch();
+  } catch (err) {
+    await halt('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+
   return {
     port: chosen,
     url: `mqtt://127.0.0.1:${chosen}`,
     wsUrl: `ws://127.0.0.1:${wsPort}`,
-    pid,
+    get pid(): number {
+      return running(child) ? (child.pid as number) : -1;
+    },
+    dir,
     output: () => output,
+    halt,
+    start,
+    async restart(signal) {
+      await halt(signal);
+      await start();
+    },
     async stop() {
-      if (child.exitCode === null) {
-        process.kill(pid, 'SIGTERM');
-        const timer = setTimeout(() => child.exitCode === null && process.kill(pid, 'SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
+      if (stopped) return;
+      stopped = true;
+      await halt();
       await rm(dir, { recursive: true, force: true });
     },
   };
