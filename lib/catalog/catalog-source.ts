@@ -2,6 +2,9 @@ import { CATALOG_BUNDLE_TOPIC, DEFAULT_MAX_BUNDLE_BYTES, catalogDigest, decodeCa
 import { readCatalogFolder } from './catalog-loader';
 import type { Catalog } from './catalog-model';
 import type { Reason } from './types';
+import { ConditionalFetch } from '../sources/conditional-fetch';
+import { checkHttpUrl } from '../sources/http-url';
+import { PollLoop } from '../sources/poll-loop';
 
 /**
  * Where a catalog comes from. A source only fetches files and tells what it
@@ -131,14 +134,8 @@ export interface UrlSourceOptions {
 
 /** Checks a catalog URL: http or https, nothing else (no file:, no data:). */
 export function checkCatalogUrl(text: string): { ok: true; url: URL } | { ok: false; reasons: Reason[] } {
-  let url: URL;
-  try {
-    url = new URL(text.trim());
-  } catch {
-    return { ok: false, reasons: [{ path: 'url', rule: 'invalid-url', message: `"${text}" is not a URL` }] };
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reasons: [{ path: 'url', rule: 'invalid-url', message: `a catalog URL must be http or https, got ${url.protocol}` }] };
-  return { ok: true, url };
+  const checked = checkHttpUrl(text, 'catalog');
+  return checked.ok ? checked : { ok: false, reasons: [checked.reason] };
 }
 
 /**
@@ -148,89 +145,44 @@ export function checkCatalogUrl(text: string): { ok: true; url: URL } | { ok: fa
  */
 export class UrlCatalogSource implements CatalogSource {
   readonly origin: string;
-  private readonly aborter = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<void> | undefined;
-  private etag: string | undefined;
+  private readonly fetcher: ConditionalFetch;
+  private readonly maxBytes: number;
+  private readonly poll: PollLoop;
 
   constructor(private readonly options: UrlSourceOptions) {
     this.origin = options.url;
+    this.poll = new PollLoop(options.intervalMs);
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
+    this.fetcher = new ConditionalFetch({
+      url: options.url,
+      timeoutMs: options.timeoutMs,
+      maxBytes: this.maxBytes,
+      headers: { accept: 'application/json', ...options.headers },
+    });
   }
 
   start(listener: (event: CatalogSourceEvent) => void): void {
     const reporter = new Reporter(listener);
-    const loop = (): void => {
-      this.inFlight = this.fetchOnce(reporter).finally(() => {
-        this.inFlight = undefined;
-        if (!this.aborter.signal.aborted && this.options.intervalMs > 0) this.timer = setTimeout(loop, this.options.intervalMs);
-      });
-    };
-    loop();
+    this.poll.start(() => this.fetchOnce(reporter));
   }
 
   private async fetchOnce(reporter: Reporter): Promise<void> {
-    const timeoutMs = this.options.timeoutMs ?? 30_000;
-    const maxBytes = this.options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
-    const signal = AbortSignal.any([this.aborter.signal, AbortSignal.timeout(timeoutMs)]);
-    const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers };
-    if (this.etag !== undefined) headers['if-none-match'] = this.etag;
-    try {
-      const res = await fetch(this.options.url, { headers, signal, redirect: 'follow' });
-      if (res.status === 304) {
-        await res.body?.cancel();
-        return;
-      }
-      if (res.status !== 200) {
-        await res.body?.cancel();
-        return reporter.unavailable([{ path: this.options.url, rule: 'http-status', message: `${this.options.url} answered ${res.status} ${res.statusText}` }]);
-      }
-      const body = await readCapped(res, maxBytes);
-      if (!body.ok) return reporter.unavailable(body.reasons);
-      const bundle = decodeCatalogBundle(body.bytes, { maxBytes });
-      if (!bundle.ok) return reporter.unavailable(bundle.reasons.map((r) => ({ ...r, message: `${this.options.url}: ${r.message}` })));
-      // Remember the ETag only for a bundle that decoded: a corrupt body must be fetched again in full.
-      this.etag = res.headers.get('etag') ?? undefined;
-      reporter.files(bundle.files, bundle.digest);
-    } catch (err) {
-      if (this.aborter.signal.aborted) return;
-      const e = err as Error;
-      if (e.name === 'TimeoutError') return reporter.unavailable([{ path: this.options.url, rule: 'timeout', message: `${this.options.url} did not answer within ${timeoutMs} ms` }]);
-      const cause = (e.cause as Error | undefined)?.message;
-      reporter.unavailable([{ path: this.options.url, rule: 'fetch-failed', message: `cannot fetch ${this.options.url}: ${cause ?? e.message}` }]);
-    }
+    const { url } = this.options;
+    const got = await this.fetcher.get();
+    if (got.kind === 'unchanged' || got.kind === 'aborted') return;
+    // A body too large is named by where it came from after redirects.
+    if (got.kind === 'failed') return reporter.unavailable([{ path: got.rule === 'too-large' ? got.url : url, rule: got.rule, message: got.message }]);
+    const bundle = decodeCatalogBundle(got.bytes, { maxBytes: this.maxBytes });
+    if (!bundle.ok) return reporter.unavailable(bundle.reasons.map((r) => ({ ...r, message: `${url}: ${r.message}` })));
+    // Remember the ETag only for a bundle that decoded: a corrupt body must be fetched again in full.
+    this.fetcher.remember(got.etag);
+    reporter.files(bundle.files, bundle.digest);
   }
 
   async close(): Promise<void> {
-    this.aborter.abort();
-    clearTimeout(this.timer);
-    await this.inFlight?.catch(() => undefined);
+    this.fetcher.abort();
+    await this.poll.stop();
   }
-}
-
-async function readCapped(res: Response, maxBytes: number): Promise<{ ok: true; bytes: Buffer } | { ok: false; reasons: Reason[] }> {
-  const tooLarge = (size: string): { ok: false; reasons: Reason[] } => ({ ok: false, reasons: [{ path: res.url, rule: 'too-large', message: `${res.url} sent ${size} bytes, more than the limit of ${maxBytes}` }] });
-  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
-  if (declared > maxBytes) {
-    await res.body?.cancel();
-    return tooLarge(String(declared));
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  if (res.body) {
-    // Counted as it streams: a server may send no Content-Length, or lie in it.
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        return tooLarge(`more than ${maxBytes}`);
-      }
-      chunks.push(Buffer.from(value));
-    }
-  }
-  return { ok: true, bytes: Buffer.concat(chunks) };
 }
 
 /**

@@ -2,6 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Reason, reason } from '../reasons';
+import { ConditionalFetch } from '../sources/conditional-fetch';
+import { checkHttpUrl } from '../sources/http-url';
+import { PollLoop } from '../sources/poll-loop';
 import { DEFAULT_MAX_BUNDLE_BYTES } from './trust';
 
 /**
@@ -173,14 +176,7 @@ export interface UrlSourceOptions {
 
 /** Checks a policy URL: http or https, nothing else (no file:, no data:). */
 export function checkPolicyUrl(text: string): { ok: true; url: URL } | { ok: false; reason: Reason } {
-  let url: URL;
-  try {
-    url = new URL(text.trim());
-  } catch {
-    return { ok: false, reason: reason('url', 'invalid-url', `"${text}" is not a URL`) };
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: reason('url', 'invalid-url', `a policy URL must be http or https, got ${url.protocol}`) };
-  return { ok: true, url };
+  return checkHttpUrl(text, 'policy');
 }
 
 /**
@@ -191,87 +187,44 @@ export function checkPolicyUrl(text: string): { ok: true; url: URL } | { ok: fal
  */
 export class UrlPolicySource implements PolicySource {
   readonly origin: string;
-  private readonly aborter = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<void> | undefined;
-  private etag: string | undefined;
+  private readonly fetcher: ConditionalFetch;
+  private readonly maxBytes: number;
+  private readonly poll: PollLoop;
 
   constructor(private readonly options: UrlSourceOptions) {
     this.origin = options.url;
+    this.poll = new PollLoop(options.intervalMs);
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
+    this.fetcher = new ConditionalFetch({
+      url: options.url,
+      timeoutMs: options.timeoutMs,
+      maxBytes: this.maxBytes,
+      headers: { accept: 'application/json, application/yaml;q=0.9, */*;q=0.5', ...options.headers },
+    });
   }
 
   start(listener: (event: PolicySourceEvent) => void): void {
     const reporter = new Reporter(listener);
-    const loop = (): void => {
-      this.inFlight = this.fetchOnce(reporter).finally(() => {
-        this.inFlight = undefined;
-        if (!this.aborter.signal.aborted && this.options.intervalMs > 0) this.timer = setTimeout(loop, this.options.intervalMs);
-      });
-    };
-    loop();
+    this.poll.start(() => this.fetchOnce(reporter));
   }
 
   private async fetchOnce(reporter: Reporter): Promise<void> {
-    const { url } = this.options;
-    const timeoutMs = this.options.timeoutMs ?? 30_000;
-    const maxBytes = this.options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
-    const signal = AbortSignal.any([this.aborter.signal, AbortSignal.timeout(timeoutMs)]);
-    const headers: Record<string, string> = { accept: 'application/json, application/yaml;q=0.9, */*;q=0.5', ...this.options.headers };
-    if (this.etag !== undefined) headers['if-none-match'] = this.etag;
-    try {
-      const res = await fetch(url, { headers, signal, redirect: 'follow' });
-      if (res.status === 304) {
-        await res.body?.cancel();
-        return;
-      }
-      if (res.status !== 200) {
-        await res.body?.cancel();
-        return reporter.problem('unavailable', reason('', 'policy-unavailable', `${url} answered ${res.status} ${res.statusText}`));
-      }
-      const body = await readCapped(res, maxBytes);
-      if (!body.ok) return reporter.problem('refused', tooLarge(url, body.size, maxBytes));
-      // The ETag goes with bytes that were handed over whole; whether they verify is SitePolicy's call.
-      this.etag = res.headers.get('etag') ?? undefined;
-      reporter.bundle(body.bytes);
-    } catch (err) {
-      if (this.aborter.signal.aborted) return;
-      const e = err as Error;
-      if (e.name === 'TimeoutError') return reporter.problem('unavailable', reason('', 'policy-unavailable', `${url} did not answer within ${timeoutMs} ms`));
-      const cause = (e.cause as Error | undefined)?.message;
-      reporter.problem('unavailable', reason('', 'policy-unavailable', `cannot fetch ${url}: ${cause ?? e.message}`));
+    const got = await this.fetcher.get();
+    if (got.kind === 'unchanged' || got.kind === 'aborted') return;
+    if (got.kind === 'failed') {
+      // Too large is a trust failure (the site fails closed); anything else is an outage.
+      if (got.rule === 'too-large') return reporter.problem('refused', tooLarge(this.options.url, got.size, this.maxBytes));
+      return reporter.problem('unavailable', reason('', 'policy-unavailable', got.message));
     }
+    // The ETag goes with bytes that were handed over whole; whether they verify is SitePolicy's call.
+    this.fetcher.remember(got.etag);
+    reporter.bundle(got.bytes);
   }
 
   async close(): Promise<void> {
-    this.aborter.abort();
-    clearTimeout(this.timer);
-    await this.inFlight?.catch(() => undefined);
+    this.fetcher.abort();
+    await this.poll.stop();
   }
-}
-
-async function readCapped(res: Response, maxBytes: number): Promise<{ ok: true; bytes: Buffer } | { ok: false; size: string }> {
-  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
-  if (declared > maxBytes) {
-    await res.body?.cancel();
-    return { ok: false, size: String(declared) };
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  if (res.body) {
-    // Counted as it streams: a server may send no Content-Length, or lie in it.
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        return { ok: false, size: `more than ${maxBytes}` };
-      }
-      chunks.push(Buffer.from(value));
-    }
-  }
-  return { ok: true, bytes: Buffer.concat(chunks) };
 }
 
 /**
