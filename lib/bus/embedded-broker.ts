@@ -4,6 +4,7 @@ import type { Aedes } from 'aedes' with { 'resolution-mode': 'import' };
 import { ClassicLevel } from 'classic-level';
 import { TectonicError } from '../errors';
 import { settleInCallOrder } from './ordered-persistence';
+import { createSessionResumeGate } from './session-resume';
 
 // aedes-persistence-level is CommonJS without type declarations: the factory
 // takes an open-able level database and returns an aedes persistence.
@@ -44,7 +45,14 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     const { Aedes } = await import('aedes');
     // Opened here rather than on first use, so a folder another broker holds fails now, with its reason.
     await db?.open();
-    aedes = await Aedes.createBroker(tracked === undefined ? {} : { persistence: tracked.persistence });
+    // With LevelDB a subscriber resuming a persistent session gets its queued
+    // messages and those published meanwhile in order, and is not disconnected
+    // (lib/bus/session-resume.ts). The in-memory persistence is not gated yet:
+    // it loses nothing there, but the order can still interleave.
+    const gate = createSessionResumeGate();
+    aedes = await Aedes.createBroker(
+      tracked === undefined ? {} : { persistence: gate.wrapPersistence(tracked.persistence), preConnect: gate.preConnect, authorizeForward: gate.authorizeForward },
+    );
   } catch (err) {
     await db?.close();
     const why = (err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED' ? 'another broker has it open' : (err as Error).message;
