@@ -6,14 +6,18 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const only = process.argv.slice(2);
+// Flags (e.g. --json, for the pipeline bench) are passed on to each bench; the other arguments filter the files.
+const args = process.argv.slice(2);
+const only = args.filter((a) => !a.startsWith('--'));
+const flags = args.filter((a) => a.startsWith('--'));
 const benches = readdirSync(join(root, 'bench'))
   .filter((f) => f.endsWith('.bench.ts') && (only.length === 0 || only.some((o) => f.includes(o))))
   .sort();
 let failed = 0;
 for (const file of benches) {
-  console.log(`\n== ${file}`);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', join('bench', file)], { cwd: root, stdio: 'inherit' });
+  // With --json, stdout is left to the benches' JSON.
+  (flags.includes('--json') ? console.error : console.log)(`\n== ${file}`);
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join('bench', file), ...flags], { cwd: root, stdio: 'inherit' });
   if (run.status !== 0) failed += 1;
 }
 process.exit(failed === 0 ? 0 : 1);

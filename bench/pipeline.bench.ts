@@ -1,0 +1,301 @@
+// The governed pipeline against Node-RED's own MQTT limit (issue 6), in one
+// run: the bare broker (raw), Node-RED passing MQTT through (passthrough), the
+// same job done with core nodes (core) and the pack's nodes (tectonic),
+// alternated within each round so the machine's noise falls on all four, and
+// the ratios taken between variants of the same round. Then an overload of
+// tectonic at twice its capacity, watching resident memory.
+//
+//   node scripts/run-benches.mjs pipeline [--json]
+//
+// Broker: the pack's embedded aedes (lib/bus/embedded-broker.ts) in a process
+// of its own, memory persistence, on 127.0.0.1. Every load loop is bounded in
+// count and time; every process is stopped by its pid; temp folders removed.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { type BrokerProcess, startBrokerProcess } from '../test/support/broker-process';
+import { type NodeRedProcess, delay, repoRoot, startNodeRed, tempDir } from '../test/support/node-red-process';
+import { PUBLISH_NODE, coreFlow, passthroughFlow, tectonicFlow, writePolicyFiles } from './pipeline/flows';
+import { type PhaseTally, PipelineLoad, VARIANTS, type Variant, percentile } from './pipeline/load';
+import { cpuMicros, rssMb } from './pipeline/proc-stats';
+
+const env = (name: string, fallback: number): number => {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+};
+const ROUNDS = env('BENCH_ROUNDS', 3);
+const RECORDS = env('BENCH_RECORDS', 30_000);
+const WINDOW = env('BENCH_WINDOW', 1_000);
+const PHASE_CAP_MS = env('BENCH_PHASE_CAP_SECONDS', 30) * 1000;
+const RATE = env('BENCH_RATE', 1_000);
+const LATENCY_SECONDS = env('BENCH_LATENCY_SECONDS', 10);
+const OVERLOAD_SECONDS = env('BENCH_OVERLOAD_SECONDS', 60);
+/** Bound on the overload's offered rate, whatever the measured capacity. */
+const OVERLOAD_MAX_RATE = 100_000;
+const OUTBOX_MAX_COUNT = env('BENCH_OUTBOX_MAX_COUNT', 100_000);
+
+const json = process.argv.includes('--json');
+// With --json, stdout carries the one JSON object and nothing else.
+const say = (line = ''): void => {
+  (json ? process.stderr : process.stdout).write(`${line}\n`);
+};
+
+interface RoundFigures {
+  throughput: number;
+  cpuUsPerRecord: number | null;
+  brokerCpuUsPerRecord: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  latencyDelivered: number;
+  latencySent: number;
+  invalidLetThrough: number | null;
+  letThroughByKind: Record<string, number>;
+  invalidSent: number;
+  wrong: number;
+  missing: number;
+  firstWrong?: string;
+}
+
+interface VariantSummary {
+  throughput: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  cpuUsPerRecord: number | null;
+  brokerCpuUsPerRecord: number;
+  rssStartMb: number;
+  rssEndMb: number;
+  wrong: number;
+  missing: number;
+  rounds: RoundFigures[];
+}
+
+const nodeRedVersion = (): string => (JSON.parse(readFileSync(join(repoRoot, 'node_modules', 'node-red', 'package.json'), 'utf8')) as { version: string }).version;
+
+const sumKinds = (all: Array<Record<string, number>>): Record<string, number> => {
+  const sum: Record<string, number> = {};
+  for (const kinds of all) for (const [k, n] of Object.entries(kinds)) sum[k] = (sum[k] ?? 0) + n;
+  return sum;
+};
+
+const round1 = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 10 ** digits;
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted.length === 0 ? NaN : (sorted[Math.floor((sorted.length - 1) / 2)] as number);
+};
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const scratch = await tempDir('tectonic-pipeline-bench-');
+  let broker: BrokerProcess | undefined;
+  const runtimes: Partial<Record<Variant, NodeRedProcess>> = {};
+  let load: PipelineLoad | undefined;
+  try {
+    broker = await startBrokerProcess({ persistence: 'memory' });
+    const policyFiles = await writePolicyFiles(scratch.path);
+    say(`broker: the pack's embedded aedes in its own process (pid ${broker.pid}) on ${broker.url}, memory persistence`);
+    const [passthrough, core, tectonic] = await Promise.all([
+      startNodeRed({ flows: passthroughFlow(broker.port), withoutPack: true}),
+      startNodeRed({ flows: coreFlow(broker.port), withoutPack: true}),
+      startNodeRed({ flows: tectonicFlow(broker.port, policyFiles, OUTBOX_MAX_COUNT)}),
+    ]);
+    runtimes.passthrough = passthrough;
+    runtimes.core = core;
+    runtimes.tectonic = tectonic;
+    say(`Node-RED ${nodeRedVersion()}: passthrough pid ${passthrough.pid}, core pid ${core.pid}, tectonic pid ${tectonic.pid}`);
+    load = await PipelineLoad.open(broker.url);
+
+    // Warm up: connections made, JIT warm, the policy bundle loaded (the gate fails closed until it is).
+    for (const variant of VARIANTS) await load.warmUp(variant, 2_000, 60_000);
+    const pidOf = (variant: Variant): number => runtimes[variant]?.pid ?? -1;
+    const rssStart = Object.fromEntries(VARIANTS.map((v) => [v, rssMb(pidOf(v))])) as Record<Variant, number>;
+    const brokerRssStart = rssMb(broker.pid);
+
+    const rounds: Array<Record<Variant, RoundFigures>> = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const figures = {} as Record<Variant, RoundFigures>;
+      // Each round starts with a different variant, so none always runs first.
+      const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length] as Variant);
+      for (const variant of order) {
+        const pid = pidOf(variant);
+        const cpu0 = cpuMicros(pid);
+        const brokerCpu0 = cpuMicros(broker.pid);
+        const full: PhaseTally = await load.fullSpeed(variant, RECORDS, WINDOW, PHASE_CAP_MS);
+        const seconds = (full.lastArrivalAt - full.firstSendAt) / 1000;
+        const cpu = cpuMicros(pid) - cpu0;
+        const brokerCpu = cpuMicros(broker.pid) - brokerCpu0;
+        await delay(200);
+        const paced = await load.fixedRate(variant, RATE, LATENCY_SECONDS, true);
+        const sorted = [...paced.latenciesMs].sort((a, b) => a - b);
+        const transforms = variant === 'core' || variant === 'tectonic';
+        figures[variant] = {
+          throughput: Math.round(full.sent / seconds),
+          cpuUsPerRecord: pid > 0 ? round1(cpu / full.sent) : null,
+          brokerCpuUsPerRecord: round1(brokerCpu / full.sent),
+          p50Ms: round1(percentile(sorted, 50), 2),
+          p95Ms: round1(percentile(sorted, 95), 2),
+          p99Ms: round1(percentile(sorted, 99), 2),
+          latencyDelivered: paced.correct,
+          latencySent: paced.validSent,
+          invalidLetThrough: transforms ? full.invalidLetThrough + paced.invalidLetThrough : null,
+          letThroughByKind: Object.fromEntries(
+            [...new Set([...Object.keys(full.letThroughByKind), ...Object.keys(paced.letThroughByKind)])].map((k) => [k, (full.letThroughByKind[k] ?? 0) + (paced.letThroughByKind[k] ?? 0)]),
+          ),
+          invalidSent: full.invalidSent + paced.invalidSent,
+          wrong: full.wrong + paced.wrong,
+          missing: full.validSent - full.correct - full.wrong + (paced.validSent - paced.correct - paced.wrong),
+          ...(full.firstWrong ?? paced.firstWrong ? { firstWrong: full.firstWrong ?? paced.firstWrong } : {}),
+        };
+        const f = figures[variant];
+        say(
+          `round ${r + 1} ${variant.padEnd(11)} ${String(f.throughput).padStart(7)} rec/s  cpu ${f.cpuUsPerRecord ?? '-'} µs/rec (broker ${f.brokerCpuUsPerRecord})  ` +
+            `@${RATE}/s p50 ${f.p50Ms} p95 ${f.p95Ms} p99 ${f.p99Ms} ms  invalid let through ${f.invalidLetThrough ?? '-'}/${f.invalidSent}${f.invalidLetThrough ? ` ${JSON.stringify(f.letThroughByKind)}` : ''}  wrong ${f.wrong}  missing ${f.missing}` +
+            (f.firstWrong !== undefined ? `\n    first wrong: ${f.firstWrong}` : ''),
+        );
+        await delay(200);
+      }
+      rounds.push(figures);
+      const ratio = (a: Variant, b: Variant): string => (figures[a].throughput / figures[b].throughput).toFixed(2);
+      say(`round ${r + 1} ratios: tectonic/passthrough ${ratio('tectonic', 'passthrough')}  tectonic/core ${ratio('tectonic', 'core')}  passthrough/raw ${ratio('passthrough', 'raw')}  core/passthrough ${ratio('core', 'passthrough')}`);
+    }
+    const rssEnd = Object.fromEntries(VARIANTS.map((v) => [v, rssMb(pidOf(v))])) as Record<Variant, number>;
+
+    // Overload: tectonic offered twice its best measured capacity, open loop.
+    const capacity = Math.max(...rounds.map((f) => f.tectonic.throughput));
+    const offered = Math.min(OVERLOAD_MAX_RATE, Math.round(capacity * 2));
+    say(`overload: tectonic offered ${offered} rec/s (2 x ${capacity}) for ${OVERLOAD_SECONDS} s`);
+    const samples: Array<{ s: number; nodeRedRssMb: number; brokerRssMb: number; outboxDepth?: number }> = [];
+    const overloadStart = performance.now();
+    let nextSample = 0;
+    const stats = async (): Promise<Record<string, number> | undefined> => {
+      try {
+        const res = await tectonic.api(`/tectonic/stats/${PUBLISH_NODE}`, { signal: AbortSignal.timeout(2_000) });
+        return res.ok ? ((await res.json()) as Record<string, number>) : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const sample = (): void => {
+      const s = (performance.now() - overloadStart) / 1000;
+      if (s < nextSample) return;
+      nextSample += Math.max(1, Math.floor(OVERLOAD_SECONDS / 30));
+      const row: { s: number; nodeRedRssMb: number; brokerRssMb: number; outboxDepth?: number } = { s: round1(s), nodeRedRssMb: round1(rssMb(tectonic.pid)), brokerRssMb: round1(rssMb(broker?.pid ?? -1)) };
+      samples.push(row);
+      // The stats request is answered by the loaded runtime, maybe late: fill the depth in when it comes.
+      void stats().then((st) => {
+        if (st?.outboxDepth !== undefined) row.outboxDepth = st.outboxDepth;
+      });
+    };
+    const statsBefore = await stats();
+    const overload = await load.fixedRate('tectonic', offered, OVERLOAD_SECONDS, false, sample, 30_000);
+    samples.push({ s: round1((performance.now() - overloadStart) / 1000), nodeRedRssMb: round1(rssMb(tectonic.pid)), brokerRssMb: round1(rssMb(broker.pid)) });
+    const statsAfter = await stats();
+    const delta = (key: string): number | null => (statsBefore?.[key] !== undefined && statsAfter?.[key] !== undefined ? (statsAfter[key]) - (statsBefore[key]) : null);
+    const overloadSeconds = (overload.lastArrivalAt - overload.firstSendAt) / 1000;
+    for (const row of samples) say(`  t=${String(row.s).padStart(5)} s  Node-RED RSS ${row.nodeRedRssMb} MB  broker RSS ${row.brokerRssMb} MB  outbox depth ${row.outboxDepth ?? '?'}`);
+    const rssValues = samples.map((row) => row.nodeRedRssMb);
+    const overloadReport = {
+      offeredPerSecond: offered,
+      seconds: OVERLOAD_SECONDS,
+      sent: overload.sent,
+      delivered: overload.correct,
+      deliveredPerSecond: Math.round(overload.correct / overloadSeconds),
+      undelivered: overload.validSent - overload.correct - overload.wrong,
+      rejectedByOutbox: delta('rejected'),
+      invalidLetThrough: overload.invalidLetThrough,
+      wrong: overload.wrong,
+      nodeRedRssMb: { first: rssValues[0] ?? NaN, max: Math.max(...rssValues), last: rssValues[rssValues.length - 1] ?? NaN },
+      samples,
+    };
+    say(
+      `overload: sent ${overloadReport.sent}, delivered ${overloadReport.delivered} (${overloadReport.deliveredPerSecond}/s), undelivered ${overloadReport.undelivered}, ` +
+        `outbox rejects ${overloadReport.rejectedByOutbox ?? '?'}, Node-RED RSS first ${overloadReport.nodeRedRssMb.first} max ${overloadReport.nodeRedRssMb.max} last ${overloadReport.nodeRedRssMb.last} MB`,
+    );
+
+    // Summary: per variant, the median over rounds; ratios, the median of each round's ratio.
+    const summarise = (v: Variant): VariantSummary => {
+        const per = rounds.map((f) => f[v]);
+        return {
+            throughput: Math.round(median(per.map((f) => f.throughput))),
+            p50Ms: median(per.map((f) => f.p50Ms)),
+            p95Ms: median(per.map((f) => f.p95Ms)),
+            p99Ms: median(per.map((f) => f.p99Ms)),
+            cpuUsPerRecord: v === 'raw' ? null : median(per.map((f) => f.cpuUsPerRecord ?? NaN)),
+            brokerCpuUsPerRecord: median(per.map((f) => f.brokerCpuUsPerRecord)),
+            rssStartMb: v === 'raw' ? round1(brokerRssStart) : round1(rssStart[v]),
+            rssEndMb: v === 'raw' ? round1(rssMb(broker?.pid ?? -1)) : round1(rssEnd[v]),
+            wrong: per.reduce((n, f) => n + f.wrong, 0),
+            missing: per.reduce((n, f) => n + f.missing, 0),
+            rounds: per,
+        };
+    };
+    const variants = { raw: summarise('raw'), passthrough: summarise('passthrough'), core: summarise('core'), tectonic: summarise('tectonic') };
+    const roundRatios = rounds.map((f) => ({
+      tectonicVsPassthrough: round1(f.tectonic.throughput / f.passthrough.throughput, 3),
+      tectonicVsCore: round1(f.tectonic.throughput / f.core.throughput, 3),
+      passthroughVsRaw: round1(f.passthrough.throughput / f.raw.throughput, 3),
+      coreVsPassthrough: round1(f.core.throughput / f.passthrough.throughput, 3),
+    }));
+    const ratios = {
+      tectonicVsPassthrough: median(roundRatios.map((r) => r.tectonicVsPassthrough)),
+      tectonicVsCore: median(roundRatios.map((r) => r.tectonicVsCore)),
+      passthroughVsRaw: median(roundRatios.map((r) => r.passthroughVsRaw)),
+      coreVsPassthrough: median(roundRatios.map((r) => r.coreVsPassthrough)),
+      rounds: roundRatios,
+    };
+    const invalidLetThrough = {
+      core: rounds.reduce((n, f) => n + (f.core.invalidLetThrough ?? 0), 0),
+      tectonic: rounds.reduce((n, f) => n + (f.tectonic.invalidLetThrough ?? 0), 0) + overload.invalidLetThrough,
+      invalidSentPerVariant: rounds.reduce((n, f) => n + f.core.invalidSent, 0),
+      byKind: {
+        core: sumKinds(rounds.map((f) => f.core.letThroughByKind)),
+        tectonic: sumKinds([...rounds.map((f) => f.tectonic.letThroughByKind), overload.letThroughByKind]),
+      },
+    };
+    const targets = {
+      tectonicAtLeast08xPassthrough: ratios.tectonicVsPassthrough >= 0.8,
+      tectonicAtLeast25xCore: ratios.tectonicVsCore >= 2.5,
+      tectonicP99AtMost2Ms: variants.tectonic.p99Ms <= 2,
+      zeroInvalidLetThrough: invalidLetThrough.tectonic === 0,
+    };
+
+    say();
+    say(`summary (median of ${ROUNDS} rounds; ${RECORDS} records per full-speed phase, window ${WINDOW}; latency at ${RATE}/s for ${LATENCY_SECONDS} s; QoS 1 in and out)`);
+    say('variant        rec/s   p50 ms  p95 ms  p99 ms  cpu µs/rec  broker µs/rec  RSS start -> end MB');
+    for (const v of VARIANTS) {
+      const f = variants[v];
+      say(
+        `${v.padEnd(12)} ${String(f.throughput).padStart(7)}  ${String(f.p50Ms).padStart(6)}  ${String(f.p95Ms).padStart(6)}  ${String(f.p99Ms).padStart(6)}  ${String(f.cpuUsPerRecord ?? '-').padStart(10)}  ${String(f.brokerCpuUsPerRecord).padStart(13)}  ${String(f.rssStartMb).padStart(6)} -> ${f.rssEndMb}${v === 'raw' ? ' (broker)' : ''}`,
+      );
+    }
+    say(`ratios: tectonic/passthrough ${ratios.tectonicVsPassthrough} (target >= 0.8)  tectonic/core ${ratios.tectonicVsCore} (target >= 2.5)  passthrough/raw ${ratios.passthroughVsRaw}  core/passthrough ${ratios.coreVsPassthrough}`);
+    say(`invalid let through: core ${invalidLetThrough.core} ${JSON.stringify(invalidLetThrough.byKind.core)}, tectonic ${invalidLetThrough.tectonic} ${JSON.stringify(invalidLetThrough.byKind.tectonic)} (of ${invalidLetThrough.invalidSentPerVariant} invalid sent to each in the rounds, 5 kinds in turn)`);
+    say(`targets: ${Object.entries(targets).map(([k, ok]) => `${k} ${ok ? 'met' : 'NOT met'}`).join(', ')}`);
+    say(`bench took ${Math.round((performance.now() - started) / 1000)} s`);
+
+    if (json) {
+      process.stdout.write(
+        `${JSON.stringify({
+          machine: { cpus: (await import('node:os')).cpus().length, node: process.version, platform: process.platform },
+          settings: { rounds: ROUNDS, records: RECORDS, window: WINDOW, rate: RATE, latencySeconds: LATENCY_SECONDS, overloadSeconds: OVERLOAD_SECONDS, qos: 1, broker: 'embedded aedes, own process' },
+          variants,
+          ratios,
+          invalidLetThrough,
+          overload: overloadReport,
+          targets,
+        })}\n`,
+      );
+    }
+  } finally {
+    await load?.close().catch(() => undefined);
+    await Promise.all(Object.values(runtimes).map((rt) => rt.stop().catch(() => undefined)));
+    await broker?.stop().catch(() => undefined);
+    await scratch.remove();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
