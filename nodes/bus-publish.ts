@@ -98,7 +98,10 @@ export = function (RED: NodeAPI): void {
 
     // Messages waiting for the broker's PUBACK, by outbox sequence number, so the
     // output can carry them on. Entries recovered after a restart have none.
+    // With nothing wired to the first output they are not kept at all: under
+    // overload a full outbox would otherwise pin up to maxCount messages in memory.
     const waiting = new Map<number, CdmMessage>();
+    const keepForOutput = ((this as Node & { wires?: string[][] }).wires?.[0]?.length ?? 1) > 0;
     const rejectOut = (msg: CdmMessage, reasons: Reason[]): void => {
       counts.rejected += 1;
       msg.reject = { stage: 'bus-publish', reasons };
@@ -195,7 +198,7 @@ export = function (RED: NodeAPI): void {
               return;
             }
             counts.accepted += 1;
-            waiting.set(appended.seq, msg);
+            if (keepForOutput) waiting.set(appended.seq, msg);
             for (const evicted of appended.dropped) {
               counts.dropped += 1;
               const lost = waiting.get(evicted.seq);
