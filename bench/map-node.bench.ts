@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type HelperNode, helper, load, packNodes, startServer, stopServer } from '../test/support/red-helper';
 import { repoRoot } from '../test/support/node-red-process';
+import { designExampleRules } from '../test/fixtures/mapping/design-example';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const changeNode = require(join(repoRoot, 'node_modules/@node-red/nodes/core/function/15-change.js')) as unknown;
@@ -13,14 +14,7 @@ const RECORDS = Number(process.env.BENCH_RECORDS ?? 20_000);
 const ROUNDS = 3;
 const ROUND_CAP_MS = 30_000;
 
-const rules = [
-  { to: 'shipmentId', from: 'shp_no' },
-  { to: 'occurredAt', from: 'dt', transforms: [{ date: { format: 'dd/MM/yyyy HH:mm', zone: 'Europe/Berlin' } }] },
-  { to: 'status', from: 'stat', transforms: [{ lookup: { table: { DLV: 'delivered', TRN: 'in_transit' }, otherwise: 'reject' } }] },
-  { to: 'weightKg', from: 'wt_lb', transforms: [{ number: {} }, { unit: { from: 'lb', to: 'kg' } }, { round: 2 }] },
-  { to: 'siteId', value: 'site-a' },
-  { to: 'carrier.name', from: 'carrier', optional: true },
-];
+const rules = designExampleRules;
 // The same mapping as a Node-RED user would write it by hand. JSONata has no
 // time-zone-aware parser for this format, so the date is rebuilt by pieces
 // with a fixed +01:00 offset: already less correct than the spec above. A

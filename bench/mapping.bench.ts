@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import jsonata from 'jsonata';
 import { compileMappingSpec } from '../lib/mapping/index';
+import { designExampleSpec } from '../test/fixtures/mapping/design-example';
 
 /**
  * Records per second of a compiled mapping spec (the DESIGN.md example:
@@ -16,18 +17,7 @@ import { compileMappingSpec } from '../lib/mapping/index';
 const ITERATIONS = 200_000;
 const TIME_CAP_MS = 2_000;
 
-const spec = {
-  entity: 'shipment',
-  version: '1.0.0',
-  rules: [
-    { to: 'shipmentId', from: 'shp_no' },
-    { to: 'occurredAt', from: 'dt', transforms: [{ date: { format: 'dd/MM/yyyy HH:mm', zone: 'Europe/Berlin' } }] },
-    { to: 'status', from: 'stat', transforms: [{ lookup: { table: { DLV: 'delivered', TRN: 'in_transit' }, otherwise: 'reject' } }] },
-    { to: 'weightKg', from: 'wt_lb', transforms: [{ number: {} }, { unit: { from: 'lb', to: 'kg' } }, { round: 2 }] },
-    { to: 'siteId', value: 'site-a' },
-    { to: 'carrier.name', from: 'carrier', optional: true },
-  ],
-};
+const spec = designExampleSpec();
 
 const expression = `{
   "shipmentId": shp_no,

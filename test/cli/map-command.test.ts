@@ -5,19 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { tectonic } from '../support/tectonic-cli';
+import { designExampleSpec } from '../fixtures/mapping/design-example';
 
-const spec = {
-  entity: 'shipment',
-  version: '1.1.0',
-  rules: [
-    { to: 'shipmentId', from: 'shp_no' },
-    { to: 'occurredAt', from: 'dt', transforms: [{ date: { format: 'dd/MM/yyyy HH:mm', zone: 'Europe/Berlin' } }] },
-    { to: 'status', from: 'stat', transforms: [{ lookup: { table: { DLV: 'delivered', TRN: 'in_transit' }, otherwise: 'reject' } }] },
-    { to: 'weightKg', from: 'wt_lb', transforms: [{ number: {} }, { unit: { from: 'lb', to: 'kg' } }, { round: 2 }] },
-    { to: 'siteId', value: 'site-a' },
-    { to: 'carrier.name', from: 'carrier', optional: true },
-  ],
-};
+const spec = designExampleSpec('1.1.0');
 const good = { shp_no: 'S-1', dt: '24/11/2026 08:00', stat: 'DLV', wt_lb: '10', carrier: 'DHL' };
 const good2 = { shp_no: 'S-2', dt: '01/07/2026 12:00', stat: 'TRN', wt_lb: 2.2 };
 const bad = { shp_no: 'S-3', dt: '31/02/2026 10:00', stat: 'XYZ', wt_lb: '1,5' };

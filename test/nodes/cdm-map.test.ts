@@ -6,15 +6,9 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Inbox, type Msg, helper, load, logged, node, startServer, stopServer } from '../support/red-helper';
 import { waitFor } from '../support/node-red-process';
+import { designExampleRules } from '../fixtures/mapping/design-example';
 
-const rules = [
-  { to: 'shipmentId', from: 'shp_no' },
-  { to: 'occurredAt', from: 'dt', transforms: [{ date: { format: 'dd/MM/yyyy HH:mm', zone: 'Europe/Berlin' } }] },
-  { to: 'status', from: 'stat', transforms: [{ lookup: { table: { DLV: 'delivered', TRN: 'in_transit' }, otherwise: 'reject' } }] },
-  { to: 'weightKg', from: 'wt_lb', transforms: [{ number: {} }, { unit: { from: 'lb', to: 'kg' } }, { round: 2 }] },
-  { to: 'siteId', value: 'site-a' },
-  { to: 'carrier.name', from: 'carrier', optional: true },
-];
+const rules = designExampleRules;
 const local = { shp_no: 'A-1', dt: '24/11/2026 08:30', stat: 'DLV', wt_lb: '22.05', carrier: 'Rhenus' };
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 

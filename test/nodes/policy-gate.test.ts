@@ -152,11 +152,13 @@ function rejectOf(msg: Msg): { stage: string; reasons: Reasons } {
   return msg.reject as { stage: string; reasons: Reasons };
 }
 
-describe('policy-gate: one table per rule kind', () => {
+/** Each suite: a fresh user folder and bundle folder, one runtime, the flow unloaded after every test. */
+function withRuntime(setup?: () => Promise<void>): void {
   before(async () => {
     userDir = await tempDir('tectonic-gate-userdir-');
     files = await tempDir('tectonic-gate-bundles-');
     useUserDir(userDir.path);
+    await setup?.();
     await startServer();
   });
   afterEach(() => helper.unload());
@@ -165,6 +167,10 @@ describe('policy-gate: one table per rule kind', () => {
     await userDir.remove();
     await files.remove();
   });
+}
+
+describe('policy-gate: one table per rule kind', () => {
+  withRuntime();
 
   interface Case {
     name: string;
@@ -389,18 +395,7 @@ describe('policy-gate: one table per rule kind', () => {
 });
 
 describe('policy-gate: tampering and other refusals fail closed', () => {
-  before(async () => {
-    userDir = await tempDir('tectonic-gate-userdir-');
-    files = await tempDir('tectonic-gate-bundles-');
-    useUserDir(userDir.path);
-    await startServer();
-  });
-  afterEach(() => helper.unload());
-  after(async () => {
-    await stopServer();
-    await userDir.remove();
-    await files.remove();
-  });
+  withRuntime();
 
   /** The gate fails closed with `rule`: red status naming it, every message rejected with it first and its record withheld. */
   async function failsClosed(out: Outputs, rule: string, message?: RegExp): Promise<void> {
@@ -523,19 +518,9 @@ describe('policy-gate: tampering and other refusals fail closed', () => {
 describe('policy over the bus: a hot update from the centre, and a restart without the network', () => {
   let port = 0;
   let centralFile = '';
-  before(async () => {
-    userDir = await tempDir('tectonic-gate-userdir-');
-    files = await tempDir('tectonic-gate-bundles-');
-    useUserDir(userDir.path);
+  withRuntime(async () => {
     port = await freePort();
     centralFile = join(files.path, 'central.signed.json');
-    await startServer();
-  });
-  afterEach(() => helper.unload());
-  after(async () => {
-    await stopServer();
-    await userDir.remove();
-    await files.remove();
   });
 
   const v1 = (): string => signedText(bundleDoc([{ deny: { when: 'payload.weightKg > 1000.0', reason: 'implausible weight' } }], { version: 1 }));
@@ -607,16 +592,7 @@ describe('policy over the bus: a hot update from the centre, and a restart witho
 });
 
 describe('example 06 "Policy gate"', () => {
-  before(async () => {
-    userDir = await tempDir('tectonic-gate-userdir-');
-    useUserDir(userDir.path);
-    await startServer();
-  });
-  afterEach(() => helper.unload());
-  after(async () => {
-    await stopServer();
-    await userDir.remove();
-  });
+  withRuntime();
 
   test('the lab result passes with its patient hashed, the other clinic\'s is rejected masked; the status warns of the demo key', async () => {
     const example = JSON.parse(await readFile(join(repoRoot, 'examples', '06 Policy gate.json'), 'utf8')) as Array<Msg & { id: string; type: string }>;
@@ -661,18 +637,7 @@ describe('example 06 "Policy gate"', () => {
 });
 
 describe('bus-publish honours the bundle\'s rate and retry rules', () => {
-  before(async () => {
-    userDir = await tempDir('tectonic-rate-user');
-    files = await tempDir('tectonic-rate-files');
-    useUserDir(userDir.path);
-    await startServer();
-  });
-  afterEach(() => helper.unload());
-  after(async () => {
-    await stopServer();
-    await files.remove();
-    await userDir.remove();
-  });
+  withRuntime();
 
   test('a rate rule paces publishing: the messages wait in order in the outbox', async () => {
     const text = signedText(bundleDoc([{ rate: { entity: 'shipment', perSecond: 5, burst: 1 } }, { retry: { maxAttempts: 3, backoffMs: 100 } }]));

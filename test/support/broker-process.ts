@@ -22,24 +22,29 @@ export interface BrokerProcessOptions {
   readyTimeoutMs?: number;
 }
 
-export interface BrokerProcess {
+/** A broker a test runs as a process of its own and can stop and start again, as a site loses its broker. */
+export interface RestartableBroker {
   readonly port: number;
   /** mqtt://127.0.0.1:PORT */
   readonly url: string;
+  /** Its folder (persistence, config). */
   readonly dir: string;
   /** The pid of the current broker process; -1 while halted. */
   readonly pid: number;
-  readonly running: boolean;
   /** Everything the broker processes printed, across starts. */
   output(): string;
-  /** Stops the broker process by its pid, keeping port and folder. SIGTERM closes aedes in order; SIGKILL is a crash. */
+  /** Stops the broker process by its pid, keeping port, config and folder. SIGTERM shuts down in order; SIGKILL is a crash. */
   halt(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
-  /** Starts the broker (again) on the same port and folder; resolves once it answers an MQTT CONNECT. */
+  /** Starts the broker (again) on the same port and folder; resolves once it is ready. */
   start(): Promise<void>;
   /** halt() then start(). */
   restart(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Stops the broker for good and removes a folder it created. Safe to call twice. */
   stop(): Promise<void>;
+}
+
+export interface BrokerProcess extends RestartableBroker {
+  readonly running: boolean;
 }
 
 // The last resort for a test that never reached its after hook: the child

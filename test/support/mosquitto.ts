@@ -8,28 +8,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RestartableBroker } from './broker-process';
 import { freePort, waitFor } from './node-red-process';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
 
-export interface Mosquitto {
-  readonly port: number;
-  readonly url: string;
+export interface Mosquitto extends RestartableBroker {
   /** The same broker over WebSockets. */
   readonly wsUrl: string;
-  /** The pid of the current broker process; -1 while halted. */
-  readonly pid: number;
-  /** The folder holding mosquitto.conf and, with persistence, mosquitto.db. */
-  readonly dir: string;
-  output(): string;
-  /** Stops the broker process by its pid (SIGTERM: mosquitto saves its database first; SIGKILL: a crash), keeping ports, config and database. */
-  halt(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
-  /** Starts the broker again after halt(), same config and ports; resolves once it accepts connections. */
-  start(): Promise<void>;
-  /** halt() then start(). */
-  restart(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
-  /** Stops the broker for good and removes its folder. Safe to call twice. */
-  stop(): Promise<void>;
 }
 
 function accepts(port: number): Promise<boolean> {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { compileMappingSpec } from '../../../lib/mapping/index';
 import { refused, spec } from './helpers';
+import { designExampleSpec } from '../../fixtures/mapping/design-example';
 
 type Case = [label: string, spec: unknown, expected: [path: string, rule: string, message?: RegExp][]];
 
@@ -95,18 +96,7 @@ describe('spec validation', () => {
   }
 
   test('the DESIGN example compiles', () => {
-    const result = refusedOrCompiled({
-      entity: 'shipment',
-      version: '1.0.0',
-      rules: [
-        { to: 'shipmentId', from: 'shp_no' },
-        { to: 'occurredAt', from: 'dt', transforms: [{ date: { format: 'dd/MM/yyyy HH:mm', zone: 'Europe/Berlin' } }] },
-        { to: 'status', from: 'stat', transforms: [{ lookup: { table: { DLV: 'delivered', TRN: 'in_transit' }, otherwise: 'reject' } }] },
-        { to: 'weightKg', from: 'wt_lb', transforms: [{ number: {} }, { unit: { from: 'lb', to: 'kg' } }, { round: 2 }] },
-        { to: 'siteId', value: 'site-a' },
-        { to: 'carrier.name', from: 'carrier', optional: true },
-      ],
-    });
+    const result = refusedOrCompiled(designExampleSpec());
     assert.deepEqual(result, { entity: 'shipment', version: '1.0.0', sync: true });
   });
 });
