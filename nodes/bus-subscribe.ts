@@ -53,9 +53,10 @@ export = function (RED: NodeAPI): void {
       group = '';
     }
     const deadLetters = config.kind === 'dead-letter';
-    const filters = deadLetters ? subscriptionFilters({ site }) : subscriptionFilters({ entity: config.entity, majors: majors.value, site, group });
-    if (!filters.ok) return fail(describeReasons(filters.reasons));
-    if (deadLetters) filters.value = [deadLetterFilter(site)];
+    // The canonical selection checks the site id in dead-letter mode too, before it names a topic level.
+    const selection = subscriptionFilters(deadLetters ? { site } : { entity: config.entity, majors: majors.value, site, group });
+    if (!selection.ok) return fail(describeReasons(selection.reasons));
+    const filters = deadLetters ? [deadLetterFilter(site)] : selection.value;
     const windowText = (config.dedupWindow ?? '').trim();
     if (!/^\d*$/.test(windowText)) return fail(`the duplicate window must be a whole number of messages, got "${windowText}"`);
     const dedup = new DedupWindow(windowText === '' ? 10_000 : Number(windowText));
@@ -123,7 +124,7 @@ export = function (RED: NodeAPI): void {
 
     let closed = false;
     const unsubscribers: Unsubscribe[] = [];
-    for (const filter of filters.value) {
+    for (const filter of filters) {
       bus.subscribe(filter, qos, onMessage).then(
         (unsubscribe) => {
           if (closed) void unsubscribe();

@@ -7,7 +7,8 @@ import type { CatalogSnapshot } from '../lib/catalog/catalog-store';
 import type { SharedBus } from '../lib/bus/shared-bus';
 import { describeReasons } from '../lib/reasons';
 import { findBus } from './support/bus-config';
-import type { CdmCatalogNode } from './support/catalog-config';
+import { type AdminRequest, type AdminResponse, param } from './support/admin-http';
+import { type CdmCatalogNode, findCatalog } from './support/catalog-config';
 
 interface CdmCatalogDef extends NodeDef {
   source: string;
@@ -141,4 +142,15 @@ export = function (RED: NodeAPI): void {
 
   // Explicit so `this` carries the node's own fields; no credentials.
   RED.nodes.registerType<CdmCatalogNode, CdmCatalogDef, unknown, Record<string, never>>('cdm-catalog', CdmCatalog);
+
+  // Entity and version suggestions for edit dialogs (cdm-map's target), from a deployed cdm-catalog.
+  RED.httpAdmin.get('/tectonic/catalogs/:id/entities', RED.auth.needsPermission('cdm-catalog.read'), (req: AdminRequest, res: AdminResponse) => {
+    const found = findCatalog(RED, param(req, 'id'));
+    const snapshot = 'catalog' in found ? found.catalog.snapshot : undefined;
+    if (snapshot === undefined) {
+      res.status(404).json({ message: 'problem' in found ? found.problem : 'the catalog has not loaded yet' });
+      return;
+    }
+    res.json([...snapshot.catalog.entities.values()].map((e) => ({ name: e.name, versions: e.versions.map((v) => v.version) })));
+  });
 };

@@ -3,6 +3,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { isTraceparent } from '../lib/envelope/envelope';
 import { type CompiledMapping, type MapResult, compileMappingSpec, newEnvelope } from '../lib/mapping';
 import { type Reason, describeReasons, reason } from '../lib/reasons';
+import type { AdminRequest, AdminResponse } from './support/admin-http';
 import { findCatalog } from './support/catalog-config';
 import { problemStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
@@ -23,16 +24,6 @@ type MapMessage = NodeMessageInFlow & {
   traceparent?: unknown;
   reject?: { stage: string; reasons: Reason[] };
 };
-
-// The little of Express the admin endpoints use.
-interface AdminRequest {
-  body?: unknown;
-  params: Record<string, string | string[] | undefined>;
-}
-interface AdminResponse {
-  status(code: number): AdminResponse;
-  json(body: unknown): void;
-}
 
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' && value.length <= 256 ? value : undefined;
@@ -132,17 +123,5 @@ export = function (RED: NodeAPI): void {
       return;
     }
     void Promise.resolve(compiledSpec.value.map(body.record)).then((result) => res.json(result));
-  });
-
-  // Entity and version suggestions for the edit dialog, from a deployed cdm-catalog.
-  RED.httpAdmin.get('/tectonic/catalogs/:id/entities', RED.auth.needsPermission('cdm-catalog.read'), (req: AdminRequest, res: AdminResponse) => {
-    const id = req.params.id;
-    const found = findCatalog(RED, typeof id === 'string' ? id : undefined);
-    const snapshot = 'catalog' in found ? found.catalog.snapshot : undefined;
-    if (snapshot === undefined) {
-      res.status(404).json({ message: 'problem' in found ? found.problem : 'the catalog has not loaded yet' });
-      return;
-    }
-    res.json([...snapshot.catalog.entities.values()].map((e) => ({ name: e.name, versions: e.versions.map((v) => v.version) })));
   });
 };

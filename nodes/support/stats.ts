@@ -1,4 +1,5 @@
 import type { NodeAPI } from 'node-red';
+import { type AdminRequest, type AdminResponse, param } from './admin-http';
 
 /**
  * Counters a node exposes beyond its status dot (outbox depth, duplicates
@@ -13,9 +14,9 @@ export function exposeStats(RED: NodeAPI, nodeId: string, read: () => Record<str
   sources.set(nodeId, read);
   if (!served.has(RED.httpAdmin)) {
     served.add(RED.httpAdmin);
-    RED.httpAdmin.get('/tectonic/stats/:id', RED.auth.needsPermission('flows.read'), (req: { params: Record<string, string | string[] | undefined> }, res: { status(code: number): { json(body: unknown): void }; json(body: unknown): void }) => {
-      const id = req.params.id;
-      const read = typeof id === 'string' ? sources.get(id) : undefined;
+    RED.httpAdmin.get('/tectonic/stats/:id', RED.auth.needsPermission('flows.read'), (req: AdminRequest, res: AdminResponse) => {
+      const id = param(req, 'id');
+      const read = id === undefined ? undefined : sources.get(id);
       if (read === undefined) res.status(404).json({ message: `no node ${String(id)} with counters is running` });
       else res.json(read());
     });

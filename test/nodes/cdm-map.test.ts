@@ -137,3 +137,29 @@ describe('cdm-map', () => {
     assert.equal(({} as Msg).polluted, undefined);
   });
 });
+
+describe('the editor\'s catalog suggestions', () => {
+  before(startServer);
+  afterEach(() => helper.unload());
+  after(stopServer);
+
+  test('GET /tectonic/catalogs/:id/entities lists a deployed catalog\'s entities and versions; an unknown id is a 404', async () => {
+    await load([
+      { id: 'f1', type: 'tab', label: 'catalog' },
+      { id: 'catalog', type: 'cdm-catalog', name: 'bundled', source: 'bundled', folder: '', folderType: 'str', url: '', urlType: 'str', bus: '', refresh: '', publishToBus: '', policy: 'STRICT' },
+      { id: 'map', type: 'cdm-map', z: 'f1', x: 100, y: 100, catalog: 'catalog', entity: 'shipment', version: '1.1.0', site: 'site-a', siteType: 'str', rules, wires: [[], []] },
+    ]);
+    const listed = await waitFor(
+      async () => {
+        const res = await helper.request().get('/tectonic/catalogs/catalog/entities');
+        return res.status === 200 ? (res.body as Array<{ name: string; versions: string[] }>) : undefined;
+      },
+      { message: 'the catalog to load' },
+    );
+    const shipment = listed.find((e) => e.name === 'shipment');
+    assert.deepEqual(shipment?.versions, ['1.0.0', '1.1.0']);
+    assert.ok(listed.some((e) => e.name === 'lab-result'));
+    const missing = await helper.request().get('/tectonic/catalogs/no-such-node/entities');
+    assert.equal(missing.status, 404);
+  });
+});
