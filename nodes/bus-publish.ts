@@ -32,6 +32,10 @@ type CdmMessage = NodeMessageInFlow & { cdm?: unknown; reject?: { stage: string;
 
 const DEFAULT_MAX_COUNT = 100_000;
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+/** Publishes in flight at once (see the sender's window). */
+const SEND_WINDOW = 512;
+/** The outbox's group-commit window, ms. */
+const COMMIT_INTERVAL_MS = 10;
 
 function wholeNumber(text: string | undefined, fallback: number): number | undefined {
   const trimmed = (text ?? '').trim();
@@ -102,6 +106,10 @@ export = function (RED: NodeAPI): void {
     // overload a full outbox would otherwise pin up to maxCount messages in memory.
     const waiting = new Map<number, CdmMessage>();
     const keepForOutput = ((this as Node & { wires?: string[][] }).wires?.[0]?.length ?? 1) > 0;
+    // The outbox hands an entry to the bus beside its disk write, so the bus can
+    // take it (or the sender give it up) before its append is answered: what
+    // happened to such an entry waits here for the append's answer.
+    const settledEarly = new Map<number, 'delivered' | 'given-up'>();
     const rejectOut = (msg: CdmMessage, reasons: Reason[]): void => {
       counts.rejected += 1;
       msg.reject = { stage: 'bus-publish', reasons };
@@ -115,6 +123,10 @@ export = function (RED: NodeAPI): void {
       maxCount,
       maxBytes,
       whenFull: config.whenFull === 'drop-oldest' ? 'drop-oldest' : 'reject',
+      // Entries go to the bus beside their write; a window longer than the
+      // library's 2 ms lets the bus take most of them (a PUBACK comes back
+      // within a loaded event-loop turn or two) before their batch is written.
+      commitIntervalMs: COMMIT_INTERVAL_MS,
     }).then((opened) => {
       outbox = opened;
       opened.onChange(() => render());
@@ -123,6 +135,10 @@ export = function (RED: NodeAPI): void {
         publish: (entry: OutboxEntry) => bus.publish(entry.topic, entry.payload, { qos: entry.qos, properties: entry.properties }),
         // While disconnected the entries stay on disk, not in the MQTT client's memory.
         canSend: () => bus.state.kind === 'connected',
+        // Enough in flight that most entries reach the bus inside the outbox's
+        // commit window and skip the disk; one socket write per turn.
+        window: SEND_WINDOW,
+        onePumpPerTurn: true,
         retryFor: (entry: OutboxEntry) => {
           const scope = scopeOf(entry);
           return scope === undefined ? undefined : policy?.compiled?.retryFor(scope.entity, scope.site);
@@ -141,12 +157,16 @@ export = function (RED: NodeAPI): void {
           if (msg !== undefined) {
             msg.topic = entry.topic;
             this.send([msg, null]);
+          } else if (keepForOutput) {
+            settledEarly.set(entry.seq, 'delivered');
           }
           render();
         },
         onGiveUp: (entry: OutboxEntry, why: Reason) => {
-          const msg = waiting.get(entry.seq) ?? { _msgid: RED.util.generateId(), topic: entry.topic, payload: entry.payload.toString('utf8') };
+          const known = waiting.get(entry.seq);
           waiting.delete(entry.seq);
+          if (known === undefined && keepForOutput) settledEarly.set(entry.seq, 'given-up');
+          const msg = known ?? { _msgid: RED.util.generateId(), topic: entry.topic, payload: entry.payload.toString('utf8') };
           rejectOut(msg, [why]);
         },
       });
@@ -198,7 +218,14 @@ export = function (RED: NodeAPI): void {
               return;
             }
             counts.accepted += 1;
-            if (keepForOutput) waiting.set(appended.seq, msg);
+            const early = settledEarly.get(appended.seq);
+            settledEarly.delete(appended.seq);
+            if (early === 'delivered') {
+              msg.topic = prepared.message.topic;
+              this.send([msg, null]);
+            } else if (early === undefined && keepForOutput) {
+              waiting.set(appended.seq, msg);
+            }
             for (const evicted of appended.dropped) {
               counts.dropped += 1;
               const lost = waiting.get(evicted.seq);
@@ -207,7 +234,7 @@ export = function (RED: NodeAPI): void {
                 reason('', 'outbox-dropped', `dropped from the full outbox (limit ${maxCount} messages, ${maxBytes} bytes) to make room for newer messages`),
               ]);
             }
-            // Accepted: the message is on disk and will reach the bus, whatever happens to this process.
+            // Accepted: the message is on disk or the bus has it, and reaches the bus whatever happens to this process.
             done();
           },
           (err: Error) => done(err),

@@ -24,17 +24,31 @@ export type AppendResult = { ok: true; seq: number; dropped: OutboxEntry[] } | {
 
 type Operation = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
+/** One entry the outbox holds, and where it is on its way to disk. */
+interface Slot {
+  entry: OutboxEntry;
+  value: Buffer;
+  bytes: number;
+  /** pending: in the batch being collected; writing: in the batch being written; durable: on disk. */
+  state: 'pending' | 'writing' | 'durable';
+  /** The bus took it (or it was given up) before it was on disk: no put, or a delete after the put. */
+  settled: boolean;
+  dropped: OutboxEntry[];
+  /** The append waiting for this entry to be accepted; undefined once answered (and for entries loaded at open). */
+  answer?: (result: AppendResult) => void;
+}
+
 /** Writes collected for one LevelDB batch. */
 interface Batch {
-  operations: Operation[];
-  /** Entries this batch makes durable, in seq order, and the appends waiting for them. */
-  appended: { entry: OutboxEntry; bytes: number; dropped: OutboxEntry[]; resolve: (result: AppendResult) => void }[];
+  /** Entries appended since the last write, in seq order. */
+  slots: Slot[];
+  deletes: Buffer[];
   /** Acks waiting for their delete to be written. */
   acked: (() => void)[];
 }
 
 function emptyBatch(): Batch {
-  return { operations: [], appended: [], acked: [] };
+  return { slots: [], deletes: [], acked: [] };
 }
 
 /** Above this many operations a batch is written without waiting for the window: it bounds memory and latency under a burst. */
@@ -42,11 +56,18 @@ const MAX_BATCH_OPERATIONS = 4096;
 
 /**
  * A bounded FIFO of outgoing bus messages on LevelDB, the store-and-forward
- * half of issue 7. An append counts as accepted only once its entry is on disk
- * with `sync: true` (fsync), so a SIGKILL or a power cut after the promise
- * resolved does not lose it. fsync is the cost (a millisecond or more each),
- * so appends that arrive within `commitIntervalMs` share one synced batch:
- * group commit, as databases do for their logs.
+ * half of issue 7. An append is accepted (its promise resolves ok) once the
+ * entry is safe: on disk with `sync: true` (fsync), or taken by the bus
+ * (PUBACK), whichever comes first. Either way a SIGKILL or a power cut after
+ * the promise resolved does not lose it.
+ *
+ * fsync costs a millisecond or more, so appends within `commitIntervalMs`
+ * share one synced batch (group commit, as databases do for their logs), and
+ * an entry is handed to the sender at once, not after its write: the publish
+ * and the fsync run side by side, so the write is not on the path's latency.
+ * An entry the bus takes before its batch is written is left out of the batch
+ * and never touches the disk; while the bus is slow or away, entries are
+ * written and wait there.
  *
  * The outbox keeps an in-memory mirror of the entries it holds (bounded by
  * maxCount and maxBytes like the disk), so next() never reads the disk.
@@ -58,16 +79,13 @@ export class DurableOutbox {
   private readonly options: OutboxOptions;
   private readonly now: () => number;
   private readonly commitIntervalMs: number;
-  /** Durable entries not yet acked, handed out or not. */
-  private readonly held = new Map<number, OutboxEntry>();
-  /** Durable entries waiting to be handed out, oldest first (may hold seqs acked meanwhile; next() skips them). */
+  /** Entries not yet acked, on disk or on their way there, handed out or not. */
+  private readonly held = new Map<number, Slot>();
+  /** Entries waiting to be handed out, oldest first (may hold seqs acked meanwhile; next() skips them). */
   private readonly waiting = new SeqHeap();
   private readonly inFlight = new Set<number>();
   private readonly listeners = new Set<(depth: number, bytes: number) => void>();
   private heldBytes = 0;
-  /** Appends accepted into a batch not yet written: they count against the bounds already. */
-  private pendingCount = 0;
-  private pendingBytes = 0;
   private nextSeq: number;
   private batch = emptyBatch();
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
@@ -114,9 +132,10 @@ export class DurableOutbox {
         for (const r of decoded.reasons) report({ ...r, message: `${r.message}; it was removed` });
         continue;
       }
-      outbox.held.set(seq, decoded.value);
+      const bytes = entryBytes(decoded.value);
+      outbox.held.set(seq, { entry: decoded.value, value, bytes, state: 'durable', settled: false, dropped: [] });
       outbox.waiting.push(seq);
-      outbox.heldBytes += entryBytes(decoded.value);
+      outbox.heldBytes += bytes;
       // The next-seq record is written with every append batch, but take the
       // highest key too in case it was written by an older layout or lost.
       if (seq >= outbox.nextSeq) outbox.nextSeq = seq + 1;
@@ -125,7 +144,7 @@ export class DurableOutbox {
     return outbox;
   }
 
-  /** Entries held (durable, not yet acked), including those handed out. */
+  /** Entries held (accepted or being accepted, not yet acked), including those handed out. */
   get depth(): number {
     return this.held.size;
   }
@@ -135,18 +154,19 @@ export class DurableOutbox {
     return this.heldBytes;
   }
 
-  /** Calls `listener` on every change of depth or bytes (an entry became durable, was acked or dropped). */
+  /** Calls `listener` on every change of depth or bytes (an entry was appended, acked or dropped). */
   onChange(listener: (depth: number, bytes: number) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   /**
-   * Adds `message` at the end of the line. Resolves once the entry is synced
-   * to disk; `{ ok: false }` when the outbox is full (policy 'reject'), the
-   * message alone exceeds maxBytes, the outbox is closed or the disk write
-   * failed. With 'drop-oldest', the entries evicted to make room are returned
-   * in `dropped` so the node can report them.
+   * Adds `message` at the end of the line and hands it to the sender at once.
+   * Resolves once the entry is synced to disk or the bus has taken it;
+   * `{ ok: false }` when the outbox is full (policy 'reject'), the message
+   * alone exceeds maxBytes, the outbox is closed or the disk write failed
+   * before the bus took it. With 'drop-oldest', the entries evicted to make
+   * room are returned in `dropped` so the node can report them.
    */
   append(message: OutboxMessage): Promise<AppendResult> {
     if (this.closing !== undefined) return Promise.resolve({ ok: false, reason: reason('', 'outbox-closed', 'the outbox is closed (the node is being redeployed or stopped)') });
@@ -155,12 +175,10 @@ export class DurableOutbox {
     if (size > maxBytes) {
       return Promise.resolve({ ok: false, reason: reason('', 'outbox-message-too-large', `the message is ${size} bytes (payload and topic), more than the whole outbox may hold (${maxBytes} bytes)`) });
     }
-    const fits = (): boolean => this.held.size + this.pendingCount + 1 <= maxCount && this.heldBytes + this.pendingBytes + size <= maxBytes;
+    const fits = (): boolean => this.held.size + 1 <= maxCount && this.heldBytes + size <= maxBytes;
     let dropped: OutboxEntry[] = [];
     if (!fits()) {
-      const count = this.held.size + this.pendingCount;
-      const bytes = this.heldBytes + this.pendingBytes;
-      const state = `the outbox holds ${count} messages (limit ${maxCount}) and ${bytes} bytes (limit ${maxBytes})`;
+      const state = `the outbox holds ${this.held.size} messages (limit ${maxCount}) and ${this.heldBytes} bytes (limit ${maxBytes})`;
       if (this.options.whenFull === 'reject') {
         return Promise.resolve({ ok: false, reason: reason('', 'outbox-full', `${state}; the bus has not taken them yet, so this message was refused`) });
       }
@@ -168,8 +186,7 @@ export class DurableOutbox {
       if (!fits()) {
         return Promise.resolve({ ok: false, reason: reason('', 'outbox-full', `${state} and every one that could be dropped is being sent or not yet on disk, so this message was refused`) });
       }
-      for (const entry of dropped) this.batch.operations.push({ type: 'del', key: entryKey(entry.seq) });
-      this.emit();
+      for (const entry of dropped) this.batch.deletes.push(entryKey(entry.seq));
     }
 
     const seq = this.nextSeq;
@@ -187,13 +204,18 @@ export class DurableOutbox {
     };
     if (message.properties !== undefined) entry.properties = message.properties;
     if (message.key !== undefined) entry.key = message.key;
-    this.pendingCount += 1;
-    this.pendingBytes += size;
-    return new Promise((resolve) => {
-      this.batch.operations.push({ type: 'put', key: entryKey(seq), value });
-      this.batch.appended.push({ entry, bytes: size, dropped, resolve });
-      this.schedule();
+    const slot: Slot = { entry, value, bytes: size, state: 'pending', settled: false, dropped };
+    const accepted = new Promise<AppendResult>((resolve) => {
+      slot.answer = resolve;
     });
+    this.held.set(seq, slot);
+    this.heldBytes += size;
+    this.waiting.push(seq);
+    this.batch.slots.push(slot);
+    this.schedule();
+    // Listeners include the sender: it may publish the entry right now, beside the write.
+    this.emit();
+    return accepted;
   }
 
   /** The oldest entry not handed out yet, now marked in flight; undefined when none waits. */
@@ -201,10 +223,10 @@ export class DurableOutbox {
     for (;;) {
       const seq = this.waiting.pop();
       if (seq === undefined) return undefined;
-      const entry = this.held.get(seq);
-      if (entry === undefined || this.inFlight.has(seq)) continue;
+      const slot = this.held.get(seq);
+      if (slot === undefined || this.inFlight.has(seq)) continue;
       this.inFlight.add(seq);
-      return entry;
+      return slot.entry;
     }
   }
 
@@ -214,18 +236,27 @@ export class DurableOutbox {
     if (this.held.has(seq)) this.waiting.push(seq);
   }
 
-  /** The entry was delivered: forget it. The delete is batched and not synced (a lost delete only means a resend). */
+  /**
+   * The entry was delivered: forget it. An entry not yet written is left out
+   * of its batch (and its append is answered: the bus has it); one on disk is
+   * deleted in a batch that is not synced (a lost delete only means a resend).
+   */
   ack(seq: number): Promise<void> {
-    const entry = this.held.get(seq);
+    const slot = this.held.get(seq);
     this.inFlight.delete(seq);
-    if (entry === undefined || this.closing !== undefined) return Promise.resolve();
+    if (slot === undefined || this.closing !== undefined) return Promise.resolve();
     this.held.delete(seq);
-    const size = entryBytes(entry);
-    this.heldBytes -= size;
-    this.deletedBytesSinceCompaction += size;
+    this.heldBytes -= slot.bytes;
     this.emit();
+    if (slot.state !== 'durable') {
+      // committed() deletes it if its write is under way.
+      slot.settled = true;
+      this.answer(slot, { ok: true, seq, dropped: slot.dropped });
+      return Promise.resolve();
+    }
+    this.deletedBytesSinceCompaction += slot.bytes;
     return new Promise((resolve) => {
-      this.batch.operations.push({ type: 'del', key: entryKey(seq) });
+      this.batch.deletes.push(entryKey(seq));
       this.batch.acked.push(resolve);
       this.schedule();
     });
@@ -236,7 +267,7 @@ export class DurableOutbox {
     this.closing ??= (async () => {
       this.clearTimer();
       // Bounded: each pass writes what earlier passes left; no appends are accepted now.
-      for (let pass = 0; pass < 3 && (this.writing !== undefined || this.batch.operations.length > 0); pass += 1) {
+      for (let pass = 0; pass < 3 && (this.writing !== undefined || this.pendingOperations() > 0); pass += 1) {
         if (this.writing === undefined) this.flush();
         await this.writing;
       }
@@ -247,30 +278,48 @@ export class DurableOutbox {
     return this.closing;
   }
 
-  /** Removes the oldest waiting entries until `fits()`; puts them back if even that is not enough. */
+  private pendingOperations(): number {
+    return this.batch.slots.length + this.batch.deletes.length;
+  }
+
+  private answer(slot: Slot, result: AppendResult): void {
+    const answer = slot.answer;
+    slot.answer = undefined;
+    answer?.(result);
+  }
+
+  /**
+   * Removes the oldest waiting entries on disk until `fits()`; puts them back
+   * if even that is not enough. Entries not yet on disk are newer than every
+   * one that is, and their appends are not answered yet: they are not dropped.
+   */
   private evictUntil(fits: () => boolean): OutboxEntry[] {
-    const evicted: OutboxEntry[] = [];
+    const evicted: Slot[] = [];
     while (!fits()) {
       const seq = this.waiting.pop();
       if (seq === undefined) break;
-      const entry = this.held.get(seq);
-      if (entry === undefined || this.inFlight.has(seq)) continue;
+      const slot = this.held.get(seq);
+      if (slot === undefined || this.inFlight.has(seq)) continue;
+      if (slot.state !== 'durable') {
+        this.waiting.push(seq);
+        break;
+      }
       this.held.delete(seq);
-      this.heldBytes -= entryBytes(entry);
-      evicted.push(entry);
+      this.heldBytes -= slot.bytes;
+      evicted.push(slot);
     }
-    if (fits()) return evicted;
-    for (const entry of evicted) {
-      this.held.set(entry.seq, entry);
-      this.heldBytes += entryBytes(entry);
-      this.waiting.push(entry.seq);
+    if (fits()) return evicted.map((slot) => slot.entry);
+    for (const slot of evicted) {
+      this.held.set(slot.entry.seq, slot);
+      this.heldBytes += slot.bytes;
+      this.waiting.push(slot.entry.seq);
     }
     return [];
   }
 
   private schedule(): void {
     if (this.writing !== undefined || this.timer !== undefined) return;
-    if (this.batch.operations.length >= MAX_BATCH_OPERATIONS) {
+    if (this.pendingOperations() >= MAX_BATCH_OPERATIONS) {
       this.flush();
     } else if (this.commitIntervalMs <= 0) {
       this.timer = setImmediate(() => this.flush());
@@ -294,16 +343,29 @@ export class DurableOutbox {
    */
   private flush(): void {
     this.clearTimer();
-    if (this.writing !== undefined || this.batch.operations.length === 0) return;
+    if (this.writing !== undefined || this.pendingOperations() === 0) return;
     const batch = this.batch;
     this.batch = emptyBatch();
-    const synced = batch.appended.length > 0;
-    if (synced) batch.operations.push({ type: 'put', key: NEXT_SEQ_KEY, value: encodeSeq(this.nextSeq) });
+    const operations: Operation[] = [];
+    const written: Slot[] = [];
+    for (const slot of batch.slots) {
+      if (slot.settled) continue;
+      slot.state = 'writing';
+      written.push(slot);
+      operations.push({ type: 'put', key: entryKey(slot.entry.seq), value: slot.value });
+    }
+    for (const key of batch.deletes) operations.push({ type: 'del', key });
+    if (operations.length === 0) {
+      for (const resolve of batch.acked) resolve();
+      return;
+    }
+    const synced = written.length > 0;
+    if (synced) operations.push({ type: 'put', key: NEXT_SEQ_KEY, value: encodeSeq(this.nextSeq) });
     this.writing = this.db
-      .batch(batch.operations, { sync: synced })
+      .batch(operations, { sync: synced })
       .then(
-        () => this.committed(batch),
-        (err: unknown) => this.failed(batch, err),
+        () => this.committed(written, batch.acked),
+        (err: unknown) => this.failed(written, batch.acked, err),
       )
       .finally(() => {
         this.writing = undefined;
@@ -311,32 +373,40 @@ export class DurableOutbox {
       });
   }
 
-  private committed(batch: Batch): void {
-    for (const { entry, bytes, dropped, resolve } of batch.appended) {
-      this.pendingCount -= 1;
-      this.pendingBytes -= bytes;
-      this.held.set(entry.seq, entry);
-      this.heldBytes += bytes;
-      this.waiting.push(entry.seq);
-      resolve({ ok: true, seq: entry.seq, dropped });
+  private committed(written: Slot[], acked: (() => void)[]): void {
+    for (const slot of written) {
+      slot.state = 'durable';
+      if (slot.settled) {
+        // The bus took it while it was being written: it only needs deleting.
+        this.batch.deletes.push(entryKey(slot.entry.seq));
+        this.deletedBytesSinceCompaction += slot.bytes;
+        this.schedule();
+      } else {
+        this.answer(slot, { ok: true, seq: slot.entry.seq, dropped: slot.dropped });
+      }
     }
-    for (const resolve of batch.acked) resolve();
-    if (batch.appended.length > 0) this.emit();
+    for (const resolve of acked) resolve();
     this.compactIfDue();
   }
 
-  private failed(batch: Batch, err: unknown): void {
+  private failed(written: Slot[], acked: (() => void)[], err: unknown): void {
     const why = err instanceof Error ? err.message : String(err);
-    for (const { bytes, resolve } of batch.appended) {
-      this.pendingCount -= 1;
-      this.pendingBytes -= bytes;
-      resolve({ ok: false, reason: reason('', 'outbox-write-failed', `the outbox could not write to disk (${why}); the message was not accepted`) });
+    let lost = false;
+    for (const slot of written) {
+      // One the bus took meanwhile was answered already: nothing is lost.
+      if (slot.settled || this.held.get(slot.entry.seq) !== slot) continue;
+      // The sender may have it in flight: its ack or release then finds nothing held.
+      this.held.delete(slot.entry.seq);
+      this.heldBytes -= slot.bytes;
+      lost = true;
+      this.answer(slot, { ok: false, reason: reason('', 'outbox-write-failed', `the outbox could not write to disk (${why}); the message was not accepted`) });
     }
-    if (batch.acked.length > 0) {
+    if (lost) this.emit();
+    if (acked.length > 0) {
       // The entries are gone from memory already; on disk they stay and are sent again after a restart.
-      this.report(reason('', 'outbox-delete-failed', `the outbox could not delete ${batch.acked.length} delivered messages (${why}); they may be sent again after a restart`));
+      this.report(reason('', 'outbox-delete-failed', `the outbox could not delete ${acked.length} delivered messages (${why}); they may be sent again after a restart`));
     }
-    for (const resolve of batch.acked) resolve();
+    for (const resolve of acked) resolve();
   }
 
   /**

@@ -45,6 +45,12 @@ export interface OutboxSenderOptions {
   timers?: SenderTimers;
   /** Bound on stop() waiting for publishes in flight. Default 2 s. */
   stopTimeoutMs?: number;
+  /**
+   * Look for new entries once per event-loop turn instead of at each append:
+   * the entries appended in one turn then go out in one socket write (MQTT.js
+   * corks the stream until the next tick), not one write each. Default false.
+   */
+  onePumpPerTurn?: boolean;
 }
 
 const DEFAULT_RETRY: RetryRule = { backoffMs: 1000, maxBackoffMs: 30_000 };
@@ -90,6 +96,7 @@ export class OutboxSender {
   private unsubscribe: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
   private settled: (() => void) | undefined;
+  private turnPump: NodeJS.Immediate | undefined;
 
   constructor(options: OutboxSenderOptions) {
     this.options = options;
@@ -115,7 +122,7 @@ export class OutboxSender {
   start(): void {
     if (this.running || this.stopping !== undefined) return;
     this.running = true;
-    this.unsubscribe = this.outbox.onChange(() => this.pump());
+    this.unsubscribe = this.outbox.onChange(() => (this.options.onePumpPerTurn === true ? this.pumpThisTurn() : this.pump()));
     this.pump();
   }
 
@@ -139,6 +146,8 @@ export class OutboxSender {
     this.stopping ??= new Promise<void>((resolve) => {
       this.running = false;
       this.endBackoff();
+      if (this.turnPump !== undefined) clearImmediate(this.turnPump);
+      this.turnPump = undefined;
       if (this.paced !== undefined) this.timers.clearTimeout(this.paced);
       this.paced = undefined;
       this.unsubscribe?.();
@@ -158,6 +167,13 @@ export class OutboxSender {
       this.settled = finish;
     });
     return this.stopping;
+  }
+
+  private pumpThisTurn(): void {
+    this.turnPump ??= setImmediate(() => {
+      this.turnPump = undefined;
+      this.pump();
+    });
   }
 
   private pump(): void {

@@ -295,7 +295,7 @@ describe('DurableOutbox', () => {
     assert.ok(elapsed < 1500, `2000 concurrent appends took ${Math.round(elapsed)} ms`);
   });
 
-  test('onChange reports depth and bytes when entries become durable, are acked and dropped', async () => {
+  test('onChange reports depth and bytes when entries are appended, acked and dropped', async () => {
     const outbox = await outboxIn(await folder(), { maxCount: 2, whenFull: 'drop-oldest' });
     const seen: [number, number][] = [];
     const stop = outbox.onChange((depth, bytes) => seen.push([depth, bytes]));
@@ -305,12 +305,51 @@ describe('DurableOutbox', () => {
     await outbox.ack(1);
     stop();
     await appendOk(outbox, message(3));
+    // Appends show at once; dropping 0 to make room for 2 leaves the depth at 2.
     assert.deepEqual(seen, [
-      [2, 60],
       [1, 30],
+      [2, 60],
       [2, 60],
       [1, 30],
     ]);
+  });
+
+  test('an entry is handed out before its write, and one the bus takes before the write never reaches the disk', async () => {
+    const dir = await folder();
+    const outbox = await outboxIn(dir, { commitIntervalMs: 50 });
+    const first = outbox.append(message(0));
+    const second = outbox.append(message(1));
+    const handed = drain(outbox);
+    assert.deepEqual(handed.map((e) => e.payload), ['record 0', 'record 1'], 'both are handed out while their batch still waits for its window');
+    // The bus takes record 0 inside the commit window: its append is answered without a write.
+    await outbox.ack(handed[0]?.seq ?? -1);
+    assert.deepEqual(await first, { ok: true, seq: handed[0]?.seq, dropped: [] });
+    // Record 1 is not taken: its append waits for the synced write.
+    assert.equal((await second).ok, true);
+    assert.equal(outbox.depth, 1);
+    await outbox.close();
+    const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    try {
+      assert.equal(await db.get(entryKey(handed[0]?.seq ?? -1)), undefined, 'record 0 was never written');
+      assert.notEqual(await db.get(entryKey(handed[1]?.seq ?? -1)), undefined, 'record 1 is on disk');
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('an entry the bus takes while its batch is being written is deleted after the write', async () => {
+    const dir = await folder();
+    const outbox = await outboxIn(dir, { commitIntervalMs: 0 });
+    const appended = outbox.append(message(0));
+    const [entry] = drain(outbox);
+    // The batch is written on the next turn; ack once the write has started and before it is answered.
+    await new Promise((resolve) => setImmediate(resolve));
+    await outbox.ack(entry?.seq ?? -1);
+    assert.equal((await appended).ok, true);
+    assert.equal(outbox.depth, 0);
+    await outbox.close();
+    const reopened = await outboxIn(dir);
+    assert.equal(reopened.depth, 0, 'the entry written and then taken was deleted');
   });
 
   test('close() flushes appends in progress, is idempotent, and later appends are refused as closed', async () => {
