@@ -43,6 +43,25 @@ function text(value: unknown, path: string, max: number, reasons: Reason[]): val
   return false;
 }
 
+/**
+ * Majors of the version strings seen, null for one that is not semver. A site
+ * publishes a handful of versions, and semver's parser ran several times for
+ * every record (envelope check, topic, event type).
+ */
+const majors = new Map<string, number | null>();
+const MAJORS_CACHED = 256;
+
+function majorOrNull(version: string): number | null {
+  let major = majors.get(version);
+  if (major === undefined) {
+    const parsed = semver.parse(version);
+    major = parsed === null ? null : parsed.major;
+    if (majors.size >= MAJORS_CACHED) majors.clear();
+    majors.set(version, major);
+  }
+  return major;
+}
+
 export function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
@@ -65,7 +84,7 @@ export function checkEnvelope(value: unknown, prefix = 'cdm'): Checked<CdmEnvelo
   if (text(v.entity, at('entity'), 64, reasons) && !NAME.test(v.entity)) {
     reasons.push(reason(at('entity'), 'pattern', 'must be letters, digits, ".", "_" or "-" (it becomes a topic level)'));
   }
-  if (text(v.version, at('version'), 64, reasons) && semver.valid(v.version) === null) {
+  if (text(v.version, at('version'), 64, reasons) && majorOrNull(v.version) === null) {
     reasons.push(reason(at('version'), 'semver', `must be a semantic version such as 1.0.0, got "${v.version}"`));
   }
   if (text(v.site, at('site'), 64, reasons) && !NAME.test(v.site)) {
@@ -103,5 +122,8 @@ export function isTraceparent(value: unknown): value is string {
 }
 
 export function majorOf(version: string): number {
-  return semver.major(version);
+  const major = majorOrNull(version);
+  // semver.major throws on an invalid version; so does this, with the same kind of error.
+  if (major === null) throw new TypeError(`Invalid Version: ${version}`);
+  return major;
 }

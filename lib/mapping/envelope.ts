@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulidx';
 import type { CdmEnvelope } from '../envelope/envelope';
 
@@ -18,7 +19,24 @@ export interface NewEnvelopeInput {
   now?: () => number;
 }
 
-const ulid = monotonicFactory();
+/**
+ * Cryptographic randomness drawn a few kilobytes at a time: ulidx's own source
+ * asks the system once for each of the 16 random characters of an id, which
+ * cost more than the rest of the envelope together.
+ */
+function bufferedRandom(): () => number {
+  const pool = new Uint32Array(1024);
+  let next = pool.length;
+  return () => {
+    if (next === pool.length) {
+      randomFillSync(pool);
+      next = 0;
+    }
+    return (pool[next++] as number) / 0x1_0000_0000;
+  };
+}
+
+const ulid = monotonicFactory(bufferedRandom());
 
 export function newEnvelope(input: NewEnvelopeInput): CdmEnvelope {
   const at = (input.now ?? Date.now)();
