@@ -34,6 +34,9 @@ const OVERLOAD_SECONDS = env('BENCH_OVERLOAD_SECONDS', 60);
 const OVERLOAD_MAX_RATE = 100_000;
 const OUTBOX_MAX_COUNT = env('BENCH_OUTBOX_MAX_COUNT', 100_000);
 
+/** A folder for a V8 CPU profile of the tectonic runtime, written when it stops. */
+const PROFILE_DIR = process.env.BENCH_CPU_PROF;
+
 const json = process.argv.includes('--json');
 // With --json, stdout carries the one JSON object and nothing else.
 const say = (line = ''): void => {
@@ -98,7 +101,7 @@ async function main(): Promise<void> {
     const [passthrough, core, tectonic] = await Promise.all([
       startNodeRed({ flows: passthroughFlow(broker.port), withoutPack: true}),
       startNodeRed({ flows: coreFlow(broker.port), withoutPack: true}),
-      startNodeRed({ flows: tectonicFlow(broker.port, policyFiles, OUTBOX_MAX_COUNT)}),
+      startNodeRed({ flows: tectonicFlow(broker.port, policyFiles, OUTBOX_MAX_COUNT), nodeArgs: PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [] }),
     ]);
     runtimes.passthrough = passthrough;
     runtimes.core = core;

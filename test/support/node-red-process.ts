@@ -35,6 +35,8 @@ export interface NodeRedOptions {
   readyTimeoutMs?: number;
   /** Bound for `npm install` of a tarball; default 5 minutes. */
   installTimeoutMs?: number;
+  /** Extra flags for the Node-RED process's node, e.g. `--cpu-prof` to profile a benchmark. */
+  nodeArgs?: string[];
 }
 
 export interface NodeRedProcess {
@@ -198,7 +200,7 @@ export async function startNodeRed(options: NodeRedOptions = {}): Promise<NodeRe
 
     const launch = async (): Promise<void> => {
       const from = output.length;
-      const proc = spawn(process.execPath, [redJs, '--userDir', userDir, '--settings', settingsFile, '--port', String(port)], {
+      const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), redJs, '--userDir', userDir, '--settings', settingsFile, '--port', String(port)], {
         cwd: userDir,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
