@@ -337,6 +337,35 @@ describe('DurableOutbox', () => {
     }
   });
 
+  test('with a send grace, an entry on its way to the bus waits for its ack and is written only when the grace is over', async () => {
+    const dir = await folder();
+    let clock = 1_000;
+    let sending = true;
+    const outbox = await outboxIn(dir, { commitIntervalMs: 1, sendGraceMs: 200, sending: () => sending, now: () => clock });
+    const taken = outbox.append(message(0));
+    const slow = outbox.append(message(1));
+    const handed = drain(outbox);
+    assert.equal(handed.length, 2, 'both are handed out before any write');
+    const first = handed[0];
+    // Several commit windows pass: neither is written while the bus may still take it.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await outbox.ack(first?.seq ?? -1);
+    assert.deepEqual(await taken, { ok: true, seq: first?.seq, dropped: [] });
+    let answered = false;
+    void slow.then(() => (answered = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(answered, false, 'the entry still in flight is neither acked nor written yet');
+    // The grace is over: the next batch writes it and its append is answered.
+    clock += 201;
+    assert.equal((await slow).ok, true);
+    // While the bus is away, an entry not handed out is written at once.
+    sending = false;
+    assert.equal((await outbox.append(message(2))).ok, true);
+    await outbox.close();
+    const reopened = await outboxIn(dir);
+    assert.deepEqual(drain(reopened).map((e) => e.payload), ['record 1', 'record 2'], 'only the entries the bus did not take are on disk');
+  });
+
   test('an entry the bus takes while its batch is being written is deleted after the write', async () => {
     const dir = await folder();
     const outbox = await outboxIn(dir, { commitIntervalMs: 0 });
