@@ -1,6 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { PolicyAnnotations, PolicyInput, PolicyVerdict } from '../lib/policy/engine';
-import type { SitePolicyStatus } from '../lib/policy/site-policy';
 import type { Reason } from '../lib/reasons';
 import { findBus } from './support/bus-config';
 import { findPolicy, policyStatus } from './support/policy-config';
@@ -63,12 +62,10 @@ export = function (RED: NodeAPI): void {
     else if (config.tls === 'plain') transport = { tls: false };
 
     const throttle = new StatusThrottle(this);
-    let status: SitePolicyStatus = policy.status;
-    const render = (): void => throttle.show(() => policyStatus(status, `pass ${this.passCount} · deny ${this.rejectCount}`));
-    const stopWatching = policy.onChange((next) => {
-      status = next;
-      render();
-    });
+    // The status is read when it is shown, not per record: expiry and new
+    // bundles change it between onChange calls, and building it costs.
+    const render = (): void => throttle.show(() => policyStatus(policy.status, `pass ${this.passCount} · deny ${this.rejectCount}`));
+    const stopWatching = policy.onChange(() => render());
 
     const judge = (msg: GateMessage): { out: 0 | 1 } => {
       let verdict: PolicyVerdict;
@@ -77,8 +74,6 @@ export = function (RED: NodeAPI): void {
       } catch (err) {
         verdict = { pass: false, reasons: [{ path: '', rule: 'internal-error', message: `the record could not be judged: ${err instanceof Error ? err.message : String(err)}` }] };
       }
-      // Read again per message: expiry and new bundles change it between onChange calls' renders.
-      status = policy.status;
       if (verdict.pass) {
         msg.payload = verdict.payload;
         msg.policy = verdict.annotations;

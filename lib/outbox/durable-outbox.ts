@@ -36,7 +36,6 @@ type Operation = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; ke
 /** One entry the outbox holds, and where it is on its way to disk. */
 interface Slot {
   entry: OutboxEntry;
-  value: Buffer;
   bytes: number;
   /** pending: in the batch being collected; writing: in the batch being written; durable: on disk. */
   state: 'pending' | 'writing' | 'durable';
@@ -144,7 +143,7 @@ export class DurableOutbox {
         continue;
       }
       const bytes = entryBytes(decoded.value);
-      outbox.held.set(seq, { entry: decoded.value, value, bytes, state: 'durable', settled: false, dropped: [] });
+      outbox.held.set(seq, { entry: decoded.value, bytes, state: 'durable', settled: false, dropped: [] });
       outbox.waiting.push(seq);
       outbox.heldBytes += bytes;
       // The next-seq record is written with every append batch, but take the
@@ -177,7 +176,8 @@ export class DurableOutbox {
    * `{ ok: false }` when the outbox is full (policy 'reject'), the message
    * alone exceeds maxBytes, the outbox is closed or the disk write failed
    * before the bus took it. With 'drop-oldest', the entries evicted to make
-   * room are returned in `dropped` so the node can report them.
+   * room are returned in `dropped` so the node can report them. The outbox
+   * keeps `message.payload` as it is: the caller must not change it after.
    */
   append(message: OutboxMessage): Promise<AppendResult> {
     if (this.closing !== undefined) return Promise.resolve({ ok: false, reason: reason('', 'outbox-closed', 'the outbox is closed (the node is being redeployed or stopped)') });
@@ -202,20 +202,19 @@ export class DurableOutbox {
 
     const seq = this.nextSeq;
     this.nextSeq += 1;
-    const enqueuedAt = this.now();
-    const value = encodeEntry(message, enqueuedAt);
     const entry: OutboxEntry = {
       seq,
       topic: message.topic,
-      // A view into the encoded value: a copy the caller cannot change under us, made once.
-      payload: value.subarray(value.length - message.payload.length),
+      // Not copied: append() takes the buffer over (see its doc). Most entries
+      // never reach the disk, so they are encoded only when written.
+      payload: message.payload,
       qos: message.qos,
-      enqueuedAt,
+      enqueuedAt: this.now(),
       attempts: 0,
     };
     if (message.properties !== undefined) entry.properties = message.properties;
     if (message.key !== undefined) entry.key = message.key;
-    const slot: Slot = { entry, value, bytes: size, state: 'pending', settled: false, dropped };
+    const slot: Slot = { entry, bytes: size, state: 'pending', settled: false, dropped };
     const accepted = new Promise<AppendResult>((resolve) => {
       slot.answer = resolve;
     });
@@ -370,7 +369,7 @@ export class DurableOutbox {
       }
       slot.state = 'writing';
       written.push(slot);
-      operations.push({ type: 'put', key: entryKey(slot.entry.seq), value: slot.value });
+      operations.push({ type: 'put', key: entryKey(slot.entry.seq), value: encodeEntry(slot.entry, slot.entry.enqueuedAt) });
     }
     for (const key of batch.deletes) operations.push({ type: 'del', key });
     if (operations.length === 0) {
