@@ -6,6 +6,10 @@ import { type DecodeLimits, DEFAULT_DECODE_LIMITS, decodeMessage } from '../lib/
 import { deadLetterFilter, decodeDeadLetter } from '../lib/envelope/dead-letter';
 import { DedupWindow, messageKey } from '../lib/envelope/dedup-window';
 import { parseMajors, subscriptionFilters, topicDisagreement } from '../lib/envelope/topics';
+import { DEFAULT_MAX_IN_FLIGHT, InFlight } from '../lib/flow/in-flight';
+import { decodeLocalRecord } from '../lib/flow/local-record';
+import { type HookEngine, followRecords } from '../lib/flow/message-hooks';
+import { checkTopicFilter } from '../lib/flow/topic-filter';
 import { type Reason, describeReasons } from '../lib/reasons';
 import { findBus } from './support/bus-config';
 import { exposeStats } from './support/stats';
@@ -23,7 +27,13 @@ interface BusSubscribeDef extends NodeDef {
   maxBytes: string;
   dedupWindow: string;
   kind: string;
+  /** records: the MQTT topic filter. */
+  topic?: string;
+  /** Absent in nodes saved before flow control: they take the default like an empty field. */
+  maxInFlight?: string;
 }
+
+type Kind = 'canonical' | 'dead-letter' | 'records';
 
 // Enough of a malformed message to see what it was, without echoing megabytes into the debug sidebar.
 const RAW_PREVIEW_CHARS = 2048;
@@ -38,25 +48,35 @@ export = function (RED: NodeAPI): void {
     const found = findBus(RED, config.bus);
     if ('problem' in found) return fail(found.problem);
     const bus = found.bus;
+    const kind: Kind = config.kind === 'dead-letter' || config.kind === 'records' ? config.kind : 'canonical';
+    const embedded = bus.settings.mode === 'embedded';
+    // aedes has no shared subscriptions: a `$share/...` filter would match nothing and every message would vanish.
+    const noSharing = (): void => this.warn('bus-subscribe: the embedded broker has no shared subscriptions; this node receives every message');
 
-    let site = config.site ?? '';
-    if (config.siteType === 'env') {
-      site = String(RED.util.evaluateNodeProperty(site, 'env', this, {}) ?? '');
-      if (site === '') return fail(`environment variable ${config.site} is not set`);
+    let filters: string[];
+    if (kind === 'records') {
+      const topic = checkTopicFilter(config.topic ?? '');
+      if (!topic.ok) return fail(describeReasons(topic.reasons));
+      if (topic.value.group !== undefined && embedded) noSharing();
+      filters = [topic.value.group !== undefined && embedded ? topic.value.match : topic.value.filter];
+    } else {
+      let site = config.site ?? '';
+      if (config.siteType === 'env') {
+        site = String(RED.util.evaluateNodeProperty(site, 'env', this, {}) ?? '');
+        if (site === '') return fail(`environment variable ${config.site} is not set`);
+      }
+      const majors = parseMajors(config.versions ?? '');
+      if (!majors.ok) return fail(describeReasons(majors.reasons));
+      let group = config.group ?? '';
+      if (group !== '' && embedded) {
+        noSharing();
+        group = '';
+      }
+      // The canonical selection checks the site id in dead-letter mode too, before it names a topic level.
+      const selection = subscriptionFilters(kind === 'dead-letter' ? { site } : { entity: config.entity, majors: majors.value, site, group });
+      if (!selection.ok) return fail(describeReasons(selection.reasons));
+      filters = kind === 'dead-letter' ? [deadLetterFilter(site)] : selection.value;
     }
-    const majors = parseMajors(config.versions ?? '');
-    if (!majors.ok) return fail(describeReasons(majors.reasons));
-    let group = config.group ?? '';
-    if (group !== '' && bus.settings.mode === 'embedded') {
-      // aedes has no shared subscriptions: a `$share/...` filter would match nothing and every message would vanish.
-      this.warn('bus-subscribe: the embedded broker has no shared subscriptions; this node receives every message');
-      group = '';
-    }
-    const deadLetters = config.kind === 'dead-letter';
-    // The canonical selection checks the site id in dead-letter mode too, before it names a topic level.
-    const selection = subscriptionFilters(deadLetters ? { site } : { entity: config.entity, majors: majors.value, site, group });
-    if (!selection.ok) return fail(describeReasons(selection.reasons));
-    const filters = deadLetters ? [deadLetterFilter(site)] : selection.value;
     const windowText = (config.dedupWindow ?? '').trim();
     if (!/^\d*$/.test(windowText)) return fail(`the duplicate window must be a whole number of messages, got "${windowText}"`);
     const dedup = new DedupWindow(windowText === '' ? 10_000 : Number(windowText));
@@ -65,19 +85,86 @@ export = function (RED: NodeAPI): void {
     if (!/^\d*$/.test(maxBytesText)) return fail(`max bytes must be a whole number, got "${maxBytesText}"`);
     const maxBytes = maxBytesText === '' ? DEFAULT_DECODE_LIMITS.maxBytes : Number(maxBytesText);
     const limits: DecodeLimits = { ...DEFAULT_DECODE_LIMITS, maxBytes };
+    const maxInFlightText = (config.maxInFlight ?? '').trim();
+    if (!/^\d*$/.test(maxInFlightText) || !Number.isSafeInteger(Number(maxInFlightText))) {
+      return fail(`max in flight must be a whole number of records (0: no limit), got "${maxInFlightText}"`);
+    }
+    const maxInFlight = maxInFlightText === '' ? DEFAULT_MAX_IN_FLIGHT : Number(maxInFlightText);
 
+    // Issue 6: without back-pressure the bus is read as fast as the socket
+    // delivers and Node-RED's message queue grows without bound. Flow control
+    // follows each record through the flow with the runtime's message hooks
+    // and holds the connection while maxInFlight of them are unfinished.
+    // RED.hooks's typings list one overload per hook name; HookEngine is the plain
+    // part used here. Absent on a runtime without hooks (and in
+    // node-red-node-test-helper 0.3, which leaves it out of the RED it hands nodes).
+    const hooks = (RED as unknown as { hooks?: HookEngine }).hooks;
+    if (maxInFlight > 0 && hooks === undefined) this.warn('bus-subscribe: this Node-RED has no message hooks (RED.hooks), so flow control is off');
+    const inFlight = maxInFlight > 0 && hooks !== undefined ? new InFlight({ limit: maxInFlight }) : undefined;
+    let stopFollowing: (() => void) | undefined;
+    if (inFlight !== undefined && hooks !== undefined) {
+      try {
+        stopFollowing = followRecords(hooks, inFlight);
+      } catch (err) {
+        return fail(`flow control could not register its message hooks: ${(err as Error).message}`);
+      }
+    }
+
+    let closed = false;
     const throttle = new StatusThrottle(this);
     let state: SharedBusState = bus.state;
-    const counts = { received: 0, duplicatesDropped: 0, malformed: 0 };
+    const counts = { received: 0, duplicatesDropped: 0, malformed: 0, held: 0, expired: 0 };
+    const summary = (): string =>
+      `${counts.received} received${counts.duplicatesDropped > 0 ? `, ${counts.duplicatesDropped} duplicates dropped` : ''}${counts.malformed > 0 ? `, ${counts.malformed} malformed` : ''}`;
     const render = (): void =>
       throttle.show(() =>
-        busStatus(state, `${counts.received} received${counts.duplicatesDropped > 0 ? `, ${counts.duplicatesDropped} duplicates dropped` : ''}${counts.malformed > 0 ? `, ${counts.malformed} malformed` : ''}`),
+        inFlight?.holding === true && state.kind === 'connected'
+          ? { fill: 'yellow', shape: 'ring', text: `holding: ${inFlight.size} in flight · ${summary()}` }
+          : busStatus(state, summary()),
       );
-    const stopStats = exposeStats(RED, this.id, () => ({ ...counts }));
+    const stopStats = exposeStats(RED, this.id, () => ({ ...counts, inFlight: inFlight?.size ?? 0 }));
     const stopWatching = bus.onState((next) => {
       state = next;
       render();
     });
+
+    let releaseHold: (() => void) | undefined;
+    let leaseWarned = false;
+    inFlight?.onPressure((holding) => {
+      if (holding) {
+        releaseHold ??= bus.holdInbound();
+        counts.held += 1;
+      } else {
+        releaseHold?.();
+        releaseHold = undefined;
+      }
+      if (!closed) render();
+    });
+    inFlight?.onExpired((expired) => {
+      counts.expired += expired;
+      if (leaseWarned) return;
+      leaseWarned = true;
+      this.warn(
+        `bus-subscribe: ${expired} record(s) did not finish within ${inFlight.leaseMs / 1000} s and no longer count as in flight: a node behind this one keeps messages or never calls done()`,
+      );
+    });
+
+    /** Sends a record into the flow, tracked from before send() until every copy of it is done. */
+    const emit = (msg: Record<string, unknown>): void => {
+      if (inFlight === undefined) {
+        this.send(msg);
+        return;
+      }
+      const id = RED.util.generateId();
+      msg._msgid = id;
+      // The entry's own count keeps the record open while send() hands out its copies.
+      inFlight.track(id);
+      try {
+        this.send(msg);
+      } finally {
+        inFlight.complete(id);
+      }
+    };
 
     const reportMalformed = (topic: string, payload: Buffer, reasons: Reason[]): void => {
       counts.malformed += 1;
@@ -104,7 +191,7 @@ export = function (RED: NodeAPI): void {
       if (!admit(decoded.value.envelope.site, decoded.value.envelope.id)) return;
       counts.received += 1;
       render();
-      this.send({ topic, payload: decoded.value.data, cdm: decoded.value.envelope });
+      emit({ topic, payload: decoded.value.data, cdm: decoded.value.envelope });
     };
 
     // Dead letters come back as the message that was refused, with msg.reject,
@@ -118,11 +205,24 @@ export = function (RED: NodeAPI): void {
       render();
       const msg: Record<string, unknown> = { topic, payload: letter.payload, reject: { stage: letter.stage, reasons: letter.reasons, site: letter.site, time: letter.time } };
       if (letter.cdm !== undefined) msg.cdm = letter.cdm;
-      this.send(msg);
+      emit(msg);
     };
-    const onMessage = deadLetters ? onDeadLetter : onCanonical;
 
-    let closed = false;
+    // A site's own records: JSON on any topic, no envelope yet and so no id to
+    // drop duplicates by; cdm-map makes msg.cdm downstream.
+    const onRecord = (topic: string, payload: Buffer): void => {
+      const decoded = decodeLocalRecord(payload, limits);
+      if (!decoded.ok) return reportMalformed(topic, payload, decoded.reasons);
+      counts.received += 1;
+      render();
+      emit({ topic, payload: decoded.value });
+    };
+    const handlers = { canonical: onCanonical, 'dead-letter': onDeadLetter, records: onRecord };
+    const handle = handlers[kind];
+    const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket): void => {
+      if (!closed) handle(topic, payload, packet);
+    };
+
     const unsubscribers: Unsubscribe[] = [];
     for (const filter of filters) {
       bus.subscribe(filter, qos, onMessage).then(
@@ -144,7 +244,14 @@ export = function (RED: NodeAPI): void {
       stopWatching();
       stopStats();
       throttle.stop();
-      void Promise.all(unsubscribers.map((unsubscribe) => unsubscribe({ keepAtBroker: !removed }))).then(() => done());
+      // Leave the subscriptions first: a restarting node's filter is parked by
+      // the bus, so what the released hold lets in waits for its successor.
+      const leaving = unsubscribers.map((unsubscribe) => unsubscribe({ keepAtBroker: !removed }));
+      stopFollowing?.();
+      inFlight?.clear();
+      releaseHold?.();
+      releaseHold = undefined;
+      void Promise.all(leaving).then(() => done());
     });
   }
 

@@ -1,4 +1,4 @@
-import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import mqtt, { type DoneCallback, type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { TectonicError } from '../errors';
 import { topicMatches } from '../envelope/topics';
 
@@ -29,6 +29,12 @@ export interface BusClientOptions {
   tls?: Record<string, unknown>;
   /** Upper bound for a graceful close before the connection is cut. */
   closeTimeoutMs?: number;
+  /**
+   * How long a filter whose last handler left with `keepAtBroker` (a node
+   * restarting in a redeploy) keeps its messages waiting for the next handler
+   * before they are dropped as unrouted again. 5 s by default.
+   */
+  parkMs?: number;
 }
 
 export interface PublishOptions {
@@ -62,6 +68,16 @@ interface Route {
   confirmed: boolean;
   /** Settles `answer` for callers who subscribed while offline. */
   wake?: (outcome: SubscribeOutcome) => void;
+  /** Set while the route has no handler but its node is expected back (see parkMs). */
+  parked?: NodeJS.Timeout;
+}
+
+/** A PUBLISH that MQTT.js has handed over and not yet been told to acknowledge. */
+interface Inbound {
+  packet: IPublishPacket;
+  routed: boolean;
+  /** MQTT.js's callback: sends the PUBACK/PUBCOMP and lets it parse the next packet. Gone once its connection is. */
+  ack: DoneCallback | undefined;
 }
 
 /**
@@ -79,13 +95,21 @@ export class BusClient {
   /** Rejecters of publishes the broker has not acknowledged yet. */
   private readonly unacknowledged = new Set<(err: Error) => void>();
   private readonly closeTimeoutMs: number;
+  private readonly parkMs: number;
   private current: BusState = { kind: 'connecting' };
   private lastError: string | undefined;
   private closing: Promise<void> | undefined;
+  /** Active holdInbound() calls. */
+  private holds = 0;
+  /** In arrival order; at most one per connection is waiting for its acknowledgement. */
+  private readonly inbound: Inbound[] = [];
+  private draining = false;
+  private drainScheduled: NodeJS.Immediate | undefined;
 
   constructor(options: BusClientOptions, connect: ConnectFunction = mqtt.connect) {
     this.protocolVersion = options.protocolVersion;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 2000;
+    this.parkMs = options.parkMs ?? 5000;
     this.client = connect(options.url, {
       clientId: options.clientId,
       protocolVersion: options.protocolVersion,
@@ -111,6 +135,7 @@ export class BusClient {
     });
     this.client.on('reconnect', () => this.setState({ kind: 'connecting' }));
     this.client.on('close', () => {
+      this.forgetAcknowledgements();
       if (this.closing === undefined) this.setState({ kind: 'disconnected', error: this.lastError });
     });
     // Without an 'error' listener an EventEmitter throws, and a refused
@@ -119,7 +144,23 @@ export class BusClient {
       this.lastError = err.message;
       if (this.current.kind !== 'connected') this.setState({ kind: 'disconnected', error: err.message });
     });
-    this.client.on('message', (topic, payload, packet) => this.route(topic, payload, packet));
+    // Messages are routed from handleMessage rather than the 'message' event:
+    // MQTT.js calls it for every PUBLISH (QoS 0, 1, and 2 on PUBREL) and
+    // neither acknowledges the packet nor parses the next one until its
+    // callback runs (mqtt/build/lib/handlers/publish.js, pubrel.js). Holding
+    // that callback is what holdInbound() does.
+    this.client.handleMessage = (packet, callback) => this.receive(packet, callback);
+    // While a PUBLISH is held, the PINGRESP behind it is not read either: that
+    // is not a dead broker, so the keepalive timeout starts over instead, with
+    // a PINGREQ now so the broker still hears from us within the keepalive
+    // [MQTT-3.1.2-24]. A connection that really died meanwhile is noticed once
+    // reading resumes.
+    const keepaliveTimeout = this.client.onKeepaliveTimeout.bind(this.client);
+    this.client.onKeepaliveTimeout = () => {
+      if (!this.waitingForAck()) return keepaliveTimeout();
+      this.client.sendPing();
+      this.client.reschedulePing(true);
+    };
   }
 
   get state(): BusState {
@@ -140,6 +181,34 @@ export class BusClient {
   onError(listener: (err: Error) => void): () => void {
     this.errorListeners.add(listener);
     return () => this.errorListeners.delete(listener);
+  }
+
+  /**
+   * Stops reading incoming messages until the returned function is called
+   * (every hold must be released; releasing twice is harmless). The message
+   * being routed when the hold starts is not acknowledged, and MQTT.js reads
+   * nothing more from the socket, so TCP pushes back to the broker, which
+   * queues: that is back-pressure for a flow that is behind (issue 6).
+   *
+   * It holds the whole connection, so other nodes on it wait too, and the
+   * PUBACKs of our own publishes queue behind the held message. That is
+   * acceptable because a hold lasts only while the flow drains; a node that
+   * stays stuck is bounded by its lease.
+   */
+  holdInbound(): () => void {
+    this.holds += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds -= 1;
+      if (this.holds === 0) this.scheduleDrain();
+    };
+  }
+
+  /** How many holds are active. */
+  get inboundHolds(): number {
+    return this.holds;
   }
 
   /** Resolves once the broker has acknowledged (QoS 1 and 2) or the packet is written (QoS 0). */
@@ -165,6 +234,11 @@ export class BusClient {
   async subscribe(filter: string, qos: QoS, handler: MessageHandler): Promise<Unsubscribe> {
     if (this.closing !== undefined) throw new TectonicError('BUS_CLOSED', 'the bus connection is closed');
     let route = this.routes.get(filter);
+    if (route?.parked !== undefined) {
+      clearTimeout(route.parked);
+      route.parked = undefined;
+      this.scheduleDrain();
+    }
     if (route === undefined) {
       route = { qos, handlers: new Set(), confirmed: false };
       this.routes.set(filter, route);
@@ -186,15 +260,37 @@ export class BusClient {
       const current = this.routes.get(filter);
       current?.handlers.delete(handler);
       if (current !== undefined && current.handlers.size === 0) {
-        this.routes.delete(filter);
         // keepAtBroker: a node that is only restarting leaves its subscription in
         // the persistent session, so the broker queues what arrives meanwhile.
-        if (!options.keepAtBroker && this.closing === undefined && this.client.connected) {
+        if (options.keepAtBroker && this.closing === undefined) {
+          this.park(filter, current);
+          return;
+        }
+        this.routes.delete(filter);
+        this.scheduleDrain();
+        if (this.closing === undefined && this.client.connected) {
           // A broker that went away mid-unsubscribe must not hold a redeploy up.
           await withTimeout(this.client.unsubscribeAsync(filter).catch(() => undefined), this.closeTimeoutMs);
         }
       }
     };
+  }
+
+  /**
+   * Keeps a route without handlers for a while: a node restarting in a
+   * redeploy closes before its successor subscribes, and whatever arrives in
+   * between (after a hold, a whole socket's worth) would otherwise be
+   * acknowledged with no one to receive it. Messages for a parked filter wait
+   * like held ones until a handler comes back or the park expires.
+   */
+  private park(filter: string, route: Route): void {
+    clearTimeout(route.parked);
+    route.parked = setTimeout(() => {
+      route.parked = undefined;
+      if (route.handlers.size === 0 && this.routes.get(filter) === route) this.routes.delete(filter);
+      this.scheduleDrain();
+    }, this.parkMs);
+    route.parked.unref();
   }
 
   /**
@@ -248,6 +344,7 @@ export class BusClient {
 
   /** Ends the connection, gracefully if it can within the bound, then by force. Idempotent. */
   close(): Promise<void> {
+    if (this.closing === undefined) this.settleInbound();
     this.closing ??= new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.client.end(true, {}, () => resolve()), this.closeTimeoutMs);
       this.client.end(false, {}, () => {
@@ -259,7 +356,10 @@ export class BusClient {
       // calls back once ended; settle it so the sender's done() still runs.
       for (const reject of this.unacknowledged) reject(new TectonicError('BUS_CLOSED', 'the bus connection closed before the broker acknowledged the message'));
       this.unacknowledged.clear();
-      for (const route of this.routes.values()) route.wake?.({ kind: 'interrupted' });
+      for (const route of this.routes.values()) {
+        route.wake?.({ kind: 'interrupted' });
+        clearTimeout(route.parked);
+      }
       this.routes.clear();
       this.setState({ kind: 'closed' });
       this.stateListeners.clear();
@@ -277,7 +377,96 @@ export class BusClient {
     for (const listener of this.stateListeners) listener(state);
   }
 
-  private route(topic: string, payload: Buffer, packet: IPublishPacket): void {
+  /** MQTT.js's handleMessage: route now, or queue behind a hold, a parked filter, or earlier messages. */
+  private receive(packet: IPublishPacket, ack: DoneCallback): void {
+    if (this.closing !== undefined) {
+      // Closing: nothing is routed any more. An error tells MQTT.js to read on
+      // without acknowledging, so the PUBACKs of our own publishes still arrive
+      // and the broker keeps this message for the session's return.
+      ack(new TectonicError('BUS_CLOSED', 'the bus connection is closing'));
+      return;
+    }
+    this.inbound.push({ packet, routed: false, ack });
+    this.drain();
+  }
+
+  private scheduleDrain(): void {
+    // Not synchronously: a hold is usually released from inside a node's
+    // done() (a runtime hook), and routing from there would run a new message
+    // through the flow in the middle of another one's completion.
+    this.drainScheduled ??= setImmediate(() => {
+      this.drainScheduled = undefined;
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let entry = this.inbound[0]; entry !== undefined; entry = this.inbound[0]) {
+        if (!entry.routed) {
+          if (this.holds > 0 || this.parkedFor(entry.packet.topic)) return;
+          entry.routed = true;
+          this.route(entry.packet);
+        }
+        // Routing this one may have started a hold: then its acknowledgement, and so the next packet, waits.
+        if (this.holds > 0) return;
+        this.inbound.shift();
+        entry.ack?.();
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** A message waits while any filter it matches is parked: its node is about to come back. */
+  private parkedFor(topic: string): boolean {
+    for (const [filter, route] of this.routes) {
+      if (route.parked !== undefined && route.handlers.size === 0 && topicMatches(filter, topic)) return true;
+    }
+    return false;
+  }
+
+  /** True while MQTT.js is waiting on us for the current connection. */
+  private waitingForAck(): boolean {
+    return this.inbound.some((entry) => entry.ack !== undefined);
+  }
+
+  /**
+   * The connection closed. MQTT.js reads a new connection with a new parser
+   * ("pump") and drops what the old one had parsed; an acknowledgement sent
+   * now would go out on the next connection for a packet id of the old one.
+   * So the held callbacks are let go unanswered: a persistent session has the
+   * broker resend those messages, as after any disconnect [MQTT-4.4.0-1], and
+   * the old pump waits for ever on a socket that is gone. Messages already
+   * read but not routed still go to their handlers when the hold ends, so
+   * nothing that reached us is lost (it may come twice: at least once).
+   */
+  private forgetAcknowledgements(): void {
+    for (const entry of this.inbound) entry.ack = undefined;
+    for (let i = this.inbound.length - 1; i >= 0; i--) if (this.inbound[i]?.routed) this.inbound.splice(i, 1);
+  }
+
+  /**
+   * close(): what the flow has received is acknowledged, so a persistent
+   * session does not resend it; what it has not stays with the broker.
+   */
+  private settleInbound(): void {
+    clearImmediate(this.drainScheduled);
+    this.drainScheduled = undefined;
+    const entries = this.inbound.splice(0);
+    for (const entry of entries) {
+      if (entry.routed) entry.ack?.();
+      else entry.ack?.(new TectonicError('BUS_CLOSED', 'the bus connection is closing'));
+    }
+  }
+
+  private route(packet: IPublishPacket): void {
+    // A topic alias could leave packet.topic empty, but we never announce a
+    // Topic Alias Maximum (absent means 0), so the broker must not use one [MQTT-3.1.2-26].
+    const topic = packet.topic;
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     for (const [filter, route] of this.routes) {
       if (!topicMatches(filter, topic)) continue;
       for (const handler of route.handlers) {

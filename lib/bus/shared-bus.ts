@@ -25,6 +25,8 @@ export class SharedBus {
   private readonly listeners = new Set<(state: SharedBusState) => void>();
   private current: SharedBusState = { kind: 'starting' };
   private closing: Promise<void> | undefined;
+  /** Set once start-up has made the client, so holdInbound() can act at once. */
+  private client: BusClient | undefined;
 
   constructor(options: SharedBusOptions) {
     this.settings = { ...options.settings };
@@ -53,6 +55,7 @@ export class SharedBus {
       },
       options.connect,
     );
+    this.client = client;
     client.onState((state) => this.setState(state));
     return { client, lease };
   }
@@ -79,6 +82,29 @@ export class SharedBus {
   async subscribe(filter: string, qos: QoS, handler: MessageHandler): Promise<Unsubscribe> {
     const { client } = await this.ready;
     return client.subscribe(filter, qos, handler);
+  }
+
+  /**
+   * Stops reading incoming messages on the shared connection until the
+   * returned function is called (see BusClient.holdInbound). Takes effect at
+   * once: a node calls it from inside a message handler, and the message's
+   * acknowledgement must already wait.
+   */
+  holdInbound(): () => void {
+    if (this.client !== undefined) return this.client.holdInbound();
+    // Before start-up finished no message can have arrived; hold from the moment there is a client.
+    let release: (() => void) | undefined;
+    let released = false;
+    void this.ready.then(
+      ({ client }) => {
+        if (!released) release = client.holdInbound();
+      },
+      () => undefined,
+    );
+    return () => {
+      released = true;
+      release?.();
+    };
   }
 
   async onError(listener: (err: Error) => void): Promise<() => void> {

@@ -1,0 +1,173 @@
+import type { InFlight } from './in-flight';
+
+/**
+ * Follows tracked records through a Node-RED runtime with its message hooks
+ * (Node-RED 4.1, @node-red/runtime flows/Flow.js and nodes/Node.js). For one
+ * `node.send()` the runtime calls, synchronously: onSend, then per wire
+ * preRoute, the clone (all but the first wire get one, with the same
+ * `_msgid`), preDeliver and postDeliver; the delivery itself runs later
+ * (setImmediate): onReceive, the node's input handlers, postReceive. A node
+ * that calls done() triggers onComplete.
+ *
+ * So a delivery is counted at preDeliver, inside the sender's send() and
+ * before the sender's own done(): counting at onReceive would let the record
+ * reach 0 in the gap and finish while a copy is still on its way. A node can
+ * also be handed a message without the router (link nodes, catch, complete
+ * and status nodes call receive() directly); such a receipt has no preDeliver
+ * before it and is counted at onReceive instead.
+ *
+ * Node-RED 4.1 never calls done() for a node whose input handlers do not take
+ * it (fewer than three arguments), nor for a node with no input handler: for
+ * those the receipt completes at postReceive, when the handler has returned
+ * (anything it sent by then is already counted).
+ */
+
+/** The part of RED.hooks this uses. Hooks with a `.label` can be removed again. */
+export interface HookEngine {
+  add(hookId: string, handler: (event: never) => unknown): void;
+  remove(hookId: string): void;
+}
+
+export const HOOK_LABEL = 'tectonic-flow';
+export const HOOK_IDS: readonly string[] = ['preDeliver', 'onReceive', 'postReceive', 'onComplete'].map((hook) => `${hook}.${HOOK_LABEL}`);
+
+interface Message {
+  _msgid?: unknown;
+}
+
+export interface DeliveryEvent {
+  msg: Message;
+}
+
+export interface ReceiptEvent {
+  msg: Message;
+  destination: { node?: unknown };
+}
+
+/**
+ * Node-RED counts, in `_expectedDoneCount`, the input handlers that take
+ * done; 0 means no handler will ever call it. Another runtime without the
+ * field: assume the node calls done, and let the lease cover it if not.
+ */
+export function callsDone(node: unknown): boolean {
+  if (typeof node !== 'object' || node === null) return true;
+  const expected = (node as { _expectedDoneCount?: unknown })._expectedDoneCount;
+  return typeof expected !== 'number' || expected > 0;
+}
+
+/** Which tracker owns which record, and the per-copy bookkeeping that turns hook events into counts. */
+export class MessageLedger {
+  private readonly trackers = new Set<InFlight>();
+  /** Copies announced at preDeliver and not received yet, per message object (a clone is its own object). */
+  private readonly announced = new WeakMap<object, number>();
+  /** Receipts of a message object not completed yet: a second done() for one receipt must not count twice. */
+  private readonly open = new WeakMap<object, number>();
+
+  get size(): number {
+    return this.trackers.size;
+  }
+
+  add(tracker: InFlight): void {
+    this.trackers.add(tracker);
+  }
+
+  delete(tracker: InFlight): void {
+    this.trackers.delete(tracker);
+  }
+
+  delivered(event: DeliveryEvent): void {
+    const found = this.owner(event.msg);
+    if (found === undefined) return;
+    found.tracker.deliver(found.id);
+    this.announced.set(event.msg, (this.announced.get(event.msg) ?? 0) + 1);
+  }
+
+  received(event: ReceiptEvent): void {
+    const found = this.owner(event.msg);
+    if (found === undefined) return;
+    const announced = this.announced.get(event.msg) ?? 0;
+    if (announced > 0) this.announced.set(event.msg, announced - 1);
+    else found.tracker.deliver(found.id);
+    this.open.set(event.msg, (this.open.get(event.msg) ?? 0) + 1);
+  }
+
+  afterReceive(event: ReceiptEvent): void {
+    if (!callsDone(event.destination.node)) this.completed(event);
+  }
+
+  completed(event: DeliveryEvent): void {
+    const found = this.owner(event.msg);
+    if (found === undefined) return;
+    const open = this.open.get(event.msg) ?? 0;
+    if (open <= 0) return;
+    this.open.set(event.msg, open - 1);
+    found.tracker.complete(found.id);
+  }
+
+  private owner(msg: Message): { tracker: InFlight; id: string } | undefined {
+    if (this.trackers.size === 0 || typeof msg !== 'object' || msg === null) return undefined;
+    const id = msg._msgid;
+    if (typeof id !== 'string') return undefined;
+    for (const tracker of this.trackers) if (tracker.has(id)) return { tracker, id };
+    return undefined;
+  }
+}
+
+/**
+ * One ledger per hook engine (one per runtime). Hooks run for every message
+ * in the runtime, so they are registered with the first tracker and removed
+ * with the last: a runtime without flow control pays nothing, and a redeploy
+ * that closes the last bus-subscribe leaves no hook behind.
+ */
+class HookedLedger {
+  private readonly ledger = new MessageLedger();
+
+  constructor(private readonly engine: HookEngine) {}
+
+  /** Throws when the engine refuses the hooks (another copy of the pack registered the same label). */
+  attach(tracker: InFlight): () => void {
+    if (this.ledger.size === 0) this.register();
+    this.ledger.add(tracker);
+    let attached = true;
+    return () => {
+      if (!attached) return;
+      attached = false;
+      this.ledger.delete(tracker);
+      if (this.ledger.size === 0) for (const id of HOOK_IDS) this.engine.remove(id);
+    };
+  }
+
+  private register(): void {
+    // Each handler takes one argument and returns nothing: Node-RED then runs it synchronously and carries on.
+    const ledger = this.ledger;
+    const handlers: Array<[string, (event: never) => void]> = [
+      [`preDeliver.${HOOK_LABEL}`, (event: DeliveryEvent) => ledger.delivered(event)],
+      [`onReceive.${HOOK_LABEL}`, (event: ReceiptEvent) => ledger.received(event)],
+      [`postReceive.${HOOK_LABEL}`, (event: ReceiptEvent) => ledger.afterReceive(event)],
+      [`onComplete.${HOOK_LABEL}`, (event: DeliveryEvent) => ledger.completed(event)],
+    ];
+    const added: string[] = [];
+    try {
+      for (const [id, handler] of handlers) {
+        this.engine.add(id, handler);
+        added.push(id);
+      }
+    } catch (err) {
+      // Another copy of the pack holds the label: leave its hooks alone and remove only ours.
+      for (const id of added) this.engine.remove(id);
+      throw err;
+    }
+  }
+}
+
+const ledgers = new WeakMap<HookEngine, HookedLedger>();
+
+/** Follows `tracker`'s records through the runtime whose hooks are `engine`; returns the way to stop. */
+export function followRecords(engine: HookEngine, tracker: InFlight): () => void {
+  let hooked = ledgers.get(engine);
+  if (hooked === undefined) {
+    hooked = new HookedLedger(engine);
+    ledgers.set(engine, hooked);
+  }
+  return hooked.attach(tracker);
+}
