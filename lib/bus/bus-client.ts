@@ -1,6 +1,7 @@
 import mqtt, { type DoneCallback, type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { TectonicError } from '../errors';
 import { topicMatches } from '../envelope/topics';
+import { type CorkableStream, coalesceWrites } from './coalesce-writes';
 
 export type QoS = NonNullable<IClientPublishOptions['qos']>;
 
@@ -124,11 +125,16 @@ export class BusClient {
       connectTimeout: options.connectTimeoutMs ?? 10_000,
       // Routes are subscribed by subscribeRoutes() on every CONNACK instead.
       resubscribe: false,
+      // MQTT.js logs every packet through `debug`; even switched off, that
+      // costs a call and its arguments per packet.
+      log: () => undefined,
       ...options.tls,
     });
     this.client.on('connect', (connack) => {
       // MQTT.js opens the socket without TCP_NODELAY; set it on each new stream.
-      (this.client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
+      const stream = this.client.stream as { setNoDelay?: (noDelay: boolean) => void } & Partial<CorkableStream>;
+      stream.setNoDelay?.(true);
+      if (typeof stream.cork === 'function' && typeof stream.uncork === 'function' && typeof stream.on === 'function') coalesceWrites(stream as CorkableStream);
       this.lastError = undefined;
       this.subscribeRoutes(connack.sessionPresent);
       this.setState({ kind: 'connected' });
