@@ -161,11 +161,17 @@ export async function writePolicyFiles(dir: string): Promise<TectonicFiles> {
   return { bundleFile, publicKeyFile };
 }
 
-/** mqtt in -> cdm-map -> cdm-validate -> policy-gate -> bus-publish (durable outbox on, QoS 1). Rejects leave on each node's second output, unwired. */
-export function tectonicFlow(brokerPort: number, files: TectonicFiles, outboxMaxCount: number): FlowNode[] {
+/**
+ * bus-subscribe (local records, flow control) -> cdm-map -> cdm-validate ->
+ * policy-gate -> bus-publish (durable outbox on, QoS 1, holding records back while it is full). Rejects leave on
+ * each node's second output, unwired. The entry is the pack's own: the core
+ * mqtt in node applies no back-pressure, so under overload Node-RED's queue
+ * grows without bound (issue 6); bus-subscribe stops reading the bus while
+ * `maxInFlight` records are in the flow.
+ */
+export function tectonicFlow(brokerPort: number, files: TectonicFiles, outboxMaxCount: number, maxInFlight: number): FlowNode[] {
   return [
     tab,
-    mqttBroker(brokerPort, 'bench-tectonic-in'),
     { id: 'bench-catalog', type: 'cdm-catalog', name: 'bundled catalog', source: 'bundled', folder: '', folderType: 'str', url: '', urlType: 'str', bus: '', refresh: '', publishToBus: '', policy: 'STRICT' },
     {
       id: 'bench-policy', type: 'tectonic-policy', name: 'bench policy', source: 'file', file: files.bundleFile, fileType: 'str', url: '', urlType: 'str', bus: '', bundle: '', bundleType: 'str',
@@ -175,7 +181,10 @@ export function tectonicFlow(brokerPort: number, files: TectonicFiles, outboxMax
       id: 'bench-bus', type: 'tectonic-bus', name: 'site bus', mode: 'external', host: '', port: '', url: `mqtt://127.0.0.1:${brokerPort}`,
       protocolVersion: '4', clientId: 'bench-tectonic-bus', keepalive: '30', session: 'persistent', persistence: 'disk', tls: '',
     },
-    mqttIn('tec-in', TOPICS.tectonicIn, 'json', [['tec-map']]),
+    {
+      id: 'tec-in', type: 'bus-subscribe', z: TAB, name: 'local records', bus: 'bench-bus', kind: 'records', topic: TOPICS.tectonicIn, entity: '', versions: '', site: '', siteType: 'str',
+      group: '', qos: '1', maxBytes: '1048576', dedupWindow: '', maxInFlight: String(maxInFlight), x: 120, y: 80, wires: [['tec-map']],
+    },
     {
       id: 'tec-map', type: 'cdm-map', z: TAB, name: 'FRA warehouse to shipment', catalog: 'bench-catalog', entity: fraSpec.entity, version: fraSpec.version,
       site: SITE, siteType: 'str', source: 'urn:tectonic:site-fra:wms', rules: fraSpec.rules, x: 250, y: 80, wires: [['tec-validate'], []],
@@ -187,7 +196,7 @@ export function tectonicFlow(brokerPort: number, files: TectonicFiles, outboxMax
     { id: 'tec-gate', type: 'policy-gate', z: TAB, name: '', policy: 'bench-policy', bus: '', tls: 'unknown', x: 550, y: 80, wires: [[PUBLISH_NODE], []] },
     {
       id: PUBLISH_NODE, type: 'bus-publish', z: TAB, name: 'publish', bus: 'bench-bus', qos: '1', wireMode: 'structured', mode: 'canonical', site: '', siteType: 'str',
-      outboxMaxCount: String(outboxMaxCount), outboxMaxBytes: '67108864', whenFull: 'reject', policy: '', outputs: 2, x: 700, y: 80, wires: [[], []],
+      outboxMaxCount: String(outboxMaxCount), outboxMaxBytes: '67108864', whenFull: 'wait', policy: '', outputs: 2, x: 700, y: 80, wires: [[], []],
     },
   ];
 }
