@@ -225,7 +225,8 @@ export = function (RED: NodeAPI): void {
 
     const unsubscribers: Unsubscribe[] = [];
     for (const filter of filters) {
-      bus.subscribe(filter, qos, onMessage).then(
+      // Under flow control on the bus's inbound lane: holding it must never hold bus-publish's acknowledgements.
+      bus.subscribe(filter, qos, onMessage, inFlight !== undefined ? 'inbound' : 'shared').then(
         (unsubscribe) => {
           if (closed) void unsubscribe();
           else unsubscribers.push(unsubscribe);

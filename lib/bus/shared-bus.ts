@@ -4,6 +4,15 @@ import { type BusSettings, embeddedUrl } from './bus-settings';
 
 export type SharedBusState = BusState | { kind: 'starting' } | { kind: 'failed'; error: string };
 
+/**
+ * Which connection a subscription uses. 'shared': the one every node of the
+ * bus shares. 'inbound': a second connection (client id + "-in") for
+ * subscriptions under flow control: holding it stops reading only records,
+ * never the PUBACKs bus-publish waits for, which would otherwise deadlock a
+ * flow whose outbox waits for room while its entry waits for the outbox.
+ */
+export type BusLane = 'shared' | 'inbound';
+
 export interface SharedBusOptions {
   settings: BusSettings;
   username?: string;
@@ -25,11 +34,15 @@ export class SharedBus {
   private readonly listeners = new Set<(state: SharedBusState) => void>();
   private current: SharedBusState = { kind: 'starting' };
   private closing: Promise<void> | undefined;
-  /** Set once start-up has made the client, so holdInbound() can act at once. */
-  private client: BusClient | undefined;
+  private clientState: SharedBusState = { kind: 'starting' };
+  private options: SharedBusOptions;
+  /** The inbound lane's connection, made on first use. */
+  private inbound: BusClient | undefined;
+  private inboundState: BusState | undefined;
 
   constructor(options: SharedBusOptions) {
     this.settings = { ...options.settings };
+    this.options = options;
     this.ready = this.start(options);
     this.ready.catch((err: unknown) => this.setState({ kind: 'failed', error: (err as Error).message }));
   }
@@ -42,10 +55,20 @@ export class SharedBus {
       this.settings.port = lease.broker.port;
       this.settings.url = embeddedUrl(this.settings.host, lease.broker.port);
     }
-    const client = new BusClient(
+    const client = this.connect(this.settings.clientId);
+    client.onState((state) => {
+      this.clientState = state;
+      this.showState();
+    });
+    return { client, lease };
+  }
+
+  private connect(clientId: string): BusClient {
+    const options = this.options;
+    return new BusClient(
       {
         url: this.settings.url,
-        clientId: this.settings.clientId,
+        clientId,
         protocolVersion: this.settings.protocolVersion,
         username: options.username,
         password: options.password,
@@ -55,9 +78,26 @@ export class SharedBus {
       },
       options.connect,
     );
-    this.client = client;
-    client.onState((state) => this.setState(state));
-    return { client, lease };
+  }
+
+  /** The inbound lane's client, connected on first use (after start-up, so an embedded broker is listening). */
+  private async inboundClient(): Promise<BusClient> {
+    await this.ready;
+    if (this.inbound === undefined) {
+      const client = this.connect(`${this.settings.clientId}-in`);
+      this.inbound = client;
+      client.onState((state) => {
+        this.inboundState = state;
+        this.showState();
+      });
+    }
+    return this.inbound;
+  }
+
+  /** The shared connection's state, unless the inbound lane is down while it is up. */
+  private showState(): void {
+    const inbound = this.inboundState;
+    this.setState(this.clientState.kind === 'connected' && inbound !== undefined && inbound.kind !== 'connected' ? inbound : this.clientState);
   }
 
   get state(): SharedBusState {
@@ -79,24 +119,24 @@ export class SharedBus {
     await client.publish(topic, payload, options);
   }
 
-  async subscribe(filter: string, qos: QoS, handler: MessageHandler): Promise<Unsubscribe> {
-    const { client } = await this.ready;
+  async subscribe(filter: string, qos: QoS, handler: MessageHandler, lane: BusLane = 'shared'): Promise<Unsubscribe> {
+    const client = lane === 'inbound' ? await this.inboundClient() : (await this.ready).client;
     return client.subscribe(filter, qos, handler);
   }
 
   /**
-   * Stops reading incoming messages on the shared connection until the
-   * returned function is called (see BusClient.holdInbound). Takes effect at
-   * once: a node calls it from inside a message handler, and the message's
-   * acknowledgement must already wait.
+   * Stops reading incoming messages on the inbound lane until the returned
+   * function is called (see BusClient.holdInbound). Takes effect at once when
+   * the lane is up: a node calls it from inside a message handler, and the
+   * message's acknowledgement must already wait.
    */
   holdInbound(): () => void {
-    if (this.client !== undefined) return this.client.holdInbound();
-    // Before start-up finished no message can have arrived; hold from the moment there is a client.
+    if (this.inbound !== undefined) return this.inbound.holdInbound();
+    // No record can have arrived on a lane not made yet; hold from the moment there is one.
     let release: (() => void) | undefined;
     let released = false;
-    void this.ready.then(
-      ({ client }) => {
+    void this.inboundClient().then(
+      (client) => {
         if (!released) release = client.holdInbound();
       },
       () => undefined,
@@ -117,7 +157,7 @@ export class SharedBus {
     this.closing ??= this.ready
       .then(
         async ({ client, lease }) => {
-          await client.close();
+          await Promise.all([client.close(), this.inbound?.close()]);
           await lease?.release();
         },
         () => undefined,
