@@ -32,12 +32,6 @@ type CdmMessage = NodeMessageInFlow & { cdm?: unknown; reject?: { stage: string;
 
 const DEFAULT_MAX_COUNT = 100_000;
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
-/**
- * Records bus-publish holds (done() not called) while its outbox is full and
- * it waits for room; past this it rejects. The entry's flow control usually
- * keeps far fewer waiting; this bounds memory behind an entry without it.
- */
-const MAX_WAITING_FOR_ROOM = 10_000;
 /** Publishes in flight at once (see the sender's window). */
 const SEND_WINDOW = 512;
 /** How long an entry on its way to the bus may wait for its PUBACK before the outbox writes it anyway, ms. */
@@ -93,12 +87,8 @@ export = function (RED: NodeAPI): void {
     let outbox: DurableOutbox | undefined;
     // Red from the first refusal until the bus takes something again: the outbox is full, or was a moment ago.
     let full = false;
-    const waitForRoom = config.whenFull === 'wait';
-    /** Records waiting for room in the full outbox, oldest first (whenFull 'wait'). */
-    const roomQueue: Array<{ msg: CdmMessage; message: OutboxMessage; done: (err?: Error) => void }> = [];
     const render = (): void =>
       throttle.show(() => {
-        if (roomQueue.length > 0) return { fill: 'yellow', shape: 'ring', text: `outbox full (${outbox?.depth ?? 0}) · ${roomQueue.length} held back` };
         if (full) return { fill: 'red', shape: 'dot', text: `outbox full (${outbox?.depth ?? 0}) · ${counts.rejected} rejected` };
         const waiting = outbox !== undefined && outbox.depth > 0 ? ` · ${outbox.depth} waiting` : '';
         return busStatus(state, `${counts.published} sent${waiting}`);
@@ -132,7 +122,6 @@ export = function (RED: NodeAPI): void {
       dir: stateDir(RED, this, 'outbox', this.id),
       maxCount,
       maxBytes,
-      // 'wait' is the node's: the outbox refuses, and the node holds the record back until there is room.
       whenFull: config.whenFull === 'drop-oldest' ? 'drop-oldest' : 'reject',
       // Entries go to the bus beside their write. While the bus is connected
       // an entry waits a little before it is written: under load a PUBACK
@@ -142,10 +131,7 @@ export = function (RED: NodeAPI): void {
       sending: () => bus.state.kind === 'connected',
     }).then((opened) => {
       outbox = opened;
-      opened.onChange(() => {
-        admitWaiting(opened);
-        render();
-      });
+      opened.onChange(() => render());
       sender = new OutboxSender({
         outbox: opened,
         publish: (entry: OutboxEntry) => bus.publish(entry.topic, entry.payload, { qos: entry.qos, properties: entry.properties }),
@@ -195,7 +181,7 @@ export = function (RED: NodeAPI): void {
       this.status(problemStatus(`outbox: ${err.message}`));
       this.error(`bus-publish: the outbox cannot be opened: ${err.message}`);
     });
-    const stopStats = exposeStats(RED, this.id, () => ({ ...counts, outboxDepth: outbox?.depth ?? 0, outboxBytes: outbox?.bytes ?? 0, heldBack: roomQueue.length }));
+    const stopStats = exposeStats(RED, this.id, () => ({ ...counts, outboxDepth: outbox?.depth ?? 0, outboxBytes: outbox?.bytes ?? 0 }));
 
     const prepare = (msg: CdmMessage): { ok: true; message: OutboxMessage } | { ok: false; error: Error } => {
       if (deadLetters) {
@@ -216,53 +202,6 @@ export = function (RED: NodeAPI): void {
       return { ok: true, message: { topic: canonicalTopic(envelope.value), payload: wire.value.payload, qos, properties: wire.value.properties, key: envelope.value.site } };
     };
 
-    const accept = (opened: DurableOutbox, msg: CdmMessage, message: OutboxMessage, done: (err?: Error) => void): void => {
-      opened.append(message).then(
-        (appended) => {
-          if (!appended.ok) {
-            if (waitForRoom && appended.reason.rule === 'outbox-full' && roomQueue.length < MAX_WAITING_FOR_ROOM) {
-              // Taken back in order once acks free room (admitWaiting); done() waits, so the entry's flow control pushes back.
-              roomQueue.push({ msg, message, done });
-              render();
-              return;
-            }
-            full = true;
-            rejectOut(msg, [appended.reason]);
-            done();
-            return;
-          }
-          counts.accepted += 1;
-          const early = settledEarly.get(appended.seq);
-          settledEarly.delete(appended.seq);
-          if (early === 'delivered') {
-            msg.topic = message.topic;
-            this.send([msg, null]);
-          } else if (early === undefined && keepForOutput) {
-            waiting.set(appended.seq, msg);
-          }
-          for (const evicted of appended.dropped) {
-            counts.dropped += 1;
-            const lost = waiting.get(evicted.seq);
-            waiting.delete(evicted.seq);
-            rejectOut(lost ?? { _msgid: RED.util.generateId(), topic: evicted.topic, payload: evicted.payload.toString('utf8') }, [
-              reason('', 'outbox-dropped', `dropped from the full outbox (limit ${maxCount} messages, ${maxBytes} bytes) to make room for newer messages`),
-            ]);
-          }
-          // Accepted: the message is on disk or the bus has it, and reaches the bus whatever happens to this process.
-          done();
-        },
-        (err: Error) => done(err),
-      );
-    };
-
-    /** Appends the records held back, oldest first, while the outbox has room. */
-    function admitWaiting(opened: DurableOutbox): void {
-      while (roomQueue.length > 0 && opened.hasRoomFor((roomQueue[0] as (typeof roomQueue)[number]).message)) {
-        const next = roomQueue.shift() as (typeof roomQueue)[number];
-        accept(opened, next.msg, next.message, next.done);
-      }
-    }
-
     this.on('input', (input, _send, done) => {
       const msg = input as CdmMessage;
       const prepared = prepare(msg);
@@ -270,29 +209,44 @@ export = function (RED: NodeAPI): void {
         done(prepared.error);
         return;
       }
-      ready.then(
-        (opened) => {
-          // Behind the records already held back, whatever room there is now: order holds.
-          if (roomQueue.length > 0 && roomQueue.length < MAX_WAITING_FOR_ROOM) {
-            roomQueue.push({ msg, message: prepared.message, done });
-            render();
-            return;
-          }
-          accept(opened, msg, prepared.message, done);
-        },
-        (err: Error) => done(err),
-      );
+      ready
+        .then((opened) => opened.append(prepared.message))
+        .then(
+          (appended) => {
+            if (!appended.ok) {
+              full = true;
+              rejectOut(msg, [appended.reason]);
+              done();
+              return;
+            }
+            counts.accepted += 1;
+            const early = settledEarly.get(appended.seq);
+            settledEarly.delete(appended.seq);
+            if (early === 'delivered') {
+              msg.topic = prepared.message.topic;
+              this.send([msg, null]);
+            } else if (early === undefined && keepForOutput) {
+              waiting.set(appended.seq, msg);
+            }
+            for (const evicted of appended.dropped) {
+              counts.dropped += 1;
+              const lost = waiting.get(evicted.seq);
+              waiting.delete(evicted.seq);
+              rejectOut(lost ?? { _msgid: RED.util.generateId(), topic: evicted.topic, payload: evicted.payload.toString('utf8') }, [
+                reason('', 'outbox-dropped', `dropped from the full outbox (limit ${maxCount} messages, ${maxBytes} bytes) to make room for newer messages`),
+              ]);
+            }
+            // Accepted: the message is on disk or the bus has it, and reaches the bus whatever happens to this process.
+            done();
+          },
+          (err: Error) => done(err),
+        );
     });
 
     this.on('close', (done: () => void) => {
       stopWatching();
       stopStats();
       throttle.stop();
-      // Never accepted: they go out on the reject output, so a flow can tell.
-      for (const held of roomQueue.splice(0)) {
-        rejectOut(held.msg, [reason('', 'outbox-closed', 'the node stopped (redeploy or shutdown) while the record waited for room in the full outbox; it was not accepted')]);
-        held.done();
-      }
       void ready
         .then(async (opened) => {
           await sender?.stop();

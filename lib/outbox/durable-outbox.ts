@@ -164,11 +164,6 @@ export class DurableOutbox {
     return this.heldBytes;
   }
 
-  /** True when `message` would be taken now without dropping anything. */
-  hasRoomFor(message: Pick<OutboxMessage, 'topic' | 'payload'>): boolean {
-    return this.held.size + 1 <= this.options.maxCount && this.heldBytes + entryBytes(message) <= this.options.maxBytes;
-  }
-
   /** Calls `listener` on every change of depth or bytes (an entry was appended, acked or dropped). */
   onChange(listener: (depth: number, bytes: number) => void): () => void {
     this.listeners.add(listener);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../lib/bus/embedded-broker';
 import { freePort, waitFor } from '../support/node-red-process';
-import { Inbox, type Msg, calls, catchNode, completeNode, helper, load, node, packNodes, startServer, stopServer } from '../support/red-helper';
+import { Inbox, type Msg, calls, helper, load, node, startServer, stopServer } from '../support/red-helper';
 
 let serial = 0;
 function envelope(site = 'site-a'): Msg {
@@ -148,35 +148,6 @@ describe('nothing lost, inside Node-RED', () => {
     const published = new Inbox(node('published'));
     const out = await published.count(5, 15_000);
     assert.deepEqual(out.map((m) => (m.cdm as Msg).id), sent.slice(3).map((c) => c.id));
-  });
-
-  test('whenFull "wait" holds records back without finishing them, and sends them in order once the bus makes room', async () => {
-    // A core complete node sees each done() of bus-publish: a record held back is not finished.
-    const completion = [
-      { id: 'completion', type: 'complete', z: 'f1', x: 100, y: 300, scope: ['pub-wait'], uncaught: false, wires: [['finished']] },
-      { id: 'finished', type: 'helper', z: 'f1', x: 300, y: 300, wires: [] },
-    ];
-    await load([...flow({ port, tag: 'wait', publish: { outboxMaxCount: '3', whenFull: 'wait' } }), ...completion], {}, [...packNodes, catchNode, completeNode]);
-    const rejected = new Inbox(node('rejected'));
-    const finished = new Inbox(node('finished'));
-    const statuses = calls(node('pub-wait'), 'status');
-    const sent = Array.from({ length: 7 }, () => envelope());
-    for (const cdm of sent) node('pub-wait').receive({ payload: record, cdm });
-    await waitFor(async () => (await stats('pub-wait')).heldBack === 4, { message: 'four held back behind a full outbox of three' });
-    assert.equal((await stats('pub-wait')).outboxDepth, 3);
-    await finished.count(3, 5_000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(finished.messages.length, 3, 'only the three the outbox took are finished');
-    assert.equal(rejected.messages.length, 0, 'nothing is rejected while it waits for room');
-    await waitFor(() => statuses.some((c) => (c.args[0] as { fill?: string; text?: string }).fill === 'yellow' && /4 held back/.test((c.args[0] as { text?: string }).text ?? '')), { message: 'a yellow "held back" status' });
-
-    await startBroker();
-    const published = new Inbox(node('published'));
-    const out = await published.count(7, 15_000);
-    assert.deepEqual(out.map((m) => (m.cdm as Msg).id), sent.map((c) => c.id), 'every record published, in the order received');
-    assert.equal((await stats('pub-wait')).heldBack, 0);
-    await finished.count(7, 5_000);
-    assert.equal(rejected.messages.length, 0);
   });
 
   test('dead letters go to tectonic/dlq/{site}/{stage} and come back for replay', async () => {

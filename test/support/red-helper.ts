@@ -39,9 +39,6 @@ export const packNodes: unknown[] = ['tectonic-bus', 'bus-publish', 'bus-subscri
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const catchNode = require(join(repoRoot, 'node_modules/@node-red/nodes/core/common/25-catch.js')) as unknown;
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const completeNode = require(join(repoRoot, 'node_modules/@node-red/nodes/core/common/24-complete.js')) as unknown;
-
 export function startServer(): Promise<void> {
   return new Promise((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
 }
