@@ -163,7 +163,7 @@ export async function writePolicyFiles(dir: string): Promise<TectonicFiles> {
 
 /**
  * bus-subscribe (local records, flow control) -> cdm-map -> cdm-validate ->
- * policy-gate -> bus-publish (durable outbox on, QoS 1, holding records back while it is full). Rejects leave on
+ * policy-gate -> bus-publish (durable outbox on, QoS 1). Rejects leave on
  * each node's second output, unwired. The entry is the pack's own: the core
  * mqtt in node applies no back-pressure, so under overload Node-RED's queue
  * grows without bound (issue 6); bus-subscribe stops reading the bus while
@@ -196,7 +196,7 @@ export function tectonicFlow(brokerPort: number, files: TectonicFiles, outboxMax
     { id: 'tec-gate', type: 'policy-gate', z: TAB, name: '', policy: 'bench-policy', bus: '', tls: 'unknown', x: 550, y: 80, wires: [[PUBLISH_NODE], []] },
     {
       id: PUBLISH_NODE, type: 'bus-publish', z: TAB, name: 'publish', bus: 'bench-bus', qos: '1', wireMode: 'structured', mode: 'canonical', site: '', siteType: 'str',
-      outboxMaxCount: String(outboxMaxCount), outboxMaxBytes: '67108864', whenFull: 'wait', policy: '', outputs: 2, x: 700, y: 80, wires: [[], []],
+      outboxMaxCount: String(outboxMaxCount), outboxMaxBytes: '67108864', whenFull: 'reject', policy: '', outputs: 2, x: 700, y: 80, wires: [[], []],
     },
   ];
 }
