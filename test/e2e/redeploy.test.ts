@@ -1,8 +1,9 @@
 // An embedded broker must give its port back on every redeploy: 20 full
 // deployments of a flow with an embedded tectonic-bus, a bus-publish and a
 // bus-subscribe must leave one listening socket on the broker port, owned by
-// the Node-RED process, and one client connection (its two ends, both in that
-// process); deleting the flow must free the port and close the connection.
+// the Node-RED process, and the bus's two client connections (the shared one
+// and the inbound lane of the flow-controlled bus-subscribe; both ends of each
+// in that process); deleting the flow must free the port and close them.
 // The sockets are read from the kernel (`ss`), not from the nodes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,8 +54,14 @@ function tcpSockets(port: number): Promise<TcpSocket[]> {
   });
 }
 
-/** The broker's sockets once they are as one running bus needs them: one listener and one connection. */
-async function settledBusSockets(port: number, pid: number): Promise<{ listener: TcpSocket; server: TcpSocket; client: TcpSocket }> {
+/**
+ * The bus's connections: the one its nodes share, and the inbound lane its
+ * bus-subscribe (flow control on by default) reads records over.
+ */
+const BUS_CONNECTIONS = 2;
+
+/** The broker's sockets once they are as one running bus needs them: one listener and its connections, both ends in Node-RED. */
+async function settledBusSockets(port: number, pid: number): Promise<{ listener: TcpSocket; servers: TcpSocket[]; clients: TcpSocket[] }> {
   let last: TcpSocket[] = [];
   const settled = await waitFor(async () => {
     // TIME-WAIT belongs to the kernel, not to a process: what a clean close leaves.
@@ -62,16 +69,15 @@ async function settledBusSockets(port: number, pid: number): Promise<{ listener:
     const listeners = last.filter((s) => s.state === 'LISTEN');
     const servers = last.filter((s) => s.state === 'ESTAB' && s.localPort === port);
     const clients = last.filter((s) => s.state === 'ESTAB' && s.peerPort === port);
-    if (listeners.length !== 1 || servers.length !== 1 || clients.length !== 1 || last.length !== 3) return false;
-    const [listener, server, client] = [listeners[0]!, servers[0]!, clients[0]!];
-    return { listener, server, client };
-  }, { timeoutMs: 15_000, intervalMs: 100, message: 'one listener and one connection on the broker port' }).catch((err: unknown) => {
+    if (listeners.length !== 1 || servers.length !== BUS_CONNECTIONS || clients.length !== BUS_CONNECTIONS || last.length !== 1 + 2 * BUS_CONNECTIONS) return false;
+    return { listener: listeners[0]!, servers, clients };
+  }, { timeoutMs: 15_000, intervalMs: 100, message: `one listener and ${BUS_CONNECTIONS} connections on the broker port` }).catch((err: unknown) => {
     throw new Error(`${err instanceof Error ? err.message : String(err)}; sockets:\n${last.map((s) => s.line).join('\n')}`);
   });
-  for (const socket of [settled.listener, settled.server, settled.client]) {
+  for (const socket of [settled.listener, ...settled.servers, ...settled.clients]) {
     assert.deepEqual(socket.pids, [pid], `socket not owned by Node-RED (pid ${pid}) alone: ${socket.line}`);
   }
-  assert.equal(settled.server.peerPort, settled.client.localPort, 'the broker\'s connection is not the bus client\'s');
+  assert.deepEqual(settled.servers.map((s) => s.peerPort).sort(), settled.clients.map((c) => c.localPort).sort(), 'the broker\'s connections are not the bus clients\'');
   return settled;
 }
 
@@ -164,14 +170,14 @@ void describe('20 full redeploys of a flow with an embedded broker', { timeout: 
     await nodeRed?.stop();
   });
 
-  void test('the first deployment runs one broker with one client connection', async () => {
+  void test('the first deployment runs one broker with the bus\'s two client connections', async () => {
     const nr = nodeRed!;
     await settledBusSockets(busPort, nr.pid);
     const { received } = await roundTrip(nr, 'initial');
     assert.equal(received.topic, `cdm/shipment/v1/${SITE}`);
   });
 
-  void test('every redeploy restarts the broker and leaves one listener and one connection', async () => {
+  void test('every redeploy restarts the broker and leaves one listener and the bus\'s connections', async () => {
     const nr = nodeRed!;
     let previous = await settledBusSockets(busPort, nr.pid);
     const openFiles = (): number => readdirSync(`/proc/${nr.pid}/fd`).length;
@@ -184,7 +190,8 @@ void describe('20 full redeploys of a flow with an embedded broker', { timeout: 
       // A full deployment closes and recreates every node: a new listening
       // socket and a new client connection prove the bus really restarted.
       assert.notEqual(now.listener.inode, previous.listener.inode, `deployment ${i} kept the old listening socket`);
-      assert.notEqual(now.client.localPort, previous.client.localPort, `deployment ${i} kept the old client connection`);
+      const old = new Set(previous.clients.map((c) => c.localPort));
+      assert.ok(now.clients.every((c) => !old.has(c.localPort)), `deployment ${i} kept an old client connection`);
       previous = now;
       if (i === 1) filesAfterFirst = openFiles();
     }
