@@ -33,11 +33,13 @@ const OVERLOAD_SECONDS = env('BENCH_OVERLOAD_SECONDS', 60);
 /** Bound on the overload's offered rate, whatever the measured capacity. */
 const OVERLOAD_MAX_RATE = 100_000;
 const OUTBOX_MAX_COUNT = env('BENCH_OUTBOX_MAX_COUNT', 10_000);
-/** bus-subscribe's flow-control window in the tectonic flow (its default). */
-const MAX_IN_FLIGHT = env('BENCH_MAX_IN_FLIGHT', 1_000);
+/** bus-subscribe's flow-control window in the tectonic flow (its default); 0 turns flow control off. */
+const MAX_IN_FLIGHT = process.env.BENCH_MAX_IN_FLIGHT === '0' ? 0 : env('BENCH_MAX_IN_FLIGHT', 1_000);
 
 /** A folder for a V8 CPU profile of the tectonic runtime, written when it stops. */
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
+/** More flags for the tectonic runtime's node, e.g. `--heap-prof --heap-prof-dir /tmp/p`. */
+const EXTRA_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter((arg) => arg !== '');
 
 const json = process.argv.includes('--json');
 // With --json, stdout carries the one JSON object and nothing else.
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
     const [passthrough, core, tectonic] = await Promise.all([
       startNodeRed({ flows: passthroughFlow(broker.port), withoutPack: true}),
       startNodeRed({ flows: coreFlow(broker.port), withoutPack: true}),
-      startNodeRed({ flows: tectonicFlow(broker.port, policyFiles, OUTBOX_MAX_COUNT, MAX_IN_FLIGHT), nodeArgs: PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [] }),
+      startNodeRed({ flows: tectonicFlow(broker.port, policyFiles, OUTBOX_MAX_COUNT, MAX_IN_FLIGHT), nodeArgs: [...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []), ...EXTRA_NODE_ARGS] }),
     ]);
     runtimes.passthrough = passthrough;
     runtimes.core = core;
