@@ -196,10 +196,10 @@ export class BusClient {
    * nothing more from the socket, so TCP pushes back to the broker, which
    * queues: that is back-pressure for a flow that is behind (issue 6).
    *
-   * It holds the whole connection, so other nodes on it wait too, and the
-   * PUBACKs of our own publishes queue behind the held message. That is
-   * acceptable because a hold lasts only while the flow drains; a node that
-   * stays stuck is bounded by its lease.
+   * It holds the whole connection: other subscribers on it wait too, and the
+   * PUBACKs of its own publishes queue behind the held message. SharedBus
+   * therefore gives flow-controlled subscriptions a connection of their own
+   * (its inbound lane), which publishes nothing.
    */
   holdInbound(): () => void {
     this.holds += 1;
