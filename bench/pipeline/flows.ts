@@ -1,7 +1,9 @@
 // The three Node-RED flows the pipeline benchmark compares (issue 6), and the
 // signed policy bundle of the tectonic one. Every flow reads from and writes
 // to the same broker, at QoS 1 both ways, so the variants differ only in what
-// happens between the mqtt in node and the broker.
+// happens between reading the record from the broker and publishing the
+// result (the core flows enter through mqtt in, the tectonic one through
+// bus-subscribe, the pack's entry with flow control).
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JsonObject } from '../../lib/catalog/types';
