@@ -96,7 +96,8 @@ export function encodeMessage(envelope: CdmEnvelope, data: unknown, mode: WireMo
   return { ok: true, value: { payload: Buffer.from(event), properties: { contentType: STRUCTURED_CONTENT_TYPE } } };
 }
 
-function parseJson(payload: Buffer, path: string): Checked<unknown> {
+/** JSON from the bus, safely: a reason (rule `json` or `prototype-key`) instead of a throw. */
+export function parseJson(payload: Buffer, path: string): Checked<unknown> {
   try {
     // Prototype poisoning: a `__proto__` or `constructor.prototype` key from the
     // bus must never reach code that merges objects, so it is refused outright.
