@@ -38,6 +38,13 @@ type Kind = 'canonical' | 'dead-letter' | 'records';
 // Enough of a malformed message to see what it was, without echoing megabytes into the debug sidebar.
 const RAW_PREVIEW_CHARS = 2048;
 
+/** A whole-number field: its value, `fallback` when empty, undefined when it is not one. */
+function count(text: string | undefined, fallback: number): number | undefined {
+  const trimmed = (text ?? '').trim();
+  if (trimmed === '') return fallback;
+  return /^\d+$/.test(trimmed) && Number.isSafeInteger(Number(trimmed)) ? Number(trimmed) : undefined;
+}
+
 export = function (RED: NodeAPI): void {
   function BusSubscribe(this: Node, config: BusSubscribeDef): void {
     RED.nodes.createNode(this, config);
@@ -77,19 +84,15 @@ export = function (RED: NodeAPI): void {
       if (!selection.ok) return fail(describeReasons(selection.reasons));
       filters = kind === 'dead-letter' ? [deadLetterFilter(site)] : selection.value;
     }
-    const windowText = (config.dedupWindow ?? '').trim();
-    if (!/^\d*$/.test(windowText)) return fail(`the duplicate window must be a whole number of messages, got "${windowText}"`);
-    const dedup = new DedupWindow(windowText === '' ? 10_000 : Number(windowText));
+    const dedupWindow = count(config.dedupWindow, 10_000);
+    if (dedupWindow === undefined) return fail(`the duplicate window must be a whole number of messages, got "${(config.dedupWindow ?? '').trim()}"`);
+    const dedup = new DedupWindow(dedupWindow);
     const qos = (['0', '1', '2'].includes(config.qos) ? Number(config.qos) : 1) as QoS;
-    const maxBytesText = (config.maxBytes ?? '').trim();
-    if (!/^\d*$/.test(maxBytesText)) return fail(`max bytes must be a whole number, got "${maxBytesText}"`);
-    const maxBytes = maxBytesText === '' ? DEFAULT_DECODE_LIMITS.maxBytes : Number(maxBytesText);
+    const maxBytes = count(config.maxBytes, DEFAULT_DECODE_LIMITS.maxBytes);
+    if (maxBytes === undefined) return fail(`max bytes must be a whole number, got "${(config.maxBytes ?? '').trim()}"`);
     const limits: DecodeLimits = { ...DEFAULT_DECODE_LIMITS, maxBytes };
-    const maxInFlightText = (config.maxInFlight ?? '').trim();
-    if (!/^\d*$/.test(maxInFlightText) || !Number.isSafeInteger(Number(maxInFlightText))) {
-      return fail(`max in flight must be a whole number of records (0: no limit), got "${maxInFlightText}"`);
-    }
-    const maxInFlight = maxInFlightText === '' ? DEFAULT_MAX_IN_FLIGHT : Number(maxInFlightText);
+    const maxInFlight = count(config.maxInFlight, DEFAULT_MAX_IN_FLIGHT);
+    if (maxInFlight === undefined) return fail(`max in flight must be a whole number of records (0: no limit), got "${(config.maxInFlight ?? '').trim()}"`);
 
     // Issue 6: without back-pressure the bus is read as fast as the socket
     // delivers and Node-RED's message queue grows without bound. Flow control
