@@ -40,7 +40,12 @@ export interface InFlightOptions {
 }
 
 interface OpenRecord {
+  /** Deliveries announced or received and not completed, plus the entry's own hold. */
   count: number;
+  /** Of those, copies announced at send and not arrived yet. */
+  announced: number;
+  /** Receipts a done() may still close. */
+  receipts: number;
   since: number;
 }
 
@@ -90,7 +95,7 @@ export class InFlight {
       open.count += 1;
       return;
     }
-    this.records.set(id, { count: 1, since: this.clock.now() });
+    this.records.set(id, { count: 1, announced: 0, receipts: 0, since: this.clock.now() });
     this.armSweep();
     if (!this.full && this.limit > 0 && this.records.size >= this.limit) this.setFull(true);
   }
@@ -100,6 +105,45 @@ export class InFlight {
     const open = this.records.get(id);
     if (open === undefined) return false;
     open.count += 1;
+    return true;
+  }
+
+  /** A copy was handed to the router for a node (preDeliver); false if the id is not tracked. */
+  announce(id: string): boolean {
+    const open = this.records.get(id);
+    if (open === undefined) return false;
+    open.count += 1;
+    open.announced += 1;
+    return true;
+  }
+
+  /**
+   * A node got a copy (onReceive). An announced copy is already counted; one
+   * handed over without the router (a direct receive()) opens a count of its
+   * own. False if the id is not tracked.
+   */
+  receive(id: string): boolean {
+    const open = this.records.get(id);
+    if (open === undefined) return false;
+    if (open.announced > 0) open.announced -= 1;
+    else open.count += 1;
+    open.receipts += 1;
+    return true;
+  }
+
+  /**
+   * A node called done() for a copy it received. Counted per record, not per
+   * copy: a done() with no receipt open is ignored, so a node calling done()
+   * twice cannot finish a record while no other copy is open. False if the id
+   * is not tracked.
+   */
+  settle(id: string): boolean {
+    const open = this.records.get(id);
+    if (open === undefined) return false;
+    if (open.receipts <= 0) return true;
+    open.receipts -= 1;
+    open.count -= 1;
+    if (open.count <= 0) this.finish(id);
     return true;
   }
 
@@ -153,9 +197,11 @@ export class InFlight {
     this.checkRoom();
   }
 
+  // The sweep stays armed when the last record finishes: at a low rate every
+  // record would otherwise set and clear a timer of its own. It finds nothing
+  // and stops at its time, at most once per lease.
   private checkRoom(): void {
     if (this.full && this.records.size <= this.lowWater) this.setFull(false);
-    if (this.records.size === 0) this.disarmSweep();
   }
 
   private setFull(full: boolean): void {

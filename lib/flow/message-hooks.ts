@@ -18,8 +18,13 @@ import type { InFlight } from './in-flight';
  *
  * Node-RED 4.1 never calls done() for a node whose input handlers do not take
  * it (fewer than three arguments), nor for a node with no input handler: for
- * those the receipt completes at postReceive, when the handler has returned
- * (anything it sent by then is already counted).
+ * those the receipt completes in a microtask queued at onReceive, which runs
+ * once the handler has returned (anything it sent by then is already
+ * counted). That spares a fourth hook on every delivery of the runtime.
+ *
+ * The hooks run for every message of the runtime, so they do as little as
+ * they can: one Map lookup per tracker and event, with the counts kept per
+ * record (InFlight), not per message object.
  */
 
 /** The part of RED.hooks this uses. Hooks with a `.label` can be removed again. */
@@ -29,7 +34,7 @@ export interface HookEngine {
 }
 
 export const HOOK_LABEL = 'tectonic-flow';
-export const HOOK_IDS: readonly string[] = ['preDeliver', 'onReceive', 'postReceive', 'onComplete'].map((hook) => `${hook}.${HOOK_LABEL}`);
+export const HOOK_IDS: readonly string[] = ['preDeliver', 'onReceive', 'onComplete'].map((hook) => `${hook}.${HOOK_LABEL}`);
 
 interface Message {
   _msgid?: unknown;
@@ -55,61 +60,49 @@ export function callsDone(node: unknown): boolean {
   return typeof expected !== 'number' || expected > 0;
 }
 
-/** Which tracker owns which record, and the per-copy bookkeeping that turns hook events into counts. */
+function idOf(msg: Message): string | undefined {
+  if (typeof msg !== 'object' || msg === null) return undefined;
+  const id = msg._msgid;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** Which tracker owns which record: turns hook events into counts. */
 export class MessageLedger {
-  private readonly trackers = new Set<InFlight>();
-  /** Copies announced at preDeliver and not received yet, per message object (a clone is its own object). */
-  private readonly announced = new WeakMap<object, number>();
-  /** Receipts of a message object not completed yet: a second done() for one receipt must not count twice. */
-  private readonly open = new WeakMap<object, number>();
+  /** An array, replaced on change: the hooks loop over it on every delivery of the runtime. */
+  private trackers: readonly InFlight[] = [];
 
   get size(): number {
-    return this.trackers.size;
+    return this.trackers.length;
   }
 
   add(tracker: InFlight): void {
-    this.trackers.add(tracker);
+    if (!this.trackers.includes(tracker)) this.trackers = [...this.trackers, tracker];
   }
 
   delete(tracker: InFlight): void {
-    this.trackers.delete(tracker);
+    this.trackers = this.trackers.filter((t) => t !== tracker);
   }
 
   delivered(event: DeliveryEvent): void {
-    const found = this.owner(event.msg);
-    if (found === undefined) return;
-    found.tracker.deliver(found.id);
-    this.announced.set(event.msg, (this.announced.get(event.msg) ?? 0) + 1);
+    const id = idOf(event.msg);
+    if (id === undefined) return;
+    for (const tracker of this.trackers) if (tracker.announce(id)) return;
   }
 
   received(event: ReceiptEvent): void {
-    const found = this.owner(event.msg);
-    if (found === undefined) return;
-    const announced = this.announced.get(event.msg) ?? 0;
-    if (announced > 0) this.announced.set(event.msg, announced - 1);
-    else found.tracker.deliver(found.id);
-    this.open.set(event.msg, (this.open.get(event.msg) ?? 0) + 1);
-  }
-
-  afterReceive(event: ReceiptEvent): void {
-    if (!callsDone(event.destination.node)) this.completed(event);
+    const id = idOf(event.msg);
+    if (id === undefined) return;
+    for (const tracker of this.trackers) {
+      if (!tracker.receive(id)) continue;
+      if (!callsDone(event.destination.node)) queueMicrotask(() => tracker.settle(id));
+      return;
+    }
   }
 
   completed(event: DeliveryEvent): void {
-    const found = this.owner(event.msg);
-    if (found === undefined) return;
-    const open = this.open.get(event.msg) ?? 0;
-    if (open <= 0) return;
-    this.open.set(event.msg, open - 1);
-    found.tracker.complete(found.id);
-  }
-
-  private owner(msg: Message): { tracker: InFlight; id: string } | undefined {
-    if (this.trackers.size === 0 || typeof msg !== 'object' || msg === null) return undefined;
-    const id = msg._msgid;
-    if (typeof id !== 'string') return undefined;
-    for (const tracker of this.trackers) if (tracker.has(id)) return { tracker, id };
-    return undefined;
+    const id = idOf(event.msg);
+    if (id === undefined) return;
+    for (const tracker of this.trackers) if (tracker.settle(id)) return;
   }
 }
 
@@ -143,7 +136,6 @@ class HookedLedger {
     const handlers: Array<[string, (event: never) => void]> = [
       [`preDeliver.${HOOK_LABEL}`, (event: DeliveryEvent) => ledger.delivered(event)],
       [`onReceive.${HOOK_LABEL}`, (event: ReceiptEvent) => ledger.received(event)],
-      [`postReceive.${HOOK_LABEL}`, (event: ReceiptEvent) => ledger.afterReceive(event)],
       [`onComplete.${HOOK_LABEL}`, (event: DeliveryEvent) => ledger.completed(event)],
     ];
     const added: string[] = [];
