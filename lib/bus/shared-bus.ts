@@ -36,6 +36,8 @@ export class SharedBus {
   private closing: Promise<void> | undefined;
   private clientState: SharedBusState = { kind: 'starting' };
   private options: SharedBusOptions;
+  /** The shared connection once made: publish() takes it without a turn through `ready`. */
+  private shared: BusClient | undefined;
   /** The inbound lane's connection, made on first use. */
   private inbound: BusClient | undefined;
   private inboundState: BusState | undefined;
@@ -56,6 +58,7 @@ export class SharedBus {
       this.settings.url = embeddedUrl(this.settings.host, lease.broker.port);
     }
     const client = this.connect(this.settings.clientId);
+    this.shared = client;
     client.onState((state) => {
       this.clientState = state;
       this.showState();
@@ -114,9 +117,10 @@ export class SharedBus {
     return () => this.listeners.delete(listener);
   }
 
-  async publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
-    const { client } = await this.ready;
-    await client.publish(topic, payload, options);
+  publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
+    // Every record goes through here: once connected, no extra promise turns.
+    if (this.shared !== undefined) return this.shared.publish(topic, payload, options);
+    return this.ready.then(({ client }) => client.publish(topic, payload, options));
   }
 
   async subscribe(filter: string, qos: QoS, handler: MessageHandler, lane: BusLane = 'shared'): Promise<Unsubscribe> {
