@@ -16,14 +16,19 @@ export class StatusThrottle {
   ) {}
 
   show(render: () => NodeStatus): void {
+    // Called for every message: while an update is due anyway, only remember the latest.
+    if (this.timer !== undefined) {
+      this.pending = render;
+      return;
+    }
     const wait = this.last + this.intervalMs - Date.now();
-    if (wait <= 0 && this.timer === undefined) {
+    if (wait <= 0) {
       this.last = Date.now();
       this.node.status(render());
       return;
     }
     this.pending = render;
-    this.timer ??= setTimeout(() => {
+    this.timer = setTimeout(() => {
       this.timer = undefined;
       this.last = Date.now();
       const latest = this.pending;
