@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import jsonata from 'jsonata';
 import { compileMappingSpec } from '../lib/mapping/index';
 import { designExampleSpec } from '../test/fixtures/mapping/design-example';
+import { fraSpec } from '../test/fixtures/logistics/index';
+import { localRecord } from './pipeline/records';
 
 /**
  * Records per second of a compiled mapping spec (the DESIGN.md example:
@@ -63,6 +65,16 @@ async function main(): Promise<number> {
   const compiledRate = await measure('compiled mapping spec (sync)', () => mapping.map(record));
   const jsonataRate = await measure('one JSONata expression (async)', () => change.evaluate(record));
   console.log(`ratio: the compiled spec maps ${(compiledRate / jsonataRate).toFixed(1)}x the records per second of the JSONata expression`);
+
+  // The pipeline bench's mapping (bench/pipeline/flows.ts): the FRA warehouse
+  // spec on its generated records, 1% of them invalid, cycling through 4,096
+  // so dates, weights and carriers vary as they do on the bus.
+  const fra = compileMappingSpec(fraSpec);
+  if (!fra.ok || !fra.value.sync) throw new Error(`the FRA spec does not compile to a sync mapping: ${JSON.stringify(fra)}`);
+  const fraMapping = fra.value;
+  const fraRecords = Array.from({ length: 4096 }, (_, i) => localRecord(1, i));
+  let next = 0;
+  await measure('FRA spec, pipeline records (sync)', () => fraMapping.map(fraRecords[next++ & 4095]));
   return 0;
 }
 

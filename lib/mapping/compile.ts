@@ -35,43 +35,64 @@ function internal(err: unknown, path: string): MapResult {
   return { ok: false, reasons: [reason(path, 'internal', `the mapper failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`)] };
 }
 
-function assemble(rules: readonly CompiledRule[], outcomes: readonly Outcome[]): MapResult {
-  const out: Record<string, unknown> = {};
-  const reasons: Reason[] = [];
-  for (let i = 0; i < rules.length; i++) {
-    const outcome = outcomes[i] as Outcome;
-    if (outcome === ABSENT) continue;
-    if (outcome.ok) (rules[i] as CompiledRule).set(out, outcome.value);
-    else for (const r of outcome.reasons) reasons.push(r);
+function where(rule: CompiledRule, at: Prefix | undefined): string {
+  return at ? `${at.target}.${rule.target.text}` : rule.target.text;
+}
+
+/** One rule's outcome; a rule that throws (a bug in a transform) is refused at its own path and the others still run. */
+function evaluate(rule: CompiledRule, scope: unknown, at: Prefix | undefined): Outcome | Promise<Outcome> {
+  let outcome: Outcome | Promise<Outcome>;
+  try {
+    outcome = rule.evaluate(scope, at);
+  } catch (err) {
+    return internal(err, where(rule, at));
   }
+  return outcome instanceof Promise ? outcome.catch((err: unknown) => internal(err, where(rule, at)) as Outcome) : outcome;
+}
+
+function place(rule: CompiledRule, outcome: Outcome, out: Record<string, unknown>, reasons: Reason[]): void {
+  if (outcome === ABSENT) return;
+  if (outcome.ok) rule.set(out, outcome.value);
+  else for (const r of outcome.reasons) reasons.push(r);
+}
+
+function result(out: Record<string, unknown>, reasons: Reason[]): MapResult {
   return reasons.length > 0 ? { ok: false, reasons } : { ok: true, value: out };
+}
+
+/**
+ * The rules from the first one that answered with a promise: the others start
+ * at once (an expression's time is mostly waiting), and all are placed in the
+ * rules' order once every one has answered.
+ */
+function settleFrom(rules: readonly CompiledRule[], first: number, pending: Promise<Outcome>, scope: unknown, at: Prefix | undefined, out: Record<string, unknown>, reasons: Reason[]): Promise<MapResult> {
+  const outcomes: (Outcome | Promise<Outcome>)[] = [pending];
+  for (let i = first + 1; i < rules.length; i++) outcomes.push(evaluate(rules[i] as CompiledRule, scope, at));
+  return Promise.all(outcomes.map(async (o) => o)).then((done) => {
+    for (let k = 0; k < done.length; k++) place(rules[first + k] as CompiledRule, done[k] as Outcome, out, reasons);
+    return result(out, reasons);
+  });
 }
 
 function buildRuleSet(rules: readonly CompiledRule[]): RuleSet {
   const sync = rules.every((r) => r.sync);
+  // Outcomes are placed as they come, in the rules' order, so a record that
+  // maps synchronously needs no array of outcomes; values placed before a
+  // reason turns up are simply dropped with the output object.
   const apply = (scope: unknown, at: Prefix | undefined): MapResult | Promise<MapResult> => {
     if (typeof scope !== 'object' || scope === null || Array.isArray(scope)) {
       const what = at ? `from "${at.source}": the element` : 'the record';
       return { ok: false, reasons: [reason(at?.target ?? '', 'type', `${what} must be an object, got ${typeName(scope)}`)] };
     }
-    const outcomes: (Outcome | Promise<Outcome>)[] = new Array<Outcome | Promise<Outcome>>(rules.length);
-    let pending = false;
+    const out: Record<string, unknown> = {};
+    const reasons: Reason[] = [];
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i] as CompiledRule;
-      let outcome: Outcome | Promise<Outcome>;
-      try {
-        outcome = rule.evaluate(scope, at);
-      } catch (err) {
-        outcome = internal(err, at ? `${at.target}.${rule.target.text}` : rule.target.text);
-      }
-      if (outcome instanceof Promise) {
-        pending = true;
-        const where = at ? `${at.target}.${rule.target.text}` : rule.target.text;
-        outcome = outcome.catch((err: unknown) => internal(err, where) as Outcome);
-      }
-      outcomes[i] = outcome;
+      const outcome = evaluate(rule, scope, at);
+      if (outcome instanceof Promise) return settleFrom(rules, i, outcome, scope, at, out, reasons);
+      place(rule, outcome, out, reasons);
     }
-    return pending ? Promise.all(outcomes.map(async (o) => o)).then((done) => assemble(rules, done)) : assemble(rules, outcomes as Outcome[]);
+    return result(out, reasons);
   };
   return { sync, apply };
 }

@@ -2,6 +2,7 @@ import { DateTime, type DateTimeOptions, FixedOffsetZone, Info, type TokenParser
 import { type Reason, reason } from '../../reasons';
 import { optionalString, readOptions } from '../options';
 import { type RunContext, type Step, type TransformCompiler, fail, ok, syncTransform } from '../transform-types';
+import { isoInstant } from '../iso-instant';
 import { describeValue, typeName } from '../values';
 import { type NumericFormat, compileNumericFormat } from './numeric-format';
 
@@ -40,69 +41,103 @@ const PROBES = [Date.UTC(2026, 10, 24, 7, 5, 9, 123), Date.UTC(1999, 1, 3, 13, 1
 
 const OFFSET_CACHE_SIZE = 4096;
 
+/** A UTC day's offsets: `before` until the instant `change`, `after` from it (equal on a day without a transition). */
+interface DayOffsets {
+  readonly before: number;
+  readonly after: number;
+  readonly change: number;
+}
+
+/**
+ * The day's offsets, from its first and last millisecond. A day whose two
+ * differ holds a transition, whose millisecond is found by bisection: about
+ * 27 more questions to Intl, once per such day, rather than one for every
+ * record that falls on it (the records of the days around a transition cost
+ * more than all the others together).
+ */
+function offsetsOfDay(zone: Zone, day: number): DayOffsets {
+  const start = day * DAY_MS;
+  const before = zone.offset(start);
+  const after = zone.offset(start + DAY_MS - 1);
+  if (before === after) return { before, after, change: start };
+  let unchanged = start;
+  let changed = start + DAY_MS - 1;
+  while (changed - unchanged > 1) {
+    const middle = Math.floor((unchanged + changed) / 2);
+    if (zone.offset(middle) === before) unchanged = middle;
+    else changed = middle;
+  }
+  return { before, after, change: changed };
+}
+
 /**
  * A zone's offset at an instant, memoised per UTC day. Luxon asks Intl for
  * every IANA offset (about 20 µs a call), which made the zone lookup the
  * most expensive step of a mapping. Offsets change at most once in any real
- * day, so a day whose first and last millisecond agree has that one offset
- * throughout; a day with a transition inside is never cached and always
- * asked. A day, not an hour: records of a backlog spread over a year need
- * 365 entries, not 8,760.
+ * day, so a day is known by its offset before and after that change and the
+ * millisecond it happens. A day, not an hour: records of a backlog spread
+ * over a year need 365 entries, not 8,760.
  */
 export function offsetLookup(zone: Zone): (instant: number) => number {
   if (zone.isUniversal) {
     const fixed = zone.offset(0);
     return () => fixed;
   }
-  const cache = new Map<number, number>();
+  const cache = new Map<number, DayOffsets>();
   return (instant) => {
     const day = Math.floor(instant / DAY_MS);
-    const cached = cache.get(day);
-    if (cached !== undefined) return cached;
-    const start = zone.offset(day * DAY_MS);
-    if (start !== zone.offset(day * DAY_MS + DAY_MS - 1)) return zone.offset(instant);
-    if (cache.size >= OFFSET_CACHE_SIZE) cache.clear();
-    cache.set(day, start);
-    return start;
+    let offsets = cache.get(day);
+    if (offsets === undefined) {
+      offsets = offsetsOfDay(zone, day);
+      if (cache.size >= OFFSET_CACHE_SIZE) cache.clear();
+      cache.set(day, offsets);
+    }
+    return instant < offsets.change ? offsets.before : offsets.after;
   };
 }
 
-type Resolution = { ok: true; instant: number } | { ok: false; why: 'gap' | 'ambiguous' };
-
 /**
- * The instant a wall-clock time (given as if it were UTC) denotes in `zone`.
- * Zone offsets are sampled a day either side, so both offsets around a
- * transition are tried; an offset counts when the instant it gives really has
- * that offset. None: the time falls in a gap. Two: it is ambiguous.
+ * The instant a wall-clock time (given as if it were UTC) denotes in `zone`,
+ * or why there is none. Zone offsets are sampled a day either side, so both
+ * offsets around a transition are tried; an offset counts when the instant it
+ * gives really has that offset. None: the time falls in a gap. Two: it is
+ * ambiguous. A string, not an object, so the common case allocates nothing.
  */
-export function resolveWallClock(wall: number, offsetAt: (instant: number) => number, ambiguous: Ambiguous): Resolution {
+export function resolveWallClock(wall: number, offsetAt: (instant: number) => number, ambiguous: Ambiguous): number | 'gap' | 'ambiguous' {
+  const dayBefore = offsetAt(wall - DAY_MS);
+  const sameDay = offsetAt(wall);
+  const dayAfter = offsetAt(wall + DAY_MS);
+  // Nearly always: no transition within a day either side, one candidate.
+  if (dayBefore === sameDay && sameDay === dayAfter) {
+    const instant = wall - sameDay * 60_000;
+    return offsetAt(instant) === sameDay ? instant : 'gap';
+  }
   let first: number | undefined;
   let second: number | undefined;
-  for (const probe of [wall - DAY_MS, wall, wall + DAY_MS]) {
-    const offset = offsetAt(probe);
+  for (const offset of [dayBefore, sameDay, dayAfter]) {
     const instant = wall - offset * 60_000;
     if (offsetAt(instant) !== offset || instant === first || instant === second) continue;
     if (first === undefined) first = instant;
     else second = instant;
   }
-  if (first === undefined) return { ok: false, why: 'gap' };
-  if (second === undefined) return { ok: true, instant: first };
-  if (ambiguous === 'reject') return { ok: false, why: 'ambiguous' };
-  return { ok: true, instant: ambiguous === 'earlier' ? Math.min(first, second) : Math.max(first, second) };
+  if (first === undefined) return 'gap';
+  if (second === undefined) return first;
+  if (ambiguous === 'reject') return 'ambiguous';
+  return ambiguous === 'earlier' ? Math.min(first, second) : Math.max(first, second);
 }
 
 function toIso(instant: number, value: unknown, ctx: RunContext): Step {
   if (!(instant >= MIN_INSTANT && instant <= MAX_INSTANT)) return fail(ctx, 'date', `${describeValue(value)} is outside the years 0000 to 9999`);
-  return ok(new Date(instant).toISOString());
+  return ok(isoInstant(instant));
 }
 
 function fromWall(wall: number, value: unknown, zone: Zone, offsetAt: (instant: number) => number, ambiguous: Ambiguous, ctx: RunContext): Step {
-  const resolved = resolveWallClock(wall, offsetAt, ambiguous);
-  if (resolved.ok) return toIso(resolved.instant, value, ctx);
+  const instant = resolveWallClock(wall, offsetAt, ambiguous);
+  if (typeof instant === 'number') return toIso(instant, value, ctx);
   return fail(
     ctx,
     'date',
-    resolved.why === 'gap'
+    instant === 'gap'
       ? `${describeValue(value)} does not exist in ${zone.name}: the clocks skip that time (daylight saving starts)`
       : `${describeValue(value)} happens twice in ${zone.name} (daylight saving ends) and the rule says "ambiguous": "reject"`,
   );
@@ -274,9 +309,9 @@ function compileFormat(format: string, zone: Zone, locale: string, ambiguous: Am
     if (typeof value !== 'string') return fail(ctx, 'date', `expects text in format "${format}", got ${typeName(value)}`);
     if (value.length > MAX_DATE_TEXT) return fail(ctx, 'date', `${describeValue(value)} is too long to be a date`);
     if (numeric) {
-      const read = numeric.read(value);
-      if (read.ok) return fromWall(read.wall, value, zone, offsetAt, ambiguous, ctx);
-      return read.explanation === undefined ? unmatched(value, format, ctx) : impossible(value, read.explanation, ctx);
+      const wall = numeric.readWall(value);
+      if (typeof wall === 'number') return fromWall(wall, value, zone, offsetAt, ambiguous, ctx);
+      return wall.explanation === undefined ? unmatched(value, format, ctx) : impossible(value, wall.explanation, ctx);
     }
     let parsed: DateTime;
     try {

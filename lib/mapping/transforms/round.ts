@@ -10,10 +10,21 @@ import { typeName } from '../values';
  */
 export const MAX_DECIMALS = 15;
 
+/** 10 ** n for n = 0..MAX_DECIMALS, each exact. */
+const POWERS_OF_TEN = Array.from({ length: MAX_DECIMALS + 1 }, (_, n) => 10 ** n);
+
 export function roundHalfAway(value: number, decimals: number): number {
   const magnitude = Math.abs(value);
+  const scale = POWERS_OF_TEN[decimals] ?? 10 ** decimals;
   // Past 2^53 a double has no fraction left to round at this many decimals.
-  if (magnitude * 10 ** decimals >= Number.MAX_SAFE_INTEGER) return value;
+  if (magnitude * scale >= Number.MAX_SAFE_INTEGER) return value;
+  // Most values already have no more decimals than asked (a weight read as
+  // "1.234,56"), and then the answer is the value: when k / 10^d is exactly
+  // the magnitude for an integer k, the magnitude is the double nearest to a
+  // decimal with at most d decimals, so its shortest text has at most d too
+  // and the text shifting below gives it back unchanged. Checking that costs
+  // a multiplication and a division instead of three conversions to text.
+  if (Math.round(magnitude * scale) / scale === magnitude) return value < 0 && magnitude !== 0 ? -magnitude : magnitude;
   // Shifting by exponent notation works on the shortest decimal text of the
   // number, which is what a person sees, so binary fractions do not leak in.
   const [mantissa, exponent = '0'] = String(magnitude).split('e');
