@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { checkBundle, parseBundleText } from '../lib/policy/bundle-format';
 import { compilePolicy } from '../lib/policy/engine';
 import type { CompiledPolicy, PolicyInput } from '../lib/policy/engine';
+import { CARRIER_KEEP } from './pipeline/records';
 
 /**
  * Policy evaluations per second (issue 5): a realistic bundle of a dozen
@@ -48,6 +49,25 @@ const labResult: PolicyInput = {
 };
 const denied: PolicyInput = { ...shipment, payload: { ...(shipment.payload as object), weightKg: 5000 } };
 
+/** The pipeline bench's bundle (bench/pipeline/flows.ts writePolicyFiles) and a record as cdm-validate hands it on, at a gate with no bus named. */
+const pipeline = {
+  id: 'bench-policy',
+  version: 1,
+  issuedAt: '2026-11-24T00:00:00Z',
+  expiresAt: '2026-12-24T00:00:00Z',
+  rules: [
+    { allow: { entities: { shipment: '>=1.0.0 <2.0.0' } } },
+    { maxBytes: 65536 },
+    { validation: 'required' },
+    { mask: { entity: 'shipment', paths: ['carrier.name'], method: 'partial', keep: CARRIER_KEEP } },
+    { require: { entity: 'shipment', when: 'payload.weightKg >= 0.0', reason: 'weight must not be negative' } },
+  ],
+};
+const pipelineRecord: PolicyInput = {
+  payload: { shipmentId: 'SHP-1-4711', occurredAt: '2026-03-14T09:31:00.000Z', status: 'in_transit', weightKg: 1234.56, siteId: 'hub-fra', carrier: { name: 'DB SCHENKER' } },
+  cdm: { entity: 'shipment', version: '1.1.0', site: 'site-fra', id: '01JD8X3Q4V7W9YZABCDEFGHJKM', time: '2026-11-25T10:00:00.000Z', source: 'urn:tectonic:site-fra:wms', validated: 'shipment@1.1.0' },
+};
+
 function compile(document: unknown, site: string): CompiledPolicy {
   const checked = checkBundle(document);
   if (!checked.ok) throw new Error(`bench bundle is invalid: ${JSON.stringify(checked.reasons)}`);
@@ -74,6 +94,7 @@ function main(): number {
   const compileStart = performance.now();
   const atClinic = compile(dozen, 'clinic-3');
   console.log(`compiled a ${dozen.rules.length}-rule bundle in ${(performance.now() - compileStart).toFixed(1)} ms`);
+  measure('pipeline bundle, shipment (pass, 1 masked)', compile(pipeline, 'site-fra'), pipelineRecord, true);
   measure('12 rules, shipment (pass)', compile(dozen, 'site-a'), shipment, true);
   measure('12 rules, shipment (denied)', compile(dozen, 'site-a'), denied, false);
   measure('12 rules, lab-result (pass, 3 values hashed)', atClinic, labResult, true);

@@ -5,7 +5,8 @@ import { compileCondition } from './conditions';
 import type { CompiledCondition } from './conditions';
 import { parseMaskPath } from './mask-path';
 import type { MaskStep } from './mask-path';
-import { applyMask, maskTransform } from './masks';
+import { plainJsonForm } from './json-form';
+import { applyMaskInto, maskTransform } from './masks';
 import type { MaskTransform } from './masks';
 import { createTokenBucket } from './rate-limiter';
 import type { RateLimiter } from './rate-limiter';
@@ -149,15 +150,22 @@ export function compilePolicy(bundle: PolicyBundle, options: PolicyOptions): { o
     return found;
   };
   const buckets = new Map<string, RateLimiter>();
-  // Allow decisions per entity@version: a site publishes a handful, and
-  // semver range matching is the slowest check otherwise.
-  const decisions = new Map<string, AllowRefusal | undefined>();
+  // Allow decisions per entity, then version: a site publishes a handful, and
+  // semver range matching is the slowest check otherwise. Two levels, so a
+  // lookup builds no `entity@version` key string per record.
+  const decisions = new Map<string, Map<string, AllowRefusal | null>>();
+  let decisionCount = 0;
   const allowed = (scoped: readonly CompiledRule[], entity: string | undefined, version: string | undefined): AllowRefusal | undefined => {
     if (entity === undefined || version === undefined) return checkAllowed(scoped, entity, version);
-    const key = `${entity}@${version}`;
-    if (decisions.has(key)) return decisions.get(key);
+    const known = decisions.get(entity)?.get(version);
+    if (known !== undefined) return known ?? undefined;
     const decision = checkAllowed(scoped, entity, version);
-    if (decisions.size < 1000) decisions.set(key, decision);
+    if (decisionCount < 1000) {
+      let versions = decisions.get(entity);
+      if (!versions) decisions.set(entity, (versions = new Map<string, AllowRefusal | null>()));
+      versions.set(version, decision ?? null);
+      decisionCount += 1;
+    }
     return decision;
   };
   const expiresAtMs = Date.parse(bundle.expiresAt);
@@ -222,26 +230,38 @@ function evaluateRecord(input: PolicyInput, ctx: EvaluationContext): PolicyVerdi
   // The copy is the JSON the record will be sent as (Dates become strings,
   // undefined members vanish), so the masks and the size limit see exactly
   // what would leave the site, and the caller's object is never touched.
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(input.payload);
-  } catch (err) {
-    return { pass: false, reasons: [reason('payload', 'policy-payload', `the record cannot be serialised as JSON: ${(err as Error).message}`)] };
+  // Plain data is copied and measured in one walk; anything else takes the
+  // round trip through the JSON text, which defines what "the JSON" is.
+  const form = plainJsonForm(input.payload);
+  let payload: unknown;
+  let jsonBytes: number;
+  if (form !== undefined) {
+    payload = form.value;
+    jsonBytes = form.bytes;
+  } else {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(input.payload);
+    } catch (err) {
+      return { pass: false, reasons: [reason('payload', 'policy-payload', `the record cannot be serialised as JSON: ${(err as Error).message}`)] };
+    }
+    if (text === undefined) return { pass: false, reasons: [reason('payload', 'policy-payload', 'the record has no JSON form (it is undefined or a function)')] };
+    payload = JSON.parse(text);
+    jsonBytes = Buffer.byteLength(text, 'utf8');
   }
-  if (text === undefined) return { pass: false, reasons: [reason('payload', 'policy-payload', 'the record has no JSON form (it is undefined or a function)')] };
-  const payload: unknown = JSON.parse(text);
   const cdm = plainEnvelope(input.cdm);
   const entity = typeof cdm?.entity === 'string' ? cdm.entity : undefined;
   const version = typeof cdm?.version === 'string' ? cdm.version : undefined;
 
-  const reasons: Reason[] = [];
-  if (entity === undefined) reasons.push(reason('cdm.entity', 'policy-envelope', 'the record has no envelope entity (msg.cdm.entity), so the policy cannot tell which rules apply'));
+  // Allocated at the first reason: most records have none.
+  let reasons: Reason[] | undefined;
+  if (entity === undefined) reasons = [reason('cdm.entity', 'policy-envelope', 'the record has no envelope entity (msg.cdm.entity), so the policy cannot tell which rules apply')];
   const rules = ctx.rulesFor(entity);
 
-  // The size is measured lazily and again after any mask changed the record.
-  const receivedSize = input.bytes ?? Buffer.byteLength(text, 'utf8');
+  // The size as received, and again after any mask changed the record
+  // (undefined until a rule needs it: measuring a masked record costs a serialisation).
+  const receivedSize = input.bytes ?? jsonBytes;
   let size: number | undefined = receivedSize;
-  const sizeNow = (): number => (size ??= Buffer.byteLength(JSON.stringify(payload), 'utf8'));
   const masked: string[] = [];
   let maskable = true;
   let allowChecked = false;
@@ -249,44 +269,44 @@ function evaluateRecord(input: PolicyInput, ctx: EvaluationContext): PolicyVerdi
   for (const rule of rules) {
     switch (rule.kind) {
       case 'maxBytes': {
-        const bytes = sizeNow();
-        if (bytes > rule.limit) reasons.push(reason('payload', rule.label, `the record is ${bytes} bytes; at most ${rule.limit} are allowed`));
+        const bytes = (size ??= serialisedBytes(payload));
+        if (bytes > rule.limit) (reasons ??= []).push(reason('payload', rule.label, `the record is ${bytes} bytes; at most ${rule.limit} are allowed`));
         break;
       }
       case 'validation': {
-        const expected = entity !== undefined && version !== undefined ? `${entity}@${version}` : undefined;
         const validated = cdm?.validated;
-        if (validated === undefined) reasons.push(reason('cdm.validated', rule.label, 'the record has not passed cdm-validate'));
-        else if (validated !== expected) reasons.push(reason('cdm.validated', rule.label, `the record was validated as ${JSON.stringify(validated)}, not as ${expected ?? 'its envelope entity@version'}`));
+        if (validated === undefined) (reasons ??= []).push(reason('cdm.validated', rule.label, 'the record has not passed cdm-validate'));
+        else if (!isEntityAtVersion(validated, entity, version)) {
+          const expected = entity !== undefined && version !== undefined ? `${entity}@${version}` : undefined;
+          (reasons ??= []).push(reason('cdm.validated', rule.label, `the record was validated as ${JSON.stringify(validated)}, not as ${expected ?? 'its envelope entity@version'}`));
+        }
         break;
       }
       case 'transport':
-        if (input.transport?.tls !== true) reasons.push(reason('transport.tls', rule.label, input.transport === undefined ? 'the bus connection must use TLS, and this one is not known to' : 'the bus connection must use TLS, and this one does not'));
+        if (input.transport?.tls !== true) (reasons ??= []).push(reason('transport.tls', rule.label, input.transport === undefined ? 'the bus connection must use TLS, and this one is not known to' : 'the bus connection must use TLS, and this one does not'));
         break;
       case 'mask':
         for (const steps of rule.steps) {
-          const applied = applyMask(payload, steps, rule.transform);
-          if (!applied.ok) {
-            reasons.push(reason('payload', rule.label, applied.message));
+          const before = masked.length;
+          const problem = applyMaskInto(payload, steps, rule.transform, masked);
+          if (problem !== undefined) {
+            (reasons ??= []).push(reason('payload', rule.label, problem));
             maskable = false;
-          } else if (applied.touched.length > 0) {
-            masked.push(...applied.touched);
-            size = undefined;
-          }
+          } else if (masked.length > before) size = undefined;
         }
         break;
       case 'deny':
       case 'require': {
         // The cost bound uses the size as received unless a mask since made it
         // stale; measuring again is only worth it when the condition reads byteSize.
-        const bytes = rule.condition.usesByteSize ? sizeNow() : (size ?? receivedSize);
+        const bytes = rule.condition.usesByteSize ? (size ??= serialisedBytes(payload)) : (size ?? receivedSize);
         if (bytes > ctx.maxConditionInput) {
-          reasons.push(reason('', rule.label, `${rule.reason}: the record is ${bytes} bytes, too large to evaluate the condition on (limit ${ctx.maxConditionInput}), so it is rejected`));
+          (reasons ??= []).push(reason('', rule.label, `${rule.reason}: the record is ${bytes} bytes, too large to evaluate the condition on (limit ${ctx.maxConditionInput}), so it is rejected`));
           break;
         }
         const result = rule.condition.evaluate({ payload, cdm: cdm ?? {}, byteSize: bytes });
-        if (!result.ok) reasons.push(reason('', rule.label, `${rule.reason}: the condition could not be evaluated (${result.message}), so the record is rejected`));
-        else if (result.value === (rule.kind === 'deny')) reasons.push(reason('', rule.label, rule.reason));
+        if (!result.ok) (reasons ??= []).push(reason('', rule.label, `${rule.reason}: the condition could not be evaluated (${result.message}), so the record is rejected`));
+        else if (result.value === (rule.kind === 'deny')) (reasons ??= []).push(reason('', rule.label, rule.reason));
         break;
       }
       case 'allow':
@@ -296,7 +316,7 @@ function evaluateRecord(input: PolicyInput, ctx: EvaluationContext): PolicyVerdi
         if (!allowChecked) {
           allowChecked = true;
           const allowed = ctx.allowed(rules, entity, version);
-          if (allowed) reasons.push(reason(allowed.path, rule.label, allowed.message));
+          if (allowed) (reasons ??= []).push(reason(allowed.path, rule.label, allowed.message));
         }
         break;
       case 'retry':
@@ -306,8 +326,25 @@ function evaluateRecord(input: PolicyInput, ctx: EvaluationContext): PolicyVerdi
     }
   }
   const annotations: PolicyAnnotations = { policy: ctx.name, masked };
-  if (reasons.length === 0) return { pass: true, payload, annotations };
+  if (reasons === undefined) return { pass: true, payload, annotations };
   return maskable ? { pass: false, reasons, payload, annotations } : { pass: false, reasons, annotations };
+}
+
+function serialisedBytes(payload: unknown): number {
+  return Buffer.byteLength(JSON.stringify(payload), 'utf8');
+}
+
+/** Whether `validated` is entity@version, without building that string per record. */
+function isEntityAtVersion(validated: unknown, entity: string | undefined, version: string | undefined): boolean {
+  return (
+    entity !== undefined &&
+    version !== undefined &&
+    typeof validated === 'string' &&
+    validated.length === entity.length + 1 + version.length &&
+    validated.startsWith(entity) &&
+    validated.charCodeAt(entity.length) === 0x40 && // '@'
+    validated.endsWith(version)
+  );
 }
 
 function checkAllowed(rules: readonly CompiledRule[], entity: string | undefined, version: string | undefined): AllowRefusal | undefined {

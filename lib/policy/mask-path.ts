@@ -26,6 +26,8 @@ export const MASK_PATH_LIMITS = { maxLength: 256, maxSteps: 32 } as const;
 
 // Bare member names: anything but the path's own punctuation and spaces.
 const NAME = /^[^.[\]*"\s]+/;
+// A key that is one bare name from end to end, which NAME would read back whole.
+const BARE_NAME = /^[^.[\]*"\s]+$/;
 
 export function parseMaskPath(text: string): { ok: true; steps: MaskStep[] } | { ok: false; message: string } {
   if (text.length === 0) return { ok: false, message: 'the path is empty' };
@@ -100,7 +102,7 @@ export function formatConcretePath(keys: readonly (string | number)[]): string {
   let out = '';
   for (const key of keys) {
     if (typeof key === 'number') out += `[${key}]`;
-    else if (NAME.exec(key)?.[0] === key) out += out === '' ? key : `.${key}`;
+    else if (BARE_NAME.test(key)) out += out === '' ? key : `.${key}`;
     else out += `[${JSON.stringify(key)}]`;
   }
   return out;

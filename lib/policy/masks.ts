@@ -79,10 +79,18 @@ export function partialValue(value: unknown, keep: number): string {
   if (typeof value === 'string') text = value;
   else if (typeof value === 'number') text = String(value);
   else return DEFAULT_REDACTION;
+  // Without surrogates every code unit is a code point, and slicing the
+  // string gives the same answer as slicing its list of code points.
+  if (!SURROGATE.test(text)) {
+    if (text.length <= keep) return '*'.repeat(text.length);
+    return '*'.repeat(text.length - keep) + text.slice(text.length - keep);
+  }
   const chars = [...text];
   if (chars.length <= keep) return '*'.repeat(chars.length);
   return '*'.repeat(chars.length - keep) + chars.slice(chars.length - keep).join('');
 }
+
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 // Records deeper than this are refused by the engine rather than walked: a
 // JSON record nested thousands deep would otherwise exhaust the stack.
@@ -98,13 +106,23 @@ export type MaskApplication = { ok: true; touched: string[] } | { ok: false; mes
  */
 export function applyMask(root: unknown, steps: readonly MaskStep[], transform: MaskTransform): MaskApplication {
   const touched: string[] = [];
+  const problem = applyMaskInto(root, steps, transform, touched);
+  return problem === undefined ? { ok: true, touched } : { ok: false, message: problem };
+}
+
+/**
+ * applyMask for the engine, which runs it per record and path: the touched
+ * paths are appended to `touched`, and the result is the reason the record
+ * cannot be masked, undefined when it was.
+ */
+export function applyMaskInto(root: unknown, steps: readonly MaskStep[], transform: MaskTransform, touched: string[]): string | undefined {
   try {
     visit(root, steps, 0, [], transform, touched);
   } catch (err) {
-    if (err instanceof TooDeep) return { ok: false, message: `the record nests deeper than ${MAX_MASK_DEPTH} levels` };
+    if (err instanceof TooDeep) return `the record nests deeper than ${MAX_MASK_DEPTH} levels`;
     throw err;
   }
-  return { ok: true, touched };
+  return undefined;
 }
 
 class TooDeep extends Error {}
@@ -175,11 +193,15 @@ function apply(node: Container, key: string | number, keys: (string | number)[],
     else node[index] = outcome.value;
   } else if (outcome.drop) {
     delete node[key as string];
-  } else {
+  } else if (key === '__proto__') {
     // defineProperty, not assignment: a record parsed from JSON may carry an
     // own "__proto__" member, and assigning to that name would leave the
-    // original value in place (and touch the prototype instead).
+    // original value in place (and touch the prototype instead). Every other
+    // member of the engine's copy is a plain writable one, which assignment
+    // replaces just the same, without a descriptor per masked value.
     Object.defineProperty(node, key, { value: outcome.value, writable: true, enumerable: true, configurable: true });
+  } else {
+    node[key as string] = outcome.value;
   }
   touched.push(formatConcretePath(keys));
 }

@@ -100,12 +100,13 @@ export class PolicyState {
   }
 
   evaluate(input: PolicyInput): PolicyVerdict {
-    const status = this.status();
-    if (status.state === 'fail-closed' || !this.#current) {
-      const why = status.state === 'fail-closed' ? status.reason : reason('', POLICY_UNAVAILABLE, 'no policy bundle is in force');
-      return { pass: false, reasons: [why] };
-    }
-    return this.#current.policy.evaluate(input);
+    // status() without building it per record: the compiled policy checks its
+    // own validity window first and rejects with the same reason status() gives.
+    const failure = this.#failure;
+    if (failure) return { pass: false, reasons: [failure.reason] };
+    const current = this.#current;
+    if (!current) return { pass: false, reasons: [reason('', POLICY_UNAVAILABLE, 'no policy bundle is in force')] };
+    return current.policy.evaluate(input);
   }
 
   #refuse(why: Reason, details: Reason[]): PolicyOffer {

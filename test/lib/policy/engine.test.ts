@@ -3,6 +3,7 @@
 // evaluated rejects.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { compilePolicy } from '../../../lib/policy/engine';
 import type { PolicyInput, PolicyVerdict } from '../../../lib/policy/engine';
 import type { Reason } from '../../../lib/reasons';
@@ -256,5 +257,101 @@ describe('retry and rate, for bus-publish', () => {
     assert.equal(bucket.tryTake(), true);
     now = new Date('2026-11-25T12:00:00Z');
     assert.equal(bucket.tryTake(), false);
+  });
+});
+
+// The engine copies and measures plain data in one walk and leaves everything
+// else to JSON.parse(JSON.stringify(...)); both must give exactly what that
+// round trip gives: the same copy (members, order, prototypes, -0 as 0), the
+// same UTF-8 size, the same error.
+describe("the record's JSON form", () => {
+  // Every record but a one-digit number is over the limit, and the reason says its size.
+  const policy = compiled([{ maxBytes: 1 }]);
+  const judge = (payload: unknown): { copy: unknown; bytes: number | undefined; reasons: Reason[] } => {
+    const verdict = policy.evaluate({ payload, cdm: shipmentCdm });
+    if (verdict.pass) return { copy: verdict.payload, bytes: undefined, reasons: [] };
+    const size = /the record is (\d+) bytes/.exec(verdict.reasons[0]?.message ?? '');
+    return { copy: verdict.payload, bytes: size ? Number(size[1]) : undefined, reasons: verdict.reasons };
+  };
+  const expectRoundTrip = (payload: unknown): void => {
+    const text = JSON.stringify(payload);
+    const got = judge(payload);
+    assert.deepStrictEqual(got.copy, JSON.parse(text));
+    assert.equal(JSON.stringify(got.copy), text, 'members in the same order');
+    if (got.bytes === undefined) assert.ok(text.length <= 1, `${text} passed a 1-byte limit`);
+    else assert.equal(got.bytes, Buffer.byteLength(text, 'utf8'));
+  };
+
+  class Point {
+    constructor(
+      public x: number,
+      public y: number,
+    ) {}
+  }
+  const withGetter = Object.defineProperty({ a: 1 }, 'b', { get: () => 'got', enumerable: true });
+  const hiddenToJson = Object.defineProperty({ a: 1 }, 'toJSON', { value: () => 'hidden', enumerable: false });
+  const nullProto = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1, b: [true, null] });
+  const extraOnArray = Object.assign([1, 2], { extra: 'dropped' });
+  const sparse: unknown[] = [1];
+  sparse[3] = 2;
+  const cases: [string, unknown][] = [
+    ['a plain record', { shipmentId: 'SHP-1', weightKg: 12.5, carrier: { name: 'DHL' }, tags: ['a', 'b'], ok: true, none: null }],
+    ['integer-like keys first', { b: 1, 2: 'two', a: 2, 1: 'one' }],
+    ['numbers', { n: [0, -0, 1, -1, 10, 99, 100, 12345678901234, -9007199254740991, 1e21, 1.5e-7, 0.1, 123.456, Number.MAX_VALUE, Number.MIN_VALUE] }],
+    ['non-finite numbers become null', { a: Number.NaN, b: [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY] }],
+    ['undefined, function and symbol members vanish', { a: undefined, b: () => 1, c: Symbol('s'), d: 1 }],
+    ['in arrays they become null', [undefined, () => 1, Symbol('s'), 1]],
+    ['symbol keys are ignored', { [Symbol('k')]: 1, a: 2 }],
+    ['escapes and UTF-8 in strings and keys', { 'q"\\\n\t\b\f\r': '\u0000\u001f\u007f"\\', é: 'é€😀', lone: '\ud800x\udc00', pairEnd: 'x\ud83d' }],
+    ['a Date', { at: new Date(0) }],
+    ['an own toJSON', { a: { toJSON: () => ({ replaced: true }) } }],
+    ['a toJSON that is not a function', { toJSON: 5, a: 1 }],
+    ['a non-enumerable toJSON', { inner: hiddenToJson }],
+    ['a getter', withGetter],
+    ['a class instance', { p: new Point(1, 2) }],
+    ['a Map, a Set and a Buffer', { m: new Map([[1, 2]]), s: new Set([1]), b: Buffer.from('hi') }],
+    ['boxed primitives', { n: Object(1) as unknown, s: Object('s') as unknown, b: Object(false) as unknown }],
+    ['a null-prototype object', { o: nullProto }],
+    ['an array with a member of its own', { a: extraOnArray }],
+    ['a sparse array', { a: sparse }],
+    ['an own "__proto__" member', JSON.parse('{"__proto__": {"polluted": true}, "a": 1}')],
+    ['nesting deeper than the walk', JSON.parse(`${'['.repeat(100)}1${']'.repeat(100)}`)],
+    ['top-level scalars', 'text'],
+    ['top-level null', null],
+    ['an empty object and array', { o: {}, a: [] }],
+  ];
+  for (const [name, payload] of cases) test(name, () => expectRoundTrip(payload));
+
+  test('a cycle and a BigInt are refused with JSON.stringify\'s own words', () => {
+    const cycle: Record<string, unknown> = { a: 1 };
+    cycle.self = { back: cycle };
+    for (const payload of [cycle, { n: 10n }]) {
+      let message = '';
+      try {
+        JSON.stringify(payload);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      const got = judge(payload);
+      assert.deepEqual(got.reasons, [{ path: 'payload', rule: 'policy-payload', message: `the record cannot be serialised as JSON: ${message}` }]);
+    }
+  });
+
+  test('numbers, property-based: integers, doubles and short decimals measure as they print', () => {
+    const decimal = fc.tuple(fc.integer({ min: -1e9, max: 1e9 }), fc.constantFrom(1, 10, 100, 1000, 10000)).map(([m, scale]) => m / scale);
+    fc.assert(
+      fc.property(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.maxSafeInteger(), decimal), (n) => expectRoundTrip([n, -n])),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('any JSON-like value, property-based', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.anything({ withNullPrototype: true, withBoxedValues: true, withSparseArray: true, withDate: true, withMap: true, withSet: true }), (json, anything) => {
+        expectRoundTrip(json);
+        expectRoundTrip({ anything });
+      }),
+      { numRuns: 300 },
+    );
   });
 });
