@@ -47,7 +47,8 @@ export function validateCanonical(snapshot: CatalogSnapshot, request: Validation
   if (!target.ok) return target;
   const { entity, version } = target;
   const rejected = (reasons: Reason[]): ValidationVerdict => ({ ok: false, reasons, entity, version });
-  const now = request.now ?? new Date();
+  // Without a `now` the validators read the clock only for a deprecated version.
+  let now = request.now;
 
   const known = knownVersion(snapshot, entity, version, 'cdm');
   if (known) return rejected([known]);
@@ -74,6 +75,7 @@ export function validateCanonical(snapshot: CatalogSnapshot, request: Validation
 
   const castProblem = knownVersion(snapshot, entity, castTo, 'castTo');
   if (castProblem) return rejected([castProblem]);
+  now ??= new Date();
   const castDeprecation = snapshot.validators.deprecation(entity, castTo, now);
   if (castDeprecation?.pastSunset) return rejected([sunsetReason(entity, castTo, castDeprecation, 'castTo')]);
   if (snapshot.casts.route(entity, version, castTo) === undefined) {
@@ -102,6 +104,11 @@ function resolveTarget(request: ValidationRequest): { ok: true; entity: string; 
   const envelope = request.envelope;
   const fixedEntity = request.fixedEntity ?? '';
   const fixedVersion = request.fixedVersion ?? '';
+  // The common case, an envelope naming both and a node fixing neither, without the general walk below.
+  if (fixedEntity === '' && fixedVersion === '' && isJsonObject(envelope)) {
+    const { entity, version } = envelope;
+    if (typeof entity === 'string' && entity !== '' && typeof version === 'string' && version !== '') return { ok: true, entity, version };
+  }
   if (envelope !== undefined && envelope !== null && !isJsonObject(envelope)) {
     return { ok: false, reasons: [{ path: 'cdm', rule: 'invalid-envelope', message: 'msg.cdm must be an object with entity and version' }] };
   }
@@ -137,11 +144,16 @@ function knownVersion(snapshot: CatalogSnapshot, entity: string, version: string
     const names = [...snapshot.catalog.entities.keys()].join(', ');
     return { path: field === 'cdm' ? 'cdm.entity' : 'castTo', rule: 'unknown-entity', message: `the catalog (${snapshot.label}) has no entity "${entity}"; it knows ${names || 'none'}` };
   }
-  if (!e.versions.some((v) => v.version === version)) {
+  if (!hasVersion(e.versions, version)) {
     const what = field === 'cdm' ? 'the record' : 'the cast target';
     return { path: field === 'cdm' ? 'cdm.version' : 'castTo', rule: 'unknown-version', message: `${what} names ${entity} ${version}, which the catalog (${snapshot.label}) does not have; it has ${e.versions.map((v) => v.version).join(', ')}` };
   }
   return undefined;
+}
+
+function hasVersion(versions: readonly { version: string }[], version: string): boolean {
+  for (const v of versions) if (v.version === version) return true;
+  return false;
 }
 
 function sunsetReason(entity: string, version: string, d: DeprecationStatus, path: string): Reason {

@@ -1,7 +1,7 @@
 import type { ValidateFunction } from 'ajv';
 import { createCatalogAjv } from './ajv-setup';
 import { deprecationStatus, findVersion } from './catalog-model';
-import type { Catalog, DeprecationStatus } from './catalog-model';
+import type { Catalog, CatalogVersion, DeprecationStatus } from './catalog-model';
 import { subschemas } from './schema-keywords';
 import { isJsonObject } from './types';
 import type { JsonSchema, Reason } from './types';
@@ -41,6 +41,8 @@ export function compileCatalogValidators(catalog: Catalog): CompileResult {
     }
   }
   const compiled = new Map<string, ValidateFunction>();
+  // Per entity, then version: a record's lookup builds no `entity@version` key string.
+  const byEntity = new Map<string, Map<string, { fn: ValidateFunction; version: CatalogVersion }>>();
   if (reasons.length === 0) {
     for (const entity of catalog.entities.values()) {
       for (const v of entity.versions) {
@@ -48,6 +50,9 @@ export function compileCatalogValidators(catalog: Catalog): CompileResult {
           const fn = ajv.getSchema(v.id);
           if (!fn) throw new Error('schema not registered');
           compiled.set(key(v.entity, v.version), fn);
+          let versions = byEntity.get(v.entity);
+          if (!versions) byEntity.set(v.entity, (versions = new Map<string, { fn: ValidateFunction; version: CatalogVersion }>()));
+          versions.set(v.version, { fn, version: v });
         } catch (err) {
           reasons.push({ path: v.file, rule: 'invalid-schema', message: `${v.entity}@${v.version} (${v.file}) does not compile: ${(err as Error).message}` });
         }
@@ -57,17 +62,23 @@ export function compileCatalogValidators(catalog: Catalog): CompileResult {
   if (reasons.length > 0) return { ok: false, reasons };
 
   const validateRecord = (entity: string, version: string, record: unknown): RecordValidation => {
-    const fn = compiled.get(key(entity, version));
+    const fn = byEntity.get(entity)?.get(version)?.fn;
     if (!fn) return { ok: false, reasons: [unknownTarget(catalog, entity, version)] };
-    if (fn(record)) return { ok: true };
+    if (fn(record)) return VALID;
     return { ok: false, reasons: reasonsFromAjv(fn.errors, record) };
   };
-  const deprecation = (entity: string, version: string, now: Date = new Date()): DeprecationStatus | undefined => {
-    const v = findVersion(catalog, entity, version);
-    return v ? deprecationStatus(v, now) : undefined;
+  const deprecation = (entity: string, version: string, now?: Date): DeprecationStatus | undefined => {
+    const v = byEntity.get(entity)?.get(version)?.version ?? findVersion(catalog, entity, version);
+    if (!v) return undefined;
+    // Most versions are not deprecated: no clock read, no new object per record.
+    return v.deprecation ? deprecationStatus(v, now ?? new Date()) : NOT_DEPRECATED;
   };
   return { ok: true, validators: { validateRecord, deprecation, versions: [...compiled.keys()] } };
 }
+
+// Shared and frozen: every record that passes, or is of a version in good standing, gets the same answer.
+const VALID: RecordValidation = Object.freeze({ ok: true });
+const NOT_DEPRECATED: DeprecationStatus = Object.freeze({ deprecated: false, pastSunset: false });
 
 function formatsIn(schema: JsonSchema): string[] {
   if (!isJsonObject(schema)) return [];

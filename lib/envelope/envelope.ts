@@ -31,16 +31,34 @@ const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 // eslint-disable-next-line no-control-regex -- control characters are exactly what we refuse
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-function text(value: unknown, path: string, max: number, reasons: Reason[]): value is string {
-  if (typeof value !== 'string') {
-    reasons.push(reason(path, value === undefined ? 'required' : 'type', value === undefined ? 'is missing' : `must be a string, got ${typeName(value)}`));
-    return false;
-  }
-  if (value.length === 0) reasons.push(reason(path, 'minLength', 'must not be empty'));
-  else if (value.length > max) reasons.push(reason(path, 'maxLength', `must be at most ${max} characters, got ${value.length}`));
-  else if (CONTROL.test(value)) reasons.push(reason(path, 'format', 'must not contain control characters'));
-  else return true;
-  return false;
+type Problem = { rule: string; message: string };
+
+/**
+ * What is wrong with a string attribute, undefined when nothing is. The path
+ * is added by the caller, and only for a problem: this runs for every
+ * attribute of every record, and nearly all of them are fine.
+ */
+function textProblem(value: unknown, max: number): Problem | undefined {
+  if (typeof value !== 'string') return value === undefined ? { rule: 'required', message: 'is missing' } : { rule: 'type', message: `must be a string, got ${typeName(value)}` };
+  if (value.length === 0) return { rule: 'minLength', message: 'must not be empty' };
+  if (value.length > max) return { rule: 'maxLength', message: `must be at most ${max} characters, got ${value.length}` };
+  if (CONTROL.test(value)) return { rule: 'format', message: 'must not contain control characters' };
+  return undefined;
+}
+
+const NOT_A_TOPIC_LEVEL: Problem = { rule: 'pattern', message: 'must be letters, digits, ".", "_" or "-" (it becomes a topic level)' };
+
+function nameProblem(value: unknown): Problem | undefined {
+  return textProblem(value, 64) ?? (NAME.test(value as string) ? undefined : NOT_A_TOPIC_LEVEL);
+}
+
+/** `reasons` with the problem of `prefix.key` added; the list is made at the first one. */
+function withProblem(reasons: Reason[] | undefined, prefix: string, key: string, problem: Problem | undefined): Reason[] | undefined {
+  if (problem === undefined) return reasons;
+  const found = reason(`${prefix}.${key}`, problem.rule, problem.message);
+  if (reasons === undefined) return [found];
+  reasons.push(found);
+  return reasons;
 }
 
 /**
@@ -78,38 +96,23 @@ export function checkEnvelope(value: unknown, prefix = 'cdm'): Checked<CdmEnvelo
     return { ok: false, reasons: [reason(prefix, 'type', `must be an object with entity, version, site, id, time and source, got ${typeName(value)}`)] };
   }
   const v = value as Record<string, unknown>;
-  const reasons: Reason[] = [];
-  const at = (key: string): string => `${prefix}.${key}`;
+  const { entity, version, site, id, time, source } = v;
+  let reasons: Reason[] | undefined;
+  reasons = withProblem(reasons, prefix, 'entity', nameProblem(entity));
+  reasons = withProblem(reasons, prefix, 'version', textProblem(version, 64) ?? (majorOrNull(version as string) === null ? { rule: 'semver', message: `must be a semantic version such as 1.0.0, got "${version as string}"` } : undefined));
+  reasons = withProblem(reasons, prefix, 'site', nameProblem(site));
+  reasons = withProblem(reasons, prefix, 'id', textProblem(id, 256));
+  reasons = withProblem(reasons, prefix, 'time', textProblem(time, 64) ?? (!RFC3339.test(time as string) || Number.isNaN(Date.parse(time as string)) ? { rule: 'format', message: `must be an RFC 3339 date-time such as 2026-11-24T08:00:00Z, got "${time as string}"` } : undefined));
+  reasons = withProblem(reasons, prefix, 'source', textProblem(source, 1024));
+  if (v.correlationId !== undefined) reasons = withProblem(reasons, prefix, 'correlationId', textProblem(v.correlationId, 256));
+  const traceparent = v.traceparent;
+  if (traceparent !== undefined) {
+    reasons = withProblem(reasons, prefix, 'traceparent', textProblem(traceparent, 55) ?? (TRACEPARENT.test(traceparent as string) ? undefined : { rule: 'format', message: 'must be a W3C traceparent such as 00-<32 hex>-<16 hex>-01' }));
+  }
+  if (v.validated !== undefined) reasons = withProblem(reasons, prefix, 'validated', textProblem(v.validated, 128));
+  if (reasons !== undefined) return { ok: false, reasons };
 
-  if (text(v.entity, at('entity'), 64, reasons) && !NAME.test(v.entity)) {
-    reasons.push(reason(at('entity'), 'pattern', 'must be letters, digits, ".", "_" or "-" (it becomes a topic level)'));
-  }
-  if (text(v.version, at('version'), 64, reasons) && majorOrNull(v.version) === null) {
-    reasons.push(reason(at('version'), 'semver', `must be a semantic version such as 1.0.0, got "${v.version}"`));
-  }
-  if (text(v.site, at('site'), 64, reasons) && !NAME.test(v.site)) {
-    reasons.push(reason(at('site'), 'pattern', 'must be letters, digits, ".", "_" or "-" (it becomes a topic level)'));
-  }
-  text(v.id, at('id'), 256, reasons);
-  if (text(v.time, at('time'), 64, reasons) && (!RFC3339.test(v.time) || Number.isNaN(Date.parse(v.time)))) {
-    reasons.push(reason(at('time'), 'format', `must be an RFC 3339 date-time such as 2026-11-24T08:00:00Z, got "${v.time}"`));
-  }
-  text(v.source, at('source'), 1024, reasons);
-  if (v.correlationId !== undefined) text(v.correlationId, at('correlationId'), 256, reasons);
-  if (v.traceparent !== undefined && text(v.traceparent, at('traceparent'), 55, reasons) && !TRACEPARENT.test(v.traceparent)) {
-    reasons.push(reason(at('traceparent'), 'format', 'must be a W3C traceparent such as 00-<32 hex>-<16 hex>-01'));
-  }
-  if (v.validated !== undefined) text(v.validated, at('validated'), 128, reasons);
-  if (reasons.length > 0) return { ok: false, reasons };
-
-  const envelope: CdmEnvelope = {
-    entity: v.entity as string,
-    version: v.version as string,
-    site: v.site as string,
-    id: v.id as string,
-    time: v.time as string,
-    source: v.source as string,
-  };
+  const envelope: CdmEnvelope = { entity: entity as string, version: version as string, site: site as string, id: id as string, time: time as string, source: source as string };
   for (const key of ENVELOPE_OPTIONAL_KEYS) {
     const optional = v[key];
     if (typeof optional === 'string') envelope[key] = optional;
