@@ -29,6 +29,14 @@ const WINDOW = env('BENCH_WINDOW', 1_000);
 const PHASE_CAP_MS = env('BENCH_PHASE_CAP_SECONDS', 30) * 1000;
 const RATE = env('BENCH_RATE', 1_000);
 const LATENCY_SECONDS = env('BENCH_LATENCY_SECONDS', 10);
+/**
+ * Seconds at the fixed rate before the latency is measured: the figures are
+ * then the steady state at that rate, not the collector's clean-up of the
+ * full-speed phase just before (a site at 1,000/s has not just had a burst).
+ */
+const LEAD_IN_SECONDS = env('BENCH_LEAD_IN_SECONDS', 2);
+/** Records each variant gets before the first round, so every JIT is warm. */
+const WARM_UP_RECORDS = env('BENCH_WARM_UP_RECORDS', 10_000);
 const OVERLOAD_SECONDS = env('BENCH_OVERLOAD_SECONDS', 60);
 /** Bound on the overload's offered rate, whatever the measured capacity. */
 const OVERLOAD_MAX_RATE = 100_000;
@@ -114,7 +122,7 @@ async function main(): Promise<void> {
     load = await PipelineLoad.open(broker.url);
 
     // Warm up: connections made, JIT warm, the policy bundle loaded (the gate fails closed until it is).
-    for (const variant of VARIANTS) await load.warmUp(variant, 2_000, 60_000);
+    for (const variant of VARIANTS) await load.warmUp(variant, WARM_UP_RECORDS, 60_000);
     const pidOf = (variant: Variant): number => runtimes[variant]?.pid ?? -1;
     const rssStart = Object.fromEntries(VARIANTS.map((v) => [v, rssMb(pidOf(v))])) as Record<Variant, number>;
     const brokerRssStart = rssMb(broker.pid);
@@ -133,6 +141,7 @@ async function main(): Promise<void> {
         const cpu = cpuMicros(pid) - cpu0;
         const brokerCpu = cpuMicros(broker.pid) - brokerCpu0;
         await delay(200);
+        await load.fixedRate(variant, RATE, LEAD_IN_SECONDS, false);
         const paced = await load.fixedRate(variant, RATE, LATENCY_SECONDS, true);
         const sorted = [...paced.latenciesMs].sort((a, b) => a - b);
         const transforms = variant === 'core' || variant === 'tectonic';
@@ -268,7 +277,7 @@ async function main(): Promise<void> {
     };
 
     say();
-    say(`summary (median of ${ROUNDS} rounds; ${RECORDS} records per full-speed phase, window ${WINDOW}; latency at ${RATE}/s for ${LATENCY_SECONDS} s; QoS 1 in and out)`);
+    say(`summary (median of ${ROUNDS} rounds; ${RECORDS} records per full-speed phase, window ${WINDOW}; latency at ${RATE}/s for ${LATENCY_SECONDS} s after a ${LEAD_IN_SECONDS} s lead-in; QoS 1 in and out)`);
     say('variant        rec/s   p50 ms  p95 ms  p99 ms  cpu µs/rec  broker µs/rec  RSS start -> end MB');
     for (const v of VARIANTS) {
       const f = variants[v];
@@ -285,7 +294,7 @@ async function main(): Promise<void> {
       process.stdout.write(
         `${JSON.stringify({
           machine: { cpus: (await import('node:os')).cpus().length, node: process.version, platform: process.platform },
-          settings: { rounds: ROUNDS, records: RECORDS, window: WINDOW, rate: RATE, latencySeconds: LATENCY_SECONDS, overloadSeconds: OVERLOAD_SECONDS, qos: 1, broker: 'embedded aedes, own process' },
+          settings: { rounds: ROUNDS, records: RECORDS, window: WINDOW, rate: RATE, latencySeconds: LATENCY_SECONDS, leadInSeconds: LEAD_IN_SECONDS, warmUpRecords: WARM_UP_RECORDS, overloadSeconds: OVERLOAD_SECONDS, qos: 1, broker: 'embedded aedes, own process' },
           variants,
           ratios,
           invalidLetThrough,
