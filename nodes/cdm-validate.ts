@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { validateCanonical } from '../lib/catalog/canonical-validation';
+import { markValidated } from '../lib/envelope/envelope';
 import type { ValidationVerdict } from '../lib/catalog/canonical-validation';
 import type { CatalogState } from '../lib/catalog/catalog-store';
 import { type Reason, describeReasons } from '../lib/reasons';
@@ -85,8 +86,7 @@ export = function (RED: NodeAPI): void {
       if (!verdict.ok) return reject(msg, verdict.reasons, send);
       const { entity, version } = verdict;
       if (verdict.castFrom !== undefined) msg.payload = verdict.record;
-      // A new object: msg.cdm may be shared with a message on another wire.
-      msg.cdm = { ...(isObject(msg.cdm) ? msg.cdm : {}), entity, version, validated: `${entity}@${version}` };
+      msg.cdm = markValidated(msg.cdm, entity, version);
       this.validCount += 1;
       const d = verdict.deprecation;
       if (d) {

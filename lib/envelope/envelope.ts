@@ -86,14 +86,70 @@ export function typeName(value: unknown): string {
   return typeof value;
 }
 
+/** A string of 1..max characters without control characters. */
+function cleanText(value: unknown, max: number): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= max && !CONTROL.test(value);
+}
+
+function cleanTime(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 64 && RFC3339.test(value) && !Number.isNaN(Date.parse(value));
+}
+
 /**
- * Checks that `value` is a usable envelope and returns a clean copy holding
- * only the known attributes, so nothing a flow stuck on `msg.cdm` (or a
- * `__proto__` key from a parsed message) travels further.
+ * Attribute texts already found clean. A site sends a handful of entities,
+ * versions, sites, sources and validation marks, the same strings in every
+ * record, so each is checked once; ids, times and correlation ids are new
+ * every time and are checked every time.
  */
-export function checkEnvelope(value: unknown, prefix = 'cdm'): Checked<CdmEnvelope> {
+class CleanTexts {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly isClean: (text: string) => boolean) {}
+
+  has(value: unknown): boolean {
+    if (typeof value !== 'string') return false;
+    if (this.seen.has(value)) return true;
+    if (!this.isClean(value)) return false;
+    // Bounded: a flow that makes up a new source per record must not grow it.
+    if (this.seen.size >= 256) this.seen.clear();
+    this.seen.add(value);
+    return true;
+  }
+}
+
+const cleanNames = new CleanTexts((text) => NAME.test(text));
+const cleanVersions = new CleanTexts((text) => cleanText(text, 64) && majorOrNull(text) !== null);
+const cleanSources = new CleanTexts((text) => cleanText(text, 1024));
+const cleanMarks = new CleanTexts((text) => cleanText(text, 128));
+
+/**
+ * The checks of envelopeProblems() as one yes or no, without a word of any
+ * reason: nearly every envelope is fine, and this runs for every record.
+ * NAME, RFC3339 and TRACEPARENT admit no control characters and bound the
+ * length themselves.
+ */
+function isClean(v: Record<string, unknown>): boolean {
+  const { correlationId, traceparent, validated } = v;
+  return (
+    cleanNames.has(v.entity) &&
+    cleanVersions.has(v.version) &&
+    cleanNames.has(v.site) &&
+    cleanText(v.id, 256) &&
+    cleanTime(v.time) &&
+    cleanSources.has(v.source) &&
+    (correlationId === undefined || cleanText(correlationId, 256)) &&
+    (traceparent === undefined || (typeof traceparent === 'string' && TRACEPARENT.test(traceparent))) &&
+    (validated === undefined || cleanMarks.has(validated))
+  );
+}
+
+/**
+ * What is wrong with `value` as an envelope, attribute by attribute;
+ * undefined when nothing is. The words of checkEnvelope's refusals.
+ */
+export function envelopeProblems(value: unknown, prefix = 'cdm'): Reason[] | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, reasons: [reason(prefix, 'type', `must be an object with entity, version, site, id, time and source, got ${typeName(value)}`)] };
+    return [reason(prefix, 'type', `must be an object with entity, version, site, id, time and source, got ${typeName(value)}`)];
   }
   const v = value as Record<string, unknown>;
   const { entity, version, site, id, time, source } = v;
@@ -102,7 +158,7 @@ export function checkEnvelope(value: unknown, prefix = 'cdm'): Checked<CdmEnvelo
   reasons = withProblem(reasons, prefix, 'version', textProblem(version, 64) ?? (majorOrNull(version as string) === null ? { rule: 'semver', message: `must be a semantic version such as 1.0.0, got "${version as string}"` } : undefined));
   reasons = withProblem(reasons, prefix, 'site', nameProblem(site));
   reasons = withProblem(reasons, prefix, 'id', textProblem(id, 256));
-  reasons = withProblem(reasons, prefix, 'time', textProblem(time, 64) ?? (!RFC3339.test(time as string) || Number.isNaN(Date.parse(time as string)) ? { rule: 'format', message: `must be an RFC 3339 date-time such as 2026-11-24T08:00:00Z, got "${time as string}"` } : undefined));
+  reasons = withProblem(reasons, prefix, 'time', textProblem(time, 64) ?? (cleanTime(time) ? undefined : { rule: 'format', message: `must be an RFC 3339 date-time such as 2026-11-24T08:00:00Z, got "${time as string}"` }));
   reasons = withProblem(reasons, prefix, 'source', textProblem(source, 1024));
   if (v.correlationId !== undefined) reasons = withProblem(reasons, prefix, 'correlationId', textProblem(v.correlationId, 256));
   const traceparent = v.traceparent;
@@ -110,14 +166,74 @@ export function checkEnvelope(value: unknown, prefix = 'cdm'): Checked<CdmEnvelo
     reasons = withProblem(reasons, prefix, 'traceparent', textProblem(traceparent, 55) ?? (TRACEPARENT.test(traceparent as string) ? undefined : { rule: 'format', message: 'must be a W3C traceparent such as 00-<32 hex>-<16 hex>-01' }));
   }
   if (v.validated !== undefined) reasons = withProblem(reasons, prefix, 'validated', textProblem(v.validated, 128));
-  if (reasons !== undefined) return { ok: false, reasons };
+  return reasons;
+}
 
-  const envelope: CdmEnvelope = { entity: entity as string, version: version as string, site: site as string, id: id as string, time: time as string, source: source as string };
-  for (const key of ENVELOPE_OPTIONAL_KEYS) {
-    const optional = v[key];
-    if (typeof optional === 'string') envelope[key] = optional;
+/**
+ * Checks that `value` is a usable envelope and returns a clean copy holding
+ * only the known attributes, so nothing a flow stuck on `msg.cdm` (or a
+ * `__proto__` key from a parsed message) travels further.
+ */
+export function checkEnvelope(value: unknown, prefix = 'cdm'): Checked<CdmEnvelope> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !isClean(value as Record<string, unknown>)) {
+    const reasons = envelopeProblems(value, prefix);
+    // isClean and envelopeProblems ask the same questions; this holds should they ever part.
+    if (reasons !== undefined) return { ok: false, reasons };
   }
+  const v = value as Record<string, unknown>;
+  const envelope: CdmEnvelope = { entity: v.entity as string, version: v.version as string, site: v.site as string, id: v.id as string, time: v.time as string, source: v.source as string };
+  const { correlationId, traceparent, validated } = v;
+  if (typeof correlationId === 'string') envelope.correlationId = correlationId;
+  if (typeof traceparent === 'string') envelope.traceparent = traceparent;
+  if (typeof validated === 'string') envelope.validated = validated;
   return { ok: true, value: envelope };
+}
+
+const marks = new Map<string, Map<string, string>>();
+let markCount = 0;
+
+/** `entity@version`, the same string object for every record of a version. */
+export function validationMark(entity: string, version: string): string {
+  let byVersion = marks.get(entity);
+  let mark = byVersion?.get(version);
+  if (mark !== undefined) return mark;
+  mark = `${entity}@${version}`;
+  if (markCount >= 256) {
+    marks.clear();
+    markCount = 0;
+    byVersion = undefined;
+  }
+  if (byVersion === undefined) marks.set(entity, (byVersion = new Map<string, string>()));
+  byVersion.set(version, mark);
+  markCount += 1;
+  return mark;
+}
+
+/**
+ * msg.cdm as cdm-validate passes it on: a new object (the old one may be
+ * shared with a message on another wire) with every member of the old one,
+ * the entity and version it was validated as, and the validation mark.
+ *
+ * Copied member by member, not as `{ ...cdm, entity, version, validated }`:
+ * on Node 20's V8 objects made by a spread with further members get a shape
+ * on which reading a property takes a slow path, each read of a fresh object
+ * up to a hundred times slower, and every node after cdm-validate reads the
+ * envelope of every record.
+ */
+export function markValidated(cdm: unknown, entity: string, version: string): Record<string, unknown> {
+  const next: Record<string, unknown> = {};
+  if (typeof cdm === 'object' && cdm !== null && !Array.isArray(cdm)) {
+    const old = cdm as Record<string, unknown>;
+    for (const key of Object.keys(old)) {
+      // An own "__proto__" member (JSON.parse makes one) stays a member; assigning it would set the prototype.
+      if (key === '__proto__') Object.defineProperty(next, key, { value: old[key], writable: true, enumerable: true, configurable: true });
+      else next[key] = old[key];
+    }
+  }
+  next.entity = entity;
+  next.version = version;
+  next.validated = validationMark(entity, version);
+  return next;
 }
 
 export function isTraceparent(value: unknown): value is string {

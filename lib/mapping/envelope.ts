@@ -1,6 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulidx';
 import type { CdmEnvelope } from '../envelope/envelope';
+import { isoInstant } from './iso-instant';
 
 /**
  * The envelope cdm-map puts on `msg.cdm` (docs/message-contract.md). `id` is
@@ -45,7 +46,7 @@ export function newEnvelope(input: NewEnvelopeInput): CdmEnvelope {
     version: input.version,
     site: input.site,
     id: ulid(at),
-    time: new Date(at).toISOString(),
+    time: isoInstant(at),
     source: input.source,
   };
   if (input.correlationId !== undefined) envelope.correlationId = input.correlationId;

@@ -64,7 +64,7 @@ export function compileArrayWith(compileChain: ChainCompiler): TransformCompiler
       if (chain && extra.length === 0) {
         element = {
           sync: chain.sync,
-          run: (value, index, ctx) => chain.run(value, { scope: ctx.scope, at: ctx.at, rule: { ...ctx.rule, to: `${ctx.rule.to}.${index}`, from: `${ctx.rule.from}.${index}` } }),
+          run: (value, index, ctx) => chain.run(value, { scope: ctx.scope, at: ctx.at, rule: Object.assign({}, ctx.rule, { to: `${ctx.rule.to}.${index}`, from: `${ctx.rule.from}.${index}` }) }),
         };
       }
     }

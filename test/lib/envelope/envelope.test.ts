@@ -1,7 +1,8 @@
 // checkEnvelope and majorOf: what msg.cdm must hold before anything is published.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type CdmEnvelope, checkEnvelope, majorOf, typeName } from '../../../lib/envelope/envelope';
+import fc from 'fast-check';
+import { type CdmEnvelope, checkEnvelope, envelopeProblems, majorOf, markValidated, typeName, validationMark } from '../../../lib/envelope/envelope';
 
 const valid: CdmEnvelope = {
   entity: 'shipment',
@@ -120,6 +121,72 @@ describe('checkEnvelope: refused envelopes', () => {
     const checked = checkEnvelope([]);
     assert.equal(checked.ok, false);
     if (!checked.ok) assert.match(checked.reasons[0]?.message ?? '', /got array$/);
+  });
+});
+
+describe('checkEnvelope: the quick check and the worded one agree', () => {
+  // checkEnvelope answers clean envelopes without wording reasons, and
+  // remembers the entities, versions, sites and sources it found clean: the
+  // answer must be the one envelopeProblems gives, whatever was seen before.
+  const spoil = fc.constantFrom('', ' ', 'a/b', '$SYS', '\n', '\u007f', 'x'.repeat(65), '1.2', '2026-13-01T00:00:00Z', 'ü€', '"q"', '\\', null, 7, undefined);
+  const attribute = (good: string[]): fc.Arbitrary<unknown> => fc.oneof(fc.constantFrom(...good), spoil, fc.string({ maxLength: 70 }));
+  const envelope = fc.record(
+    {
+      entity: attribute(['shipment', 'lab-result', 'order.v2']),
+      version: attribute(['1.2.0', '2.0.0-rc.1', '0.1.0']),
+      site: attribute(['site-a', 'FRA1']),
+      id: attribute(['01JDTEST000001']),
+      time: attribute(['2026-11-24T07:00:01.250Z', '2026-11-24T08:00:00+01:00']),
+      source: attribute(['urn:tectonic:site-a:erp', 'urn:x']),
+      correlationId: attribute(['corr-1']),
+      traceparent: attribute([traceparent]),
+      validated: attribute(['shipment@1.2.0']),
+    },
+    { requiredKeys: [] },
+  );
+  test('on random envelopes, clean and spoiled', () => {
+    fc.assert(
+      fc.property(envelope, (input) => {
+        const checked = checkEnvelope(input);
+        const problems = envelopeProblems(input);
+        assert.equal(checked.ok, problems === undefined, JSON.stringify(input));
+        if (!checked.ok) assert.deepEqual(checked.reasons, problems);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('a source found clean once does not vouch for a different one', () => {
+    assert.ok(checkEnvelope({ ...valid, source: 'urn:clean' }).ok);
+    assert.deepEqual(checkEnvelope({ ...valid, source: 'urn:clean\n' }), { ok: false, reasons: [{ path: 'cdm.source', rule: 'format', message: 'must not contain control characters' }] });
+  });
+});
+
+describe('markValidated: msg.cdm as cdm-validate passes it on', () => {
+  test('a new object with every member of the old one and the validation', () => {
+    const old = { ...valid, correlationId: 'c-1', extra: { note: 'kept' } };
+    const next = markValidated(old, 'shipment', '1.3.0');
+    assert.notEqual(next, old);
+    assert.deepEqual(next, { ...old, version: '1.3.0', validated: 'shipment@1.3.0' });
+    assert.equal(old.version, '1.2.0', 'the old envelope is left as it was');
+  });
+
+  test('from no envelope at all: entity, version and mark alone', () => {
+    for (const cdm of [undefined, null, 'text', [1]]) assert.deepEqual(markValidated(cdm, 'order', '2.0.0'), { entity: 'order', version: '2.0.0', validated: 'order@2.0.0' });
+  });
+
+  test('an own "__proto__" member stays a member and sets no prototype', () => {
+    const parsed = JSON.parse('{"entity":"shipment","__proto__":{"polluted":true}}') as Record<string, unknown>;
+    const next = markValidated(parsed, 'shipment', '1.2.0');
+    assert.equal(Object.getPrototypeOf(next), Object.prototype);
+    assert.equal((next as { polluted?: unknown }).polluted, undefined);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(next, '__proto__')?.value, { polluted: true });
+  });
+
+  test('the mark is one string per entity and version', () => {
+    assert.equal(validationMark('shipment', '1.2.0'), 'shipment@1.2.0');
+    assert.equal(validationMark('shipment', '1.2.0'), validationMark('shipment', '1.2.0'));
+    assert.equal(validationMark('shipment', '1.3.0'), 'shipment@1.3.0');
   });
 });
 
