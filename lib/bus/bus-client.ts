@@ -91,6 +91,12 @@ export class BusClient {
   readonly protocolVersion: 4 | 5;
   private readonly client: MqttClient;
   private readonly routes = new Map<string, Route>();
+  /**
+   * The routes each topic matched, so that routing a message splits no
+   * topic and matches no filter; forgotten whenever a route comes or goes.
+   * Bounded: a site may publish on a topic per device.
+   */
+  private readonly matches = new Map<string, Route[]>();
   private readonly stateListeners = new Set<(state: BusState) => void>();
   private readonly errorListeners = new Set<(err: Error) => void>();
   /** Rejecters of publishes the broker has not acknowledged yet. */
@@ -248,6 +254,7 @@ export class BusClient {
     if (route === undefined) {
       route = { qos, handlers: new Set(), confirmed: false };
       this.routes.set(filter, route);
+      this.matches.clear();
       route.answer = this.client.connected ? this.subscribeAtBroker(filter, route) : this.nextAnswer(route);
     }
     route.handlers.add(handler);
@@ -272,7 +279,7 @@ export class BusClient {
           this.park(filter, current);
           return;
         }
-        this.routes.delete(filter);
+        this.forget(filter);
         this.scheduleDrain();
         if (this.closing === undefined && this.client.connected) {
           // A broker that went away mid-unsubscribe must not hold a redeploy up.
@@ -293,7 +300,7 @@ export class BusClient {
     clearTimeout(route.parked);
     route.parked = setTimeout(() => {
       route.parked = undefined;
-      if (route.handlers.size === 0 && this.routes.get(filter) === route) this.routes.delete(filter);
+      if (route.handlers.size === 0 && this.routes.get(filter) === route) this.forget(filter);
       this.scheduleDrain();
     }, this.parkMs);
     route.parked.unref();
@@ -328,7 +335,7 @@ export class BusClient {
         // SUBACK 0x80 (MQTT 3.1.1) or a reason code >= 0x80 (MQTT 5) means refused [MQTT-3.9.3].
         const refused = granted?.find((g) => g.qos >= 128);
         if (refused !== undefined) {
-          if (this.routes.get(filter) === route) this.routes.delete(filter);
+          if (this.routes.get(filter) === route) this.forget(filter);
           const why = `the broker refused it (code ${refused.qos})`;
           // Handlers already attached learn of it here; new callers through their rejected promise.
           if (route.confirmed) this.report(new TectonicError('BUS_SUBSCRIBE_FAILED', `subscribe to ${filter} failed: ${why}`));
@@ -338,7 +345,7 @@ export class BusClient {
           resolve({ kind: 'interrupted' });
         } else if (err) {
           // MQTT.js refuses an invalid filter itself, without asking the broker.
-          if (this.routes.get(filter) === route) this.routes.delete(filter);
+          if (this.routes.get(filter) === route) this.forget(filter);
           resolve({ kind: 'refused', why: err.message });
         } else {
           route.confirmed = true;
@@ -367,6 +374,7 @@ export class BusClient {
         clearTimeout(route.parked);
       }
       this.routes.clear();
+      this.matches.clear();
       this.setState({ kind: 'closed' });
       this.stateListeners.clear();
       this.errorListeners.clear();
@@ -468,13 +476,28 @@ export class BusClient {
     }
   }
 
+  private forget(filter: string): void {
+    this.routes.delete(filter);
+    this.matches.clear();
+  }
+
+  private routesFor(topic: string): Route[] {
+    let found = this.matches.get(topic);
+    if (found === undefined) {
+      found = [];
+      for (const [filter, route] of this.routes) if (topicMatches(filter, topic)) found.push(route);
+      if (this.matches.size >= 1024) this.matches.clear();
+      this.matches.set(topic, found);
+    }
+    return found;
+  }
+
   private route(packet: IPublishPacket): void {
     // A topic alias could leave packet.topic empty, but we never announce a
     // Topic Alias Maximum (absent means 0), so the broker must not use one [MQTT-3.1.2-26].
     const topic = packet.topic;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    for (const [filter, route] of this.routes) {
-      if (!topicMatches(filter, topic)) continue;
+    for (const route of this.routesFor(topic)) {
       for (const handler of route.handlers) {
         try {
           handler(topic, payload, packet);

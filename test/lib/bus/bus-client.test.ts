@@ -224,6 +224,30 @@ describe('BusClient: publish and subscribe', () => {
     assert.deepEqual(byEntity.calls.map((c) => c.topic), ['cdm/shipment/v1/site-a']);
   });
 
+  test('routes follow the filters as they come and go, on a topic already routed', async () => {
+    const { bus: client } = await connected(port);
+    const first = handler();
+    const second = handler();
+    const sentinel = handler();
+    await client.subscribe('routes/sentinel', 1, sentinel.fn);
+    const leaveFirst = await client.subscribe('routes/+', 1, first.fn);
+    const publisher = await raw(port);
+    const round = async (n: number): Promise<void> => {
+      await publisher.publishAsync('routes/a', `r${n}`, { qos: 1 });
+      await publisher.publishAsync('routes/sentinel', `s${n}`, { qos: 1 });
+      await waitFor(() => sentinel.calls.length === n, { ...WAIT, message: `sentinel ${n}` });
+    };
+    await round(1);
+    // A second filter matching a topic that has been routed before must get its messages.
+    await client.subscribe('routes/#', 1, second.fn);
+    await round(2);
+    // And a filter that left must get no more.
+    await leaveFirst();
+    await round(3);
+    assert.deepEqual(first.calls.filter((c) => c.topic === 'routes/a').map((c) => c.payload), ['r1', 'r2']);
+    assert.deepEqual(second.calls.filter((c) => c.topic === 'routes/a').map((c) => c.payload), ['r2', 'r3']);
+  });
+
   test('a throwing handler reaches onError and the other handlers still run', async () => {
     const { bus: client } = await connected(port);
     const errors: Error[] = [];
