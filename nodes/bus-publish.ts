@@ -5,7 +5,7 @@ import { type WireMode, encodeMessage } from '../lib/envelope/cloudevents';
 import { deadLetterOf } from '../lib/envelope/dead-letter';
 import { checkEnvelope } from '../lib/envelope/envelope';
 import { canonicalTopic, parseCanonicalTopic } from '../lib/envelope/topics';
-import { DurableOutbox, type OutboxEntry, type OutboxMessage } from '../lib/outbox/durable-outbox';
+import { type AppendResult, DurableOutbox, type OutboxEntry, type OutboxMessage } from '../lib/outbox/durable-outbox';
 import { OutboxSender } from '../lib/outbox/outbox-sender';
 import { type Reason, describeReasons, reason } from '../lib/reasons';
 import { findBus } from './support/bus-config';
@@ -134,7 +134,7 @@ export = function (RED: NodeAPI): void {
       opened.onChange(() => render());
       sender = new OutboxSender({
         outbox: opened,
-        publish: (entry: OutboxEntry) => bus.publish(entry.topic, entry.payload, { qos: entry.qos, properties: entry.properties }),
+        publish: (entry: OutboxEntry, settled: (err?: Error) => void) => bus.send(entry.topic, entry.payload, { qos: entry.qos, properties: entry.properties }, settled),
         // While disconnected the entries stay on disk, not in the MQTT client's memory.
         canSend: () => bus.state.kind === 'connected',
         // Enough in flight that most entries reach the bus inside the outbox's
@@ -209,38 +209,36 @@ export = function (RED: NodeAPI): void {
         done(prepared.error);
         return;
       }
-      // Once the outbox is open, append at once: a turn through `ready` per record is measurable.
-      (outbox !== undefined ? outbox.append(prepared.message) : ready.then((opened) => opened.append(prepared.message)))
-        .then(
-          (appended) => {
-            if (!appended.ok) {
-              full = true;
-              rejectOut(msg, [appended.reason]);
-              done();
-              return;
-            }
-            counts.accepted += 1;
-            const early = settledEarly.get(appended.seq);
-            settledEarly.delete(appended.seq);
-            if (early === 'delivered') {
-              msg.topic = prepared.message.topic;
-              this.send([msg, null]);
-            } else if (early === undefined && keepForOutput) {
-              waiting.set(appended.seq, msg);
-            }
-            for (const evicted of appended.dropped) {
-              counts.dropped += 1;
-              const lost = waiting.get(evicted.seq);
-              waiting.delete(evicted.seq);
-              rejectOut(lost ?? { _msgid: RED.util.generateId(), topic: evicted.topic, payload: evicted.payload.toString('utf8') }, [
-                reason('', 'outbox-dropped', `dropped from the full outbox (limit ${maxCount} messages, ${maxBytes} bytes) to make room for newer messages`),
-              ]);
-            }
-            // Accepted: the message is on disk or the bus has it, and reaches the bus whatever happens to this process.
-            done();
-          },
-          (err: Error) => done(err),
-        );
+      const accepted = (appended: AppendResult): void => {
+        if (!appended.ok) {
+          full = true;
+          rejectOut(msg, [appended.reason]);
+          done();
+          return;
+        }
+        counts.accepted += 1;
+        const early = settledEarly.get(appended.seq);
+        if (early !== undefined) settledEarly.delete(appended.seq);
+        if (early === 'delivered') {
+          msg.topic = prepared.message.topic;
+          this.send([msg, null]);
+        } else if (early === undefined && keepForOutput) {
+          waiting.set(appended.seq, msg);
+        }
+        for (const evicted of appended.dropped) {
+          counts.dropped += 1;
+          const lost = waiting.get(evicted.seq);
+          waiting.delete(evicted.seq);
+          rejectOut(lost ?? { _msgid: RED.util.generateId(), topic: evicted.topic, payload: evicted.payload.toString('utf8') }, [
+            reason('', 'outbox-dropped', `dropped from the full outbox (limit ${maxCount} messages, ${maxBytes} bytes) to make room for newer messages`),
+          ]);
+        }
+        // Accepted: the message is on disk or the bus has it, and reaches the bus whatever happens to this process.
+        done();
+      };
+      // Once the outbox is open, append at once, with a callback: a promise or a turn through `ready` per record is measurable.
+      if (outbox !== undefined) outbox.appendThen(prepared.message, accepted);
+      else ready.then((opened) => opened.appendThen(prepared.message, accepted), (err: Error) => done(err));
     });
 
     this.on('close', (done: () => void) => {

@@ -118,9 +118,19 @@ export class SharedBus {
   }
 
   publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
-    // Every record goes through here: once connected, no extra promise turns.
-    if (this.shared !== undefined) return this.shared.publish(topic, payload, options);
-    return this.ready.then(({ client }) => client.publish(topic, payload, options));
+    return new Promise((resolve, reject) => this.send(topic, payload, options, (err) => (err === undefined ? resolve() : reject(err))));
+  }
+
+  /** BusClient.send on the shared connection: every record goes through here, so no promise once it is made. */
+  send(topic: string, payload: Buffer, options: PublishOptions, settled: (err?: Error) => void): void {
+    if (this.shared !== undefined) {
+      this.shared.send(topic, payload, options, settled);
+      return;
+    }
+    this.ready.then(
+      ({ client }) => client.send(topic, payload, options, settled),
+      (err: unknown) => settled(err instanceof Error ? err : new Error(String(err))),
+    );
   }
 
   async subscribe(filter: string, qos: QoS, handler: MessageHandler, lane: BusLane = 'shared'): Promise<Unsubscribe> {

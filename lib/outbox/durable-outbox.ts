@@ -29,7 +29,7 @@ export interface OutboxOptions {
   onProblem?: (problem: Reason) => void;
 }
 
-export type AppendResult = { ok: true; seq: number; dropped: OutboxEntry[] } | { ok: false; reason: Reason };
+export type AppendResult = { ok: true; seq: number; dropped: readonly OutboxEntry[] } | { ok: false; reason: Reason };
 
 type Operation = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
@@ -41,7 +41,7 @@ interface Slot {
   state: 'pending' | 'writing' | 'durable';
   /** The bus took it (or it was given up) before it was on disk: no put, or a delete after the put. */
   settled: boolean;
-  dropped: OutboxEntry[];
+  dropped: readonly OutboxEntry[];
   /** The append waiting for this entry to be accepted; undefined once answered (and for entries loaded at open). */
   answer?: (result: AppendResult) => void;
 }
@@ -61,6 +61,10 @@ function emptyBatch(): Batch {
 
 /** Above this many operations a batch is written without waiting for the window: it bounds memory and latency under a burst. */
 const MAX_BATCH_OPERATIONS = 4096;
+
+/** What ack() returns when there is nothing to wait for: one resolved promise, not one per record. */
+const SETTLED: Promise<void> = Promise.resolve();
+const NONE_DROPPED: readonly OutboxEntry[] = Object.freeze([]);
 
 /**
  * A bounded FIFO of outgoing bus messages on LevelDB, the store-and-forward
@@ -180,22 +184,31 @@ export class DurableOutbox {
    * keeps `message.payload` as it is: the caller must not change it after.
    */
   append(message: OutboxMessage): Promise<AppendResult> {
-    if (this.closing !== undefined) return Promise.resolve({ ok: false, reason: reason('', 'outbox-closed', 'the outbox is closed (the node is being redeployed or stopped)') });
+    return new Promise((resolve) => this.appendThen(message, resolve));
+  }
+
+  /**
+   * append() with a callback, for the path every record takes: no promise
+   * per message. `answer` is called once; at once (synchronously) when the
+   * message is refused before it is taken in, later when it is accepted or
+   * its write fails.
+   */
+  appendThen(message: OutboxMessage, answer: (result: AppendResult) => void): void {
+    if (this.closing !== undefined) return answer({ ok: false, reason: reason('', 'outbox-closed', 'the outbox is closed (the node is being redeployed or stopped)') });
     const size = entryBytes(message);
     const { maxBytes, maxCount } = this.options;
     if (size > maxBytes) {
-      return Promise.resolve({ ok: false, reason: reason('', 'outbox-message-too-large', `the message is ${size} bytes (payload and topic), more than the whole outbox may hold (${maxBytes} bytes)`) });
+      return answer({ ok: false, reason: reason('', 'outbox-message-too-large', `the message is ${size} bytes (payload and topic), more than the whole outbox may hold (${maxBytes} bytes)`) });
     }
-    const fits = (): boolean => this.held.size + 1 <= maxCount && this.heldBytes + size <= maxBytes;
-    let dropped: OutboxEntry[] = [];
-    if (!fits()) {
+    let dropped: readonly OutboxEntry[] = NONE_DROPPED;
+    if (!this.fits(size)) {
       const state = `the outbox holds ${this.held.size} messages (limit ${maxCount}) and ${this.heldBytes} bytes (limit ${maxBytes})`;
       if (this.options.whenFull === 'reject') {
-        return Promise.resolve({ ok: false, reason: reason('', 'outbox-full', `${state}; the bus has not taken them yet, so this message was refused`) });
+        return answer({ ok: false, reason: reason('', 'outbox-full', `${state}; the bus has not taken them yet, so this message was refused`) });
       }
-      dropped = this.evictUntil(fits);
-      if (!fits()) {
-        return Promise.resolve({ ok: false, reason: reason('', 'outbox-full', `${state} and every one that could be dropped is being sent or not yet on disk, so this message was refused`) });
+      dropped = this.evictUntil(() => this.fits(size));
+      if (!this.fits(size)) {
+        return answer({ ok: false, reason: reason('', 'outbox-full', `${state} and every one that could be dropped is being sent or not yet on disk, so this message was refused`) });
       }
       for (const entry of dropped) this.batch.deletes.push(entryKey(entry.seq));
     }
@@ -214,10 +227,7 @@ export class DurableOutbox {
     };
     if (message.properties !== undefined) entry.properties = message.properties;
     if (message.key !== undefined) entry.key = message.key;
-    const slot: Slot = { entry, bytes: size, state: 'pending', settled: false, dropped };
-    const accepted = new Promise<AppendResult>((resolve) => {
-      slot.answer = resolve;
-    });
+    const slot: Slot = { entry, bytes: size, state: 'pending', settled: false, dropped, answer };
     this.held.set(seq, slot);
     this.heldBytes += size;
     this.waiting.push(seq);
@@ -225,7 +235,10 @@ export class DurableOutbox {
     this.schedule();
     // Listeners include the sender: it may publish the entry right now, beside the write.
     this.emit();
-    return accepted;
+  }
+
+  private fits(size: number): boolean {
+    return this.held.size + 1 <= this.options.maxCount && this.heldBytes + size <= this.options.maxBytes;
   }
 
   /** The oldest entry not handed out yet, now marked in flight; undefined when none waits. */
@@ -254,7 +267,7 @@ export class DurableOutbox {
   ack(seq: number): Promise<void> {
     const slot = this.held.get(seq);
     this.inFlight.delete(seq);
-    if (slot === undefined || this.closing !== undefined) return Promise.resolve();
+    if (slot === undefined || this.closing !== undefined) return SETTLED;
     this.held.delete(seq);
     this.heldBytes -= slot.bytes;
     this.emit();
@@ -262,7 +275,7 @@ export class DurableOutbox {
       // committed() deletes it if its write is under way.
       slot.settled = true;
       this.answer(slot, { ok: true, seq, dropped: slot.dropped });
-      return Promise.resolve();
+      return SETTLED;
     }
     this.deletedBytesSinceCompaction += slot.bytes;
     return new Promise((resolve) => {

@@ -19,8 +19,12 @@ export interface SenderTimers {
 
 export interface OutboxSenderOptions {
   outbox: Pick<DurableOutbox, 'next' | 'release' | 'ack' | 'onChange'>;
-  /** Resolves when the bus has taken the entry (PUBACK for QoS 1); rejects when it has not. */
-  publish: (entry: OutboxEntry) => Promise<void>;
+  /**
+   * Hands the entry to the bus and calls `settled` once: with no argument
+   * when the bus has taken it (PUBACK for QoS 1), with the error when it has
+   * not. A callback, not a promise: this runs for every record.
+   */
+  publish: (entry: OutboxEntry, settled: (err?: unknown) => void) => void;
   /** Most publishes in flight at once. Default 64. */
   window?: number;
   /** Default: unlimited attempts, 1 s doubling to 30 s. */
@@ -209,16 +213,19 @@ export class OutboxSender {
   private send(entry: OutboxEntry): void {
     entry.attempts += 1;
     this.inFlight.set(entry.seq, entry);
-    let published: Promise<void>;
+    let answered = false;
+    const settled = (err?: unknown): void => {
+      if (answered) return;
+      answered = true;
+      if (err === undefined) this.delivered(entry);
+      else this.failed(entry, err);
+    };
     try {
-      published = this.publish(entry);
+      this.publish(entry, settled);
     } catch (err) {
-      published = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      // A publish that throws counts as a failed one, answered later as a rejected promise would be.
+      queueMicrotask(() => settled(err instanceof Error ? err : new Error(String(err))));
     }
-    published.then(
-      () => this.delivered(entry),
-      (err: unknown) => this.failed(entry, err),
-    );
   }
 
   private delivered(entry: OutboxEntry): void {

@@ -97,10 +97,9 @@ class FakeBus {
     return this.calls.map((c) => c.seq);
   }
 
-  readonly publish = (entry: OutboxEntry): Promise<void> =>
-    new Promise((resolve, reject) => {
-      this.calls.push({ seq: entry.seq, resolve, reject });
-    });
+  readonly publish = (entry: OutboxEntry, settled: (err?: unknown) => void): void => {
+    this.calls.push({ seq: entry.seq, resolve: () => settled(), reject: (err) => settled(err) });
+  };
 
   /** Settles the latest call for `seq`. */
   async answer(seq: number, outcome: 'ok' | 'fail'): Promise<void> {
@@ -357,7 +356,7 @@ describe('OutboxSender with a real broker', () => {
     cleanups.push(() => bus.close());
     const outbox = await DurableOutbox.open({ dir: outboxDir.path, maxCount: 5000, maxBytes: 1 << 24, whenFull: 'reject' });
     cleanups.push(() => outbox.close());
-    const sender = new OutboxSender({ outbox, publish: (e) => bus.publish(e.topic, e.payload, { qos: e.qos }), retry: { backoffMs: 50, maxBackoffMs: 200 } });
+    const sender = new OutboxSender({ outbox, publish: (e, settled) => bus.send(e.topic, e.payload, { qos: e.qos }, settled), retry: { backoffMs: 50, maxBackoffMs: 200 } });
     bus.onState((state) => {
       if (state.kind === 'connected') sender.kick({ retryNow: true });
     });
