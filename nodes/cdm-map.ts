@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { isTraceparent } from '../lib/envelope/envelope';
 import { type CompiledMapping, type MapResult, compileMappingSpec, newEnvelope } from '../lib/mapping';
@@ -73,33 +72,36 @@ export = function (RED: NodeAPI): void {
       throttle.show(() => ({ fill: rejected > 0 ? 'yellow' : 'green', shape: 'dot', text: `${mapping.entity}@${mapping.version} · mapped ${mapped} · rejected ${rejected}` }));
     render();
 
+    const deliver = (msg: MapMessage, result: MapResult, send: (out: Array<MapMessage | null>) => void, done: () => void): void => {
+      if (result.ok) {
+        mapped += 1;
+        const envelope = newEnvelope({
+          entity: mapping.entity,
+          version: mapping.version,
+          site,
+          source,
+          correlationId: text(msg.correlationId) ?? text(msg.cdm?.correlationId),
+          traceparent: [msg.traceparent, msg.cdm?.traceparent].find(isTraceparent),
+        });
+        // A record that starts a business transaction is its own correlation.
+        envelope.correlationId ??= envelope.id;
+        msg.cdm = envelope;
+        msg.payload = result.value;
+        send([msg, null]);
+      } else {
+        rejected += 1;
+        // The local record stays as it came, so a technician sees what could not be mapped.
+        msg.reject = { stage: 'cdm-map', reasons: result.reasons };
+        send([null, msg]);
+      }
+      render();
+      done();
+    };
     this.on('input', (input, send, done) => {
       const msg = input as MapMessage;
-      const finish = (result: MapResult): void => {
-        if (result.ok) {
-          mapped += 1;
-          msg.cdm = newEnvelope({
-            entity: mapping.entity,
-            version: mapping.version,
-            site,
-            source,
-            correlationId: text(msg.correlationId) ?? text(msg.cdm?.correlationId) ?? randomUUID(),
-            traceparent: [msg.traceparent, msg.cdm?.traceparent].find(isTraceparent),
-          });
-          msg.payload = result.value;
-          send([msg, null]);
-        } else {
-          rejected += 1;
-          // The local record stays as it came, so a technician sees what could not be mapped.
-          msg.reject = { stage: 'cdm-map', reasons: result.reasons };
-          send([null, msg]);
-        }
-        render();
-        done();
-      };
       const result = mapping.map(msg.payload);
-      if (result instanceof Promise) result.then(finish, (err: Error) => done(err));
-      else finish(result);
+      if (result instanceof Promise) result.then((r) => deliver(msg, r, send, done), (err: Error) => done(err));
+      else deliver(msg, result, send, done);
     });
 
     this.on('close', (done: () => void) => {

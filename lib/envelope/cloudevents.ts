@@ -141,9 +141,7 @@ function eventHead(entity: string, version: string): string {
 /** JSON from the bus, safely: a reason (rule `json` or `prototype-key`) instead of a throw. */
 export function parseJson(payload: Buffer, path: string): Checked<unknown> {
   try {
-    // Prototype poisoning: a `__proto__` or `constructor.prototype` key from the
-    // bus must never reach code that merges objects, so it is refused outright.
-    return { ok: true, value: sjson.parse(payload.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' }) };
+    return { ok: true, value: parseWithoutPrototypeKeys(payload.toString('utf8')) };
   } catch (err) {
     const message = (err as Error).message;
     const rule = /prototype/i.test(message) ? 'prototype-key' : 'json';
@@ -151,8 +149,43 @@ export function parseJson(payload: Buffer, path: string): Checked<unknown> {
   }
 }
 
-/** Depth of nested objects and arrays, walked without recursion so a hostile payload cannot blow the stack here. */
+/**
+ * Prototype poisoning: a `__proto__` or `constructor.prototype` key from the
+ * bus must never reach code that merges objects, so secure-json-parse refuses
+ * it outright. It looks for those keys with two regular expressions over the
+ * whole text, written or escaped; a text with no backslash (so no escape)
+ * and neither name anywhere cannot hold them, and for it JSON.parse alone
+ * gives the same value. Searching for a few fixed strings is much quicker.
+ */
+function parseWithoutPrototypeKeys(text: string): unknown {
+  if (text.charCodeAt(0) !== 0xfeff && !text.includes('\\') && !text.includes('__proto__') && !text.includes('constructor')) return JSON.parse(text);
+  return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+}
+
+/**
+ * Whether objects and arrays nest deeper than `maxDepth`. Recursive, so no
+ * list of what is left to visit is made per record; the recursion stops one
+ * level past maxDepth, and deeper limits than any record needs take the walk
+ * below, so a hostile payload cannot blow the stack here.
+ */
 export function exceedsDepth(value: unknown, maxDepth: number): boolean {
+  return maxDepth <= 256 ? nestsDeeper(value, 1, maxDepth) : exceedsDepthIteratively(value, maxDepth);
+}
+
+function nestsDeeper(node: unknown, depth: number, maxDepth: number): boolean {
+  if (typeof node !== 'object' || node === null) return false;
+  if (depth > maxDepth) return true;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) if (nestsDeeper(node[i], depth + 1, maxDepth)) return true;
+    return false;
+  }
+  for (const key in node) {
+    if (Object.hasOwn(node, key) && nestsDeeper((node as Record<string, unknown>)[key], depth + 1, maxDepth)) return true;
+  }
+  return false;
+}
+
+function exceedsDepthIteratively(value: unknown, maxDepth: number): boolean {
   const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop() as [unknown, number];
