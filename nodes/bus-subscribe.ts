@@ -8,6 +8,7 @@ import { DedupWindow, messageKey } from '../lib/envelope/dedup-window';
 import { parseMajors, subscriptionFilters, topicDisagreement } from '../lib/envelope/topics';
 import { DEFAULT_MAX_IN_FLIGHT, InFlight } from '../lib/flow/in-flight';
 import { decodeLocalRecord } from '../lib/flow/local-record';
+import { messageIdSource } from '../lib/flow/message-ids';
 import { type HookEngine, followRecords } from '../lib/flow/message-hooks';
 import { checkTopicFilter } from '../lib/flow/topic-filter';
 import { type Reason, describeReasons } from '../lib/reasons';
@@ -152,13 +153,14 @@ export = function (RED: NodeAPI): void {
       );
     });
 
+    const nextId = messageIdSource();
     /** Sends a record into the flow, tracked from before send() until every copy of it is done. */
     const emit = (msg: Record<string, unknown>): void => {
       if (inFlight === undefined) {
         this.send(msg);
         return;
       }
-      const id = RED.util.generateId();
+      const id = nextId();
       msg._msgid = id;
       // The entry's own count keeps the record open while send() hands out its copies.
       inFlight.track(id);
