@@ -76,9 +76,17 @@ export = function (RED: NodeAPI): void {
       if ('problem' in foundPolicy) return fail(foundPolicy.problem);
       policy = foundPolicy.policy;
     }
+    // A site publishes on a handful of topics: each is parsed once.
+    const scopes = new Map<string, { entity: string; site: string } | null>();
     const scopeOf = (entry: OutboxEntry): { entity: string; site: string } | undefined => {
-      const topic = parseCanonicalTopic(entry.topic);
-      return topic === undefined ? undefined : { entity: topic.entity, site: topic.site };
+      let scope = scopes.get(entry.topic);
+      if (scope === undefined) {
+        const topic = parseCanonicalTopic(entry.topic);
+        scope = topic === undefined ? null : { entity: topic.entity, site: topic.site };
+        if (scopes.size >= 256) scopes.clear();
+        scopes.set(entry.topic, scope);
+      }
+      return scope ?? undefined;
     };
 
     const throttle = new StatusThrottle(this);
@@ -141,13 +149,16 @@ export = function (RED: NodeAPI): void {
         // commit window and skip the disk; one socket write per turn.
         window: SEND_WINDOW,
         onePumpPerTurn: true,
+        // Without a policy there is nothing to look up: no topic is parsed per record.
         retryFor: (entry: OutboxEntry) => {
-          const scope = scopeOf(entry);
-          return scope === undefined ? undefined : policy?.compiled?.retryFor(scope.entity, scope.site);
+          const compiled = policy?.compiled;
+          const scope = compiled === undefined ? undefined : scopeOf(entry);
+          return scope === undefined ? undefined : compiled?.retryFor(scope.entity, scope.site);
         },
         pace: (entry: OutboxEntry) => {
-          const scope = scopeOf(entry);
-          const limiter = scope === undefined ? undefined : policy?.compiled?.rateLimiter(scope.entity, scope.site);
+          const compiled = policy?.compiled;
+          const scope = compiled === undefined ? undefined : scopeOf(entry);
+          const limiter = scope === undefined ? undefined : compiled?.rateLimiter(scope.entity, scope.site);
           if (limiter === undefined || limiter.tryTake()) return 0;
           return Math.max(1, limiter.waitMs());
         },

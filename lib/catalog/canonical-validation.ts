@@ -46,58 +46,63 @@ export function validateCanonical(snapshot: CatalogSnapshot, request: Validation
   const target = resolveTarget(request);
   if (!target.ok) return target;
   const { entity, version } = target;
-  const rejected = (reasons: Reason[]): ValidationVerdict => ({ ok: false, reasons, entity, version });
   // Without a `now` the validators read the clock only for a deprecated version.
   let now = request.now;
 
   const known = knownVersion(snapshot, entity, version, 'cdm');
-  if (known) return rejected([known]);
+  if (known) return rejected([known], entity, version);
   const deprecation = snapshot.validators.deprecation(entity, version, now);
-  if (deprecation?.pastSunset) return rejected([sunsetReason(entity, version, deprecation, 'cdm.version')]);
+  if (deprecation?.pastSunset) return rejected([sunsetReason(entity, version, deprecation, 'cdm.version')], entity, version);
 
   if (request.record instanceof Uint8Array) {
     // ajv would see a Buffer as an object of byte-valued keys and list every field as missing.
-    return rejected([{ path: '', rule: 'type', message: 'the record is binary data (a Buffer), not JSON: parse it first, e.g. with a json node' }]);
+    return rejected([{ path: '', rule: 'type', message: 'the record is binary data (a Buffer), not JSON: parse it first, e.g. with a json node' }], entity, version);
   }
   const limits = checkRecordLimits(request.record, request.limits ?? DEFAULT_RECORD_LIMITS);
-  if (limits.length > 0) return rejected(limits);
+  if (limits.length > 0) return rejected(limits, entity, version);
   const valid = snapshot.validators.validateRecord(entity, version, request.record);
-  if (!valid.ok) return rejected(valid.reasons);
+  if (!valid.ok) return rejected(valid.reasons, entity, version);
 
-  const passed = (record: unknown, finalVersion: string): ValidationVerdict => {
-    const verdict: ValidationVerdict = { ok: true, entity, version: finalVersion, record };
-    if (finalVersion !== version) verdict.castFrom = version;
-    if (deprecation?.deprecated) verdict.deprecation = { ...deprecation, entity, version };
-    return verdict;
-  };
   const castTo = request.castTo ?? '';
-  if (castTo === '' || castTo === version) return passed(request.record, version);
+  if (castTo === '' || castTo === version) return passed(request.record, entity, version, version, deprecation);
 
   const castProblem = knownVersion(snapshot, entity, castTo, 'castTo');
-  if (castProblem) return rejected([castProblem]);
+  if (castProblem) return rejected([castProblem], entity, version);
   now ??= new Date();
   const castDeprecation = snapshot.validators.deprecation(entity, castTo, now);
-  if (castDeprecation?.pastSunset) return rejected([sunsetReason(entity, castTo, castDeprecation, 'castTo')]);
+  if (castDeprecation?.pastSunset) return rejected([sunsetReason(entity, castTo, castDeprecation, 'castTo')], entity, version);
   if (snapshot.casts.route(entity, version, castTo) === undefined) {
-    return rejected([{ path: 'castTo', rule: 'no-migration', message: `the catalog has no chain of migrations from ${entity} ${version} to ${castTo}` }]);
+    return rejected([{ path: 'castTo', rule: 'no-migration', message: `the catalog has no chain of migrations from ${entity} ${version} to ${castTo}` }], entity, version);
   }
   const afterCast = (cast: CastResult): ValidationVerdict => {
-    if (!cast.ok) return rejected(cast.reasons);
+    if (!cast.ok) return rejected(cast.reasons, entity, version);
     const check = snapshot.validators.validateRecord(entity, castTo, cast.value);
     if (!check.ok) {
-      return rejected([{ path: '', rule: 'cast-invalid', message: `the record cast from ${entity} ${version} to ${castTo} does not validate against ${castTo}` }, ...check.reasons]);
+      return rejected([{ path: '', rule: 'cast-invalid', message: `the record cast from ${entity} ${version} to ${castTo} does not validate against ${castTo}` }, ...check.reasons], entity, version);
     }
-    return passed(cast.value, castTo);
+    return passed(cast.value, entity, version, castTo, deprecation);
   };
   // Migrations take a copy: the message's own payload stays untouched whatever a mapping does.
   let copy: unknown;
   try {
     copy = structuredClone(request.record);
   } catch (err) {
-    return rejected([{ path: '', rule: 'cast-failed', message: `the record cannot be copied for the cast: ${(err as Error).message}` }]);
+    return rejected([{ path: '', rule: 'cast-failed', message: `the record cannot be copied for the cast: ${(err as Error).message}` }], entity, version);
   }
   const cast = snapshot.casts.cast(entity, version, castTo, copy);
   return cast instanceof Promise ? cast.then(afterCast) : afterCast(cast);
+}
+
+// Plain functions rather than closures in validateCanonical: it runs for every record.
+function rejected(reasons: Reason[], entity: string, version: string): ValidationVerdict {
+  return { ok: false, reasons, entity, version };
+}
+
+function passed(record: unknown, entity: string, version: string, finalVersion: string, deprecation: DeprecationStatus | undefined): ValidationVerdict {
+  const verdict: ValidationVerdict = { ok: true, entity, version: finalVersion, record };
+  if (finalVersion !== version) verdict.castFrom = version;
+  if (deprecation?.deprecated) verdict.deprecation = Object.assign({}, deprecation, { entity, version });
+  return verdict;
 }
 
 function resolveTarget(request: ValidationRequest): { ok: true; entity: string; version: string } | { ok: false; reasons: Reason[] } {

@@ -22,6 +22,33 @@ export const DEFAULT_RECORD_LIMITS: RecordLimits = { maxDepth: 64, maxNodes: 100
 
 /** Every limit the record breaks (at most one reason per rule), or none. */
 export function checkRecordLimits(record: unknown, limits: RecordLimits = DEFAULT_RECORD_LIMITS): Reason[] {
+  // Nearly every record is within bounds: a first pass that only counts
+  // and looks, allocating nothing, and the reasons are worded only if not.
+  return nodesLeft(record, 0, limits, limits.maxNodes) >= 0 ? [] : recordLimitReasons(record, limits);
+}
+
+/**
+ * The node budget left after `value` and everything inside it, or -1 as soon
+ * as any limit breaks: the same checks as recordLimitReasons, in one
+ * recursion no deeper than maxDepth.
+ */
+function nodesLeft(value: unknown, depth: number, limits: RecordLimits, budget: number): number {
+  if (budget <= 0) return -1;
+  let left = budget - 1;
+  if (typeof value === 'string') return value.length > limits.maxStringLength ? -1 : left;
+  if (typeof value !== 'object' || value === null) return left;
+  if (depth >= limits.maxDepth) return -1;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (key === '__proto__' || key.length > limits.maxStringLength) return -1;
+    left = nodesLeft((value as Record<string, unknown>)[key], depth + 1, limits, left);
+    if (left < 0) return -1;
+  }
+  return left;
+}
+
+/** checkRecordLimits' reasons, worded: every limit the record breaks, at most one reason per rule. */
+export function recordLimitReasons(record: unknown, limits: RecordLimits = DEFAULT_RECORD_LIMITS): Reason[] {
   const reasons: Reason[] = [];
   const broken = new Set<string>();
   let nodes = 0;

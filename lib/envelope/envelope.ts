@@ -224,7 +224,8 @@ export function markValidated(cdm: unknown, entity: string, version: string): Re
   const next: Record<string, unknown> = {};
   if (typeof cdm === 'object' && cdm !== null && !Array.isArray(cdm)) {
     const old = cdm as Record<string, unknown>;
-    for (const key of Object.keys(old)) {
+    for (const key in old) {
+      if (!Object.hasOwn(old, key)) continue;
       // An own "__proto__" member (JSON.parse makes one) stays a member; assigning it would set the prototype.
       if (key === '__proto__') Object.defineProperty(next, key, { value: old[key], writable: true, enumerable: true, configurable: true });
       else next[key] = old[key];

@@ -365,7 +365,8 @@ function checkAllowed(rules: readonly CompiledRule[], entity: string | undefined
 function plainEnvelope(cdm: unknown): Record<string, unknown> | undefined {
   if (typeof cdm !== 'object' || cdm === null || Array.isArray(cdm)) return undefined;
   const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(cdm)) {
+  for (const key in cdm) {
+    if (!Object.hasOwn(cdm, key)) continue;
     const value = (cdm as Record<string, unknown>)[key];
     if (key !== '__proto__' && (typeof value === 'string' || typeof value === 'boolean' || value === null || (typeof value === 'number' && Number.isFinite(value)))) copy[key] = value;
   }

@@ -2,12 +2,13 @@
 // msg.cdm or the node's settings, unknown targets, sunsets, record limits,
 // the schema check, and casts through the catalog's migrations.
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { validateCanonical } from '../../../lib/catalog/canonical-validation';
 import type { ValidationRequest, ValidationVerdict } from '../../../lib/catalog/canonical-validation';
 import { CatalogStore } from '../../../lib/catalog/catalog-store';
 import type { CatalogSnapshot } from '../../../lib/catalog/catalog-store';
-import { DEFAULT_RECORD_LIMITS, checkRecordLimits } from '../../../lib/catalog/record-limits';
+import { DEFAULT_RECORD_LIMITS, checkRecordLimits, recordLimitReasons } from '../../../lib/catalog/record-limits';
 import { castingCatalog, isoDay, shipment, withShipmentSunset } from './catalog-fixtures';
 import { sampleFiles } from './helpers';
 
@@ -101,6 +102,19 @@ describe('the record', () => {
     assert.deepEqual(checkRecordLimits(shipment({ carrier: { name: 'X' } })), []);
     const [deep] = checkRecordLimits({ a: { b: { c: 1 } } }, { ...DEFAULT_RECORD_LIMITS, maxDepth: 2 });
     assert.deepEqual(deep, { path: 'a.b', rule: 'too-deep', message: 'is nested deeper than 2 levels' });
+  });
+
+  test('record limits: the quick pass and the worded walk agree, property-based', () => {
+    // checkRecordLimits answers in-bounds records from a pass that words nothing; whatever the record and limits, its answer is the worded walk's.
+    const key = fc.oneof(fc.string({ maxLength: 6 }), fc.constant('__proto__'));
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 0 }), fc.string({ maxLength: 12 }), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(key, tie('node'), { maxKeys: 4 })),
+    })).node;
+    const limits = fc.record({ maxDepth: fc.integer({ min: 0, max: 5 }), maxNodes: fc.integer({ min: 1, max: 30 }), maxStringLength: fc.integer({ min: 0, max: 10 }) });
+    fc.assert(
+      fc.property(value, limits, (record, l) => assert.deepEqual(checkRecordLimits(record, l), recordLimitReasons(record, l))),
+      { numRuns: 5000 },
+    );
   });
 });
 
