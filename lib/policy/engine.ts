@@ -135,6 +135,7 @@ export function compilePolicy(bundle: PolicyBundle, options: PolicyOptions): { o
 
   const skew = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
   const maxConditionInput = options.maxConditionInputBytes ?? DEFAULT_MAX_CONDITION_INPUT_BYTES;
+  const sizeDecidedBelow = rules.reduce((smallest, r) => (r.kind === 'maxBytes' ? Math.min(smallest, r.limit) : smallest), maxConditionInput);
   const siteRules = rules.filter((r) => inScope(r.scope.sites, options.site));
   // Rules per entity, worked out on first sight of an entity: a site sees a handful.
   const byEntity = new Map<string, CompiledRule[]>();
@@ -182,7 +183,7 @@ export function compilePolicy(bundle: PolicyBundle, options: PolicyOptions): { o
     evaluate(input) {
       const invalid = policy.validity();
       if (invalid) return { pass: false, reasons: [invalid] };
-      return evaluateRecord(input, { name, rulesFor, allowed, maxConditionInput });
+      return evaluateRecord(input, { name, rulesFor, allowed, maxConditionInput, sizeDecidedBelow });
     },
     retryFor(entity, site = options.site) {
       const rule = rules.find((r) => r.kind === 'retry' && inScope(r.scope.entities, entity) && inScope(r.scope.sites, site));
@@ -219,6 +220,8 @@ function resolveHashKey(keys: HashKeys | undefined, name: string | undefined): B
 
 interface EvaluationContext {
   name: string;
+  /** The smallest size limit of the bundle (maxBytes, condition input): a record's bound below it decides as its exact size would. */
+  sizeDecidedBelow: number;
   rulesFor(entity: string | undefined): CompiledRule[];
   allowed(rules: readonly CompiledRule[], entity: string | undefined, version: string | undefined): AllowRefusal | undefined;
   maxConditionInput: number;
@@ -234,10 +237,12 @@ function evaluateRecord(input: PolicyInput, ctx: EvaluationContext): PolicyVerdi
   // round trip through the JSON text, which defines what "the JSON" is.
   const form = plainJsonForm(input.payload);
   let payload: unknown;
-  let jsonBytes: number;
+  // An upper bound on the JSON's UTF-8 size, and the size itself once measured.
+  let bytesAtMost: number;
+  let jsonBytes: number | undefined;
   if (form !== undefined) {
     payload = form.value;
-    jsonBytes = form.bytes;
+    bytesAtMost = form.bytesAtMost;
   } else {
     let text: string | undefined;
     try {
@@ -247,8 +252,11 @@ function evaluateRecord(input: PolicyInput, ctx: EvaluationContext): PolicyVerdi
     }
     if (text === undefined) return { pass: false, reasons: [reason('payload', 'policy-payload', 'the record has no JSON form (it is undefined or a function)')] };
     payload = JSON.parse(text);
-    jsonBytes = Buffer.byteLength(text, 'utf8');
+    jsonBytes = bytesAtMost = Buffer.byteLength(text, 'utf8');
   }
+  // Within every size limit of the bundle the bound decides as the size would;
+  // beyond any of them the size is measured now, before a mask changes the record.
+  if (jsonBytes === undefined && input.bytes === undefined && bytesAtMost > ctx.sizeDecidedBelow) jsonBytes = serialisedBytes(payload);
   const cdm = plainEnvelope(input.cdm);
   const entity = typeof cdm?.entity === 'string' ? cdm.entity : undefined;
   const version = typeof cdm?.version === 'string' ? cdm.version : undefined;
@@ -258,10 +266,13 @@ function evaluateRecord(input: PolicyInput, ctx: EvaluationContext): PolicyVerdi
   if (entity === undefined) reasons = [reason('cdm.entity', 'policy-envelope', 'the record has no envelope entity (msg.cdm.entity), so the policy cannot tell which rules apply')];
   const rules = ctx.rulesFor(entity);
 
-  // The size as received, and again after any mask changed the record
-  // (undefined until a rule needs it: measuring a masked record costs a serialisation).
-  const receivedSize = input.bytes ?? jsonBytes;
-  let size: number | undefined = receivedSize;
+  // The size as received, or its bound when that is within every limit; and
+  // the exact size of the record as it is now, when known (unknown again
+  // once a mask changed it: measuring costs a serialisation, so it waits
+  // until a rule needs it).
+  const receivedSize = input.bytes ?? jsonBytes ?? bytesAtMost;
+  let size: number | undefined = input.bytes ?? jsonBytes;
+  let changed = false;
   const masked: string[] = [];
   let maskable = true;
   let allowChecked = false;
@@ -269,7 +280,7 @@ function evaluateRecord(input: PolicyInput, ctx: EvaluationContext): PolicyVerdi
   for (const rule of rules) {
     switch (rule.kind) {
       case 'maxBytes': {
-        const bytes = (size ??= serialisedBytes(payload));
+        const bytes = size ?? (changed ? (size = serialisedBytes(payload)) : receivedSize);
         if (bytes > rule.limit) (reasons ??= []).push(reason('payload', rule.label, `the record is ${bytes} bytes; at most ${rule.limit} are allowed`));
         break;
       }
@@ -292,7 +303,10 @@ function evaluateRecord(input: PolicyInput, ctx: EvaluationContext): PolicyVerdi
           if (problem !== undefined) {
             (reasons ??= []).push(reason('payload', rule.label, problem));
             maskable = false;
-          } else if (masked.length > before) size = undefined;
+          } else if (masked.length > before) {
+            size = undefined;
+            changed = true;
+          }
         }
         break;
       case 'deny':

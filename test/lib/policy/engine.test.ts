@@ -322,6 +322,20 @@ describe("the record's JSON form", () => {
   ];
   for (const [name, payload] of cases) test(name, () => expectRoundTrip(payload));
 
+  test('size limits and byteSize decide on the exact size, whatever bound the walk took, property-based', () => {
+    // The engine measures a record exactly only when the bound from its walk is not enough to decide.
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }), fc.integer({ min: -3, max: 3 }), (payload, off) => {
+        const exact = Buffer.byteLength(JSON.stringify(payload), 'utf8');
+        const limit = Math.max(1, exact + off);
+        const verdict = compiled([{ maxBytes: limit }, { require: { when: `byteSize == ${exact}`, reason: 'byteSize is the exact size' } }]).evaluate({ payload, cdm: shipmentCdm });
+        const reasons = verdict.pass ? [] : verdict.reasons.map((r) => r.message);
+        assert.deepEqual(reasons, exact > limit ? [`the record is ${exact} bytes; at most ${limit} are allowed`] : []);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   test('a cycle and a BigInt are refused with JSON.stringify\'s own words', () => {
     const cycle: Record<string, unknown> = { a: 1 };
     cycle.self = { back: cycle };
