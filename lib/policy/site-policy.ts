@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { type Reason, reason } from '../reasons';
-import type { CompiledPolicy, HashKeys, PolicyInput, PolicyVerdict } from './engine';
+import { type CompiledPolicy, type HashKeys, type PolicyInput, type PolicyVerdict, systemClock } from './engine';
 import { POLICY_UNAVAILABLE, PolicyState } from './policy-state';
 import type { PolicyStatus } from './policy-state';
 import type { PolicyCache, PolicySource, PolicySourceEvent } from './policy-source';
@@ -57,7 +57,7 @@ export class SitePolicy {
   constructor(options: SitePolicyOptions) {
     this.#options = options;
     this.origin = options.source.origin;
-    this.#now = options.now ?? (() => new Date());
+    this.#now = options.now ?? systemClock;
     this.#state = this.#newState(undefined);
   }
 
