@@ -224,7 +224,7 @@ export class BusClient {
   }
 
   /** Resolves once the broker has acknowledged (QoS 1 and 2) or the packet is written (QoS 0). */
-  publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
+  publish(topic: string, payload: Buffer | string, options: PublishOptions): Promise<void> {
     return new Promise((resolve, reject) => this.send(topic, payload, options, (err) => (err === undefined ? resolve() : reject(err))));
   }
 
@@ -234,7 +234,7 @@ export class BusClient {
    * has acknowledged (QoS 1 and 2) or the packet is written (QoS 0), else
    * with the error; synchronously when the connection is already closed.
    */
-  send(topic: string, payload: Buffer, options: PublishOptions, settled: (err?: Error) => void): void {
+  send(topic: string, payload: Buffer | string, options: PublishOptions, settled: (err?: Error) => void): void {
     if (this.closing !== undefined) {
       settled(new TectonicError('BUS_CLOSED', 'the bus connection is closed'));
       return;

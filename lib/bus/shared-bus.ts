@@ -117,12 +117,12 @@ export class SharedBus {
     return () => this.listeners.delete(listener);
   }
 
-  publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
+  publish(topic: string, payload: Buffer | string, options: PublishOptions): Promise<void> {
     return new Promise((resolve, reject) => this.send(topic, payload, options, (err) => (err === undefined ? resolve() : reject(err))));
   }
 
   /** BusClient.send on the shared connection: every record goes through here, so no promise once it is made. */
-  send(topic: string, payload: Buffer, options: PublishOptions, settled: (err?: Error) => void): void {
+  send(topic: string, payload: Buffer | string, options: PublishOptions, settled: (err?: Error) => void): void {
     if (this.shared !== undefined) {
       this.shared.send(topic, payload, options, settled);
       return;

@@ -19,6 +19,17 @@ export interface WireMessage {
   properties?: WireProperties;
 }
 
+/**
+ * What encodeMessage makes: the payload as text. MQTT.js takes text as it
+ * takes bytes, and text is neither converted here nor copied again when
+ * MQTT.js keeps the packet for its retransmission store (it clones a
+ * Buffer payload byte by byte); the socket encodes it once, on the way out.
+ */
+export interface EncodedMessage {
+  payload: string;
+  properties?: WireProperties;
+}
+
 export interface DecodedMessage {
   envelope: CdmEnvelope;
   data: unknown;
@@ -81,15 +92,15 @@ function serialise(data: unknown): Checked<string> {
   }
 }
 
-export function encodeMessage(envelope: CdmEnvelope, data: unknown, mode: WireMode): Checked<WireMessage> {
+export function encodeMessage(envelope: CdmEnvelope, data: unknown, mode: WireMode): Checked<EncodedMessage> {
   // The data is written on its own first: inside the event a function or symbol would silently drop the `data` member.
   const body = serialise(data);
   if (!body.ok) return body;
   if (mode === 'binary') {
     const { datacontenttype: _moved, ...userProperties } = attributesOf(envelope);
-    return { ok: true, value: { payload: Buffer.from(body.value), properties: { contentType: DATA_CONTENT_TYPE, userProperties } } };
+    return { ok: true, value: { payload: body.value, properties: { contentType: DATA_CONTENT_TYPE, userProperties } } };
   }
-  return { ok: true, value: { payload: Buffer.from(structuredEvent(envelope, body.value)), properties: { contentType: STRUCTURED_CONTENT_TYPE } } };
+  return { ok: true, value: { payload: structuredEvent(envelope, body.value), properties: { contentType: STRUCTURED_CONTENT_TYPE } } };
 }
 
 /**

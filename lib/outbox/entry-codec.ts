@@ -5,7 +5,8 @@ import { reason } from '../reasons';
 /** A message as the publishing node hands it to the outbox. */
 export interface OutboxMessage {
   topic: string;
-  payload: Buffer;
+  /** Bytes, or text (UTF-8 on the wire and on disk): bus-publish hands its events over as text. */
+  payload: Buffer | string;
   qos: 0 | 1 | 2;
   properties?: { contentType?: string; userProperties?: Record<string, string | string[]> };
   /** For per-site order and status (the node puts the site here). */
@@ -82,11 +83,12 @@ export function encodeEntry(message: OutboxMessage, enqueuedAt: number): Buffer 
   if (message.properties !== undefined) header.p = message.properties;
   if (message.key !== undefined) header.k = message.key;
   const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const value = Buffer.allocUnsafe(FIXED + json.length + message.payload.length);
+  const payload = typeof message.payload === 'string' ? Buffer.from(message.payload, 'utf8') : message.payload;
+  const value = Buffer.allocUnsafe(FIXED + json.length + payload.length);
   value[0] = FORMAT;
   value.writeUInt32BE(json.length, 5);
   json.copy(value, FIXED);
-  message.payload.copy(value, FIXED + json.length);
+  payload.copy(value, FIXED + json.length);
   value.writeUInt32BE(crc32(value.subarray(5)), 1);
   return value;
 }
@@ -128,5 +130,6 @@ function isHeader(value: unknown): value is Header {
 
 /** What an entry weighs against `maxBytes`: payload and topic, the parts that grow with the data. */
 export function entryBytes(message: Pick<OutboxMessage, 'topic' | 'payload'>): number {
-  return message.payload.length + Buffer.byteLength(message.topic, 'utf8');
+  const payload = message.payload;
+  return (typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length) + Buffer.byteLength(message.topic, 'utf8');
 }

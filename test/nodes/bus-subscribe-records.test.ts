@@ -124,7 +124,7 @@ function canonical(id: string): { topic: string; payload: Buffer } {
     'structured',
   );
   if (!encoded.ok) throw new Error('test envelope does not encode');
-  return { topic: 'cdm/shipment/v1/site-a', payload: encoded.value.payload };
+  return { topic: 'cdm/shipment/v1/site-a', payload: Buffer.from(encoded.value.payload, 'utf8') };
 }
 
 describe('bus-subscribe: local records and flow control', () => {

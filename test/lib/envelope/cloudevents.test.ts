@@ -29,10 +29,11 @@ const full: CdmEnvelope = { ...required, correlationId: 'corr-1', traceparent, v
 const record = { shipmentId: 'SHP-1', status: 'delivered', weightKg: 12.5, carrier: { name: 'Nordfracht' }, tags: ['fragile', 'ü€'] };
 const modes: WireMode[] = ['structured', 'binary'];
 
+/** encodeMessage's text as the bytes that arrive from the bus. */
 function encoded(envelope: CdmEnvelope, data: unknown, mode: WireMode): WireMessage {
   const result = encodeMessage(envelope, data, mode);
   assert.ok(result.ok, result.ok ? '' : JSON.stringify(result.reasons));
-  return result.value;
+  return { payload: Buffer.from(result.value.payload, 'utf8'), ...(result.value.properties !== undefined ? { properties: result.value.properties } : {}) };
 }
 
 function structured(event: Record<string, unknown>): WireMessage {

@@ -84,6 +84,21 @@ describe('DurableOutbox', () => {
     assert.equal(entry?.enqueuedAt, 1_700_000_000_000);
   });
 
+  test('a text payload counts and keeps its UTF-8 bytes: weighed so, written so, and read back as those bytes', async () => {
+    const dir = await folder();
+    const text = '{"name":"Müller","city":"Köln €"}';
+    const bytes = Buffer.byteLength(text, 'utf8');
+    const topic = 'cdm/shipment/v1/site-a';
+    const first = await outboxIn(dir, { maxBytes: bytes + topic.length });
+    await appendOk(first, { topic, payload: text, qos: 1 });
+    const refused = await first.append({ topic, payload: 'x', qos: 1 });
+    assert.equal(refused.ok, false, 'the outbox is full by the UTF-8 size, not the number of characters');
+    assert.equal(first.bytes, bytes + topic.length);
+    await first.close();
+    const second = await outboxIn(dir);
+    assert.deepEqual(second.next()?.payload, Buffer.from(text, 'utf8'));
+  });
+
   test('after a reopen, what was not acked is there in order, and new seqs continue past every earlier one', async () => {
     const dir = await folder();
     const first = await outboxIn(dir);
