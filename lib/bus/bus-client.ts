@@ -131,6 +131,10 @@ export class BusClient {
       connectTimeout: options.connectTimeoutMs ?? 10_000,
       // Routes are subscribed by subscribeRoutes() on every CONNACK instead.
       resubscribe: false,
+      // A PINGREQ every half keepalive whatever the traffic, instead of the
+      // keepalive timer cleared and set again on every acknowledgement: that
+      // was a timer per record published.
+      reschedulePings: false,
       // MQTT.js logs every packet through `debug`; even switched off, that
       // costs a call and its arguments per packet.
       log: () => undefined,

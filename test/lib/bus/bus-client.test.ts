@@ -350,6 +350,22 @@ describe('BusClient: subscribing while the broker is away', () => {
   });
 });
 
+describe('BusClient: keepalive', () => {
+  test('under steady traffic the connection stays up and pings go out on their own schedule', { timeout: 15_000 }, async () => {
+    const started = await broker();
+    const { bus: client, sent } = await connected(started.port, { keepaliveSeconds: 1 });
+    const states: BusState[] = [];
+    client.onState((state) => states.push(state));
+    // 4 s at a publish every 100 ms: each PUBACK used to reset the keepalive timer; now it runs regardless.
+    for (let i = 0; i < 40; i++) {
+      await client.publish('keepalive/traffic', Buffer.from(String(i)), { qos: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual(states.map((s) => s.kind), ['connected'], 'no disconnect while traffic flows');
+    assert.ok(count(sent, 'pingreq') >= 2, `pings were sent (${count(sent, 'pingreq')})`);
+  });
+});
+
 describe('BusClient: close', () => {
   test('close() is bounded when the broker is gone', async () => {
     const port = await freePort();
