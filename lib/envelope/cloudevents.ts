@@ -106,18 +106,18 @@ export function encodeMessage(envelope: CdmEnvelope, data: unknown, mode: WireMo
 /**
  * JSON.stringify(attributesOf(envelope) with the data last), written piece
  * by piece: this runs for every record published, and stringifying an
- * object of a dozen members cost more than its data. The members that only
- * depend on entity and version come from a cache, and a text with nothing
- * to escape is quoted as it is.
+ * object of a dozen members cost more than its data. Everything between the
+ * attributes that change per record (id, time, correlation and trace ids)
+ * comes from a template made once per entity, version, site, source and
+ * validation mark, so a record's event is a handful of pieces; a text with
+ * nothing to escape is quoted as it is.
  */
 function structuredEvent(envelope: CdmEnvelope, dataJson: string): string {
-  let event = eventHead(envelope.entity, envelope.version);
-  event += `,"id":${jsonText(envelope.id)},"source":${jsonText(envelope.source)},"time":${jsonText(envelope.time)}`;
-  event += `,"cdmentity":${jsonText(envelope.entity)},"cdmversion":${jsonText(envelope.version)},"cdmsite":${jsonText(envelope.site)}`;
-  if (envelope.correlationId !== undefined) event += `,"correlationid":${jsonText(envelope.correlationId)}`;
+  const t = templateFor(envelope);
+  let event = t.beforeId + jsonText(envelope.id) + t.beforeTime + jsonText(envelope.time) + t.beforeCorrelation;
+  if (envelope.correlationId !== undefined) event += jsonText(envelope.correlationId);
   if (envelope.traceparent !== undefined) event += `,"traceparent":${jsonText(envelope.traceparent)}`;
-  if (envelope.validated !== undefined) event += `,"cdmvalidated":${jsonText(envelope.validated)}`;
-  return `${event},"data":${dataJson}}`;
+  return `${event}${t.beforeData}${dataJson}}`;
 }
 
 // Printable ASCII but `"` and `\`: JSON.stringify writes such a text as it is, in quotes.
@@ -127,26 +127,47 @@ function jsonText(text: string): string {
   return PLAIN_JSON_TEXT.test(text) ? `"${text}"` : JSON.stringify(text);
 }
 
-/** `{"specversion":...,"dataschema":...` per entity and version; a site publishes a handful. */
-const heads = new Map<string, Map<string, string>>();
-const HEADS_CACHED = 256;
-let headCount = 0;
+/** A structured event's constant text around the attributes that change per record. */
+interface EventTemplate {
+  entity: string;
+  version: string;
+  site: string;
+  source: string;
+  validated: string | undefined;
+  correlated: boolean;
+  beforeId: string;
+  beforeTime: string;
+  /** Up to the correlation id's value when there is one, else up to where it would be. */
+  beforeCorrelation: string;
+  beforeData: string;
+}
 
-function eventHead(entity: string, version: string): string {
-  let byVersion = heads.get(entity);
-  let head = byVersion?.get(version);
-  if (head !== undefined) return head;
-  const attributes = attributesOf({ entity, version } as CdmEnvelope);
-  head = JSON.stringify({ specversion: attributes.specversion, type: attributes.type, datacontenttype: attributes.datacontenttype, dataschema: attributes.dataschema }).slice(0, -1);
-  if (headCount >= HEADS_CACHED) {
-    heads.clear();
-    headCount = 0;
-    byVersion = undefined;
+/** The templates in use: a site publishes a handful of kinds of record, so they are few and found by comparing. */
+const templates: EventTemplate[] = [];
+const TEMPLATES_KEPT = 16;
+
+function templateFor(e: CdmEnvelope): EventTemplate {
+  const correlated = e.correlationId !== undefined;
+  for (const t of templates) {
+    if (t.entity === e.entity && t.version === e.version && t.site === e.site && t.source === e.source && t.validated === e.validated && t.correlated === correlated) return t;
   }
-  if (byVersion === undefined) heads.set(entity, (byVersion = new Map<string, string>()));
-  byVersion.set(version, head);
-  headCount += 1;
-  return head;
+  const attributes = attributesOf({ entity: e.entity, version: e.version } as CdmEnvelope);
+  const head = JSON.stringify({ specversion: attributes.specversion, type: attributes.type, datacontenttype: attributes.datacontenttype, dataschema: attributes.dataschema }).slice(0, -1);
+  const template: EventTemplate = {
+    entity: e.entity,
+    version: e.version,
+    site: e.site,
+    source: e.source,
+    validated: e.validated,
+    correlated,
+    beforeId: `${head},"id":`,
+    beforeTime: `,"source":${jsonText(e.source)},"time":`,
+    beforeCorrelation: `,"cdmentity":${jsonText(e.entity)},"cdmversion":${jsonText(e.version)},"cdmsite":${jsonText(e.site)}${correlated ? ',"correlationid":' : ''}`,
+    beforeData: `${e.validated !== undefined ? `,"cdmvalidated":${jsonText(e.validated)}` : ''},"data":`,
+  };
+  if (templates.length >= TEMPLATES_KEPT) templates.pop();
+  templates.unshift(template);
+  return template;
 }
 
 /** JSON from the bus, safely: a reason (rule `json` or `prototype-key`) instead of a throw. */

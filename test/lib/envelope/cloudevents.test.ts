@@ -3,6 +3,7 @@
 // attribute names are asserted exactly, not just round-tripped.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import type { CdmEnvelope } from '../../../lib/envelope/envelope';
 import {
   DEFAULT_DECODE_LIMITS,
@@ -155,6 +156,54 @@ describe('encodeMessage: the wire contract', () => {
       });
     }
   }
+});
+
+describe('encodeMessage: the structured event is the attributes and the data as JSON.stringify writes them', () => {
+  // The event is written from cached templates; whatever the mix of envelopes, each must come out as if stringified whole.
+  const text = (plain: string[]): fc.Arbitrary<string> => fc.oneof(fc.constantFrom(...plain), fc.string({ minLength: 1, maxLength: 12 }));
+  const envelope = fc.record(
+    {
+      entity: fc.constantFrom('shipment', 'lab-result'),
+      version: fc.constantFrom('1.1.0', '2.0.0-rc.1'),
+      site: fc.constantFrom('site-a', 'FRA1'),
+      id: text(['01JDTEST000001', '01JDTEST000002']),
+      time: fc.constantFrom('2026-11-24T07:00:01.250Z', '2026-11-24T08:00:00+01:00'),
+      source: text(['urn:tectonic:site-a:erp', 'urn:"quoted"\\back', 'urn:größe']),
+      correlationId: text(['corr-1', 'c\u00e9']),
+      traceparent: fc.constant(traceparent),
+      validated: fc.constantFrom('shipment@1.1.0', 'lab-result@2.0.0-rc.1'),
+    },
+    { requiredKeys: ['entity', 'version', 'site', 'id', 'time', 'source'] },
+  );
+  test('property-based, across entities, sources and optional attributes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(envelope, fc.jsonValue({ maxDepth: 2 })), { minLength: 1, maxLength: 8 }), (pairs) => {
+        for (const [env, data] of pairs) {
+          const e = env as CdmEnvelope;
+          const result = encodeMessage(e, data, 'structured');
+          assert.ok(result.ok);
+          const attributes: Record<string, unknown> = {
+            specversion: '1.0',
+            type: eventType(e),
+            datacontenttype: 'application/json',
+            dataschema: `urn:tectonic:cdm:${e.entity}:${e.version}`,
+            id: e.id,
+            source: e.source,
+            time: e.time,
+            cdmentity: e.entity,
+            cdmversion: e.version,
+            cdmsite: e.site,
+          };
+          if (e.correlationId !== undefined) attributes.correlationid = e.correlationId;
+          if (e.traceparent !== undefined) attributes.traceparent = e.traceparent;
+          if (e.validated !== undefined) attributes.cdmvalidated = e.validated;
+          attributes.data = data;
+          assert.equal(result.value.payload, JSON.stringify(attributes));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
 
 describe('encodeMessage then decodeMessage', () => {
