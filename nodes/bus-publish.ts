@@ -3,7 +3,7 @@ import type { QoS } from '../lib/bus/bus-client';
 import type { SharedBus, SharedBusState } from '../lib/bus/shared-bus';
 import { type WireMode, encodeMessage } from '../lib/envelope/cloudevents';
 import { deadLetterOf } from '../lib/envelope/dead-letter';
-import { checkEnvelope } from '../lib/envelope/envelope';
+import { type CdmEnvelope, checkEnvelope, isCleanEnvelope } from '../lib/envelope/envelope';
 import { canonicalTopic, parseCanonicalTopic } from '../lib/envelope/topics';
 import { type AppendResult, DurableOutbox, type OutboxEntry, type OutboxMessage } from '../lib/outbox/durable-outbox';
 import { OutboxSender } from '../lib/outbox/outbox-sender';
@@ -200,17 +200,23 @@ export = function (RED: NodeAPI): void {
         if (!letter.ok) return { ok: false, error: new Error(`bus-publish: not a dead letter: ${describeReasons(letter.reasons)}`) };
         return { ok: true, message: { topic: letter.value.topic, payload: letter.value.body, qos, properties: { contentType: 'application/json' }, key: site } };
       }
-      const envelope = checkEnvelope(msg.cdm);
-      if (!envelope.ok) {
-        msg.reject = { stage: 'bus-publish', reasons: envelope.reasons };
-        return { ok: false, error: new Error(`bus-publish: msg.cdm is not a usable envelope (set it with cdm-map): ${describeReasons(envelope.reasons)}`) };
+      // A clean envelope is read as it is (only its known attributes, right now); any other gets the worded check.
+      let envelope: CdmEnvelope;
+      if (isCleanEnvelope(msg.cdm)) envelope = msg.cdm;
+      else {
+        const checked = checkEnvelope(msg.cdm);
+        if (!checked.ok) {
+          msg.reject = { stage: 'bus-publish', reasons: checked.reasons };
+          return { ok: false, error: new Error(`bus-publish: msg.cdm is not a usable envelope (set it with cdm-map): ${describeReasons(checked.reasons)}`) };
+        }
+        envelope = checked.value;
       }
-      const wire = encodeMessage(envelope.value, msg.payload, wireMode);
+      const wire = encodeMessage(envelope, msg.payload, wireMode);
       if (!wire.ok) {
         msg.reject = { stage: 'bus-publish', reasons: wire.reasons };
         return { ok: false, error: new Error(`bus-publish: the record cannot be published: ${describeReasons(wire.reasons)}`) };
       }
-      return { ok: true, message: { topic: canonicalTopic(envelope.value), payload: wire.value.payload, qos, properties: wire.value.properties, key: envelope.value.site } };
+      return { ok: true, message: { topic: canonicalTopic(envelope), payload: wire.value.payload, qos, properties: wire.value.properties, key: envelope.site } };
     };
 
     this.on('input', (input, _send, done) => {

@@ -170,6 +170,14 @@ export function envelopeProblems(value: unknown, prefix = 'cdm'): Reason[] | und
 }
 
 /**
+ * Whether checkEnvelope would take `value`, without the copy it makes: for a
+ * caller that reads only the known attributes, at once (bus-publish).
+ */
+export function isCleanEnvelope(value: unknown): value is CdmEnvelope {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && isClean(value as Record<string, unknown>);
+}
+
+/**
  * Checks that `value` is a usable envelope and returns a clean copy holding
  * only the known attributes, so nothing a flow stuck on `msg.cdm` (or a
  * `__proto__` key from a parsed message) travels further.

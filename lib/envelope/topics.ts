@@ -3,8 +3,17 @@ import { type Checked, type Reason, reason } from '../reasons';
 
 /** `cdm/{entity}/v{major}/{site}`: the major version in the topic lets consumers route by version. */
 export function canonicalTopic(envelope: Pick<CdmEnvelope, 'entity' | 'version' | 'site'>): string {
-  return `cdm/${envelope.entity}/v${majorOf(envelope.version)}/${envelope.site}`;
+  const { entity, version, site } = envelope;
+  // A site publishes a handful of topics: the same string for every record, found by comparing.
+  for (const known of topics) if (known.entity === entity && known.version === version && known.site === site) return known.topic;
+  const topic = `cdm/${entity}/v${majorOf(version)}/${site}`;
+  if (topics.length >= TOPICS_KEPT) topics.pop();
+  topics.unshift({ entity, version, site, topic });
+  return topic;
 }
+
+const topics: { entity: string; version: string; site: string; topic: string }[] = [];
+const TOPICS_KEPT = 16;
 
 export interface CanonicalTopic {
   entity: string;

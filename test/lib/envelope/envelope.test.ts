@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { type CdmEnvelope, checkEnvelope, envelopeProblems, majorOf, markValidated, typeName, validationMark } from '../../../lib/envelope/envelope';
+import { type CdmEnvelope, checkEnvelope, envelopeProblems, isCleanEnvelope, majorOf, markValidated, typeName, validationMark } from '../../../lib/envelope/envelope';
 
 const valid: CdmEnvelope = {
   entity: 'shipment',
@@ -150,6 +150,7 @@ describe('checkEnvelope: the quick check and the worded one agree', () => {
         const checked = checkEnvelope(input);
         const problems = envelopeProblems(input);
         assert.equal(checked.ok, problems === undefined, JSON.stringify(input));
+        assert.equal(isCleanEnvelope(input), checked.ok);
         if (!checked.ok) assert.deepEqual(checked.reasons, problems);
       }),
       { numRuns: 3000 },
