@@ -89,18 +89,17 @@ export = function (RED: NodeAPI): void {
       return scope ?? undefined;
     };
 
-    const throttle = new StatusThrottle(this);
     let state: SharedBusState = bus.state;
     const counts = { accepted: 0, published: 0, rejected: 0, dropped: 0 };
     let outbox: DurableOutbox | undefined;
     // Red from the first refusal until the bus takes something again: the outbox is full, or was a moment ago.
     let full = false;
-    const render = (): void =>
-      throttle.show(() => {
-        if (full) return { fill: 'red', shape: 'dot', text: `outbox full (${outbox?.depth ?? 0}) · ${counts.rejected} rejected` };
-        const waiting = outbox !== undefined && outbox.depth > 0 ? ` · ${outbox.depth} waiting` : '';
-        return busStatus(state, `${counts.published} sent${waiting}`);
-      });
+    const throttle = new StatusThrottle(this, () => {
+      if (full) return { fill: 'red', shape: 'dot', text: `outbox full (${outbox?.depth ?? 0}) · ${counts.rejected} rejected` };
+      const waiting = outbox !== undefined && outbox.depth > 0 ? ` · ${outbox.depth} waiting` : '';
+      return busStatus(state, `${counts.published} sent${waiting}`);
+    });
+    const render = (): void => throttle.show();
     const stopWatching = bus.onState((next) => {
       state = next;
       render();

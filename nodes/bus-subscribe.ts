@@ -115,17 +115,15 @@ export = function (RED: NodeAPI): void {
     }
 
     let closed = false;
-    const throttle = new StatusThrottle(this);
     let state: SharedBusState = bus.state;
     const counts = { received: 0, duplicatesDropped: 0, malformed: 0, held: 0, expired: 0 };
     const summary = (): string =>
       `${counts.received} received${counts.duplicatesDropped > 0 ? `, ${counts.duplicatesDropped} duplicates dropped` : ''}${counts.malformed > 0 ? `, ${counts.malformed} malformed` : ''}`;
-    const render = (): void =>
-      throttle.show(() =>
-        inFlight?.holding === true && state.kind === 'connected'
-          ? { fill: 'yellow', shape: 'ring', text: `holding: ${inFlight.size} in flight · ${summary()}` }
-          : busStatus(state, summary()),
-      );
+    const throttle = new StatusThrottle(this, () =>
+      inFlight?.holding === true && state.kind === 'connected'
+        ? { fill: 'yellow', shape: 'ring', text: `holding: ${inFlight.size} in flight · ${summary()}` }
+        : busStatus(state, summary()));
+    const render = (): void => throttle.show();
     const stopStats = exposeStats(RED, this.id, () => ({ ...counts, inFlight: inFlight?.size ?? 0 }));
     const stopWatching = bus.onState((next) => {
       state = next;

@@ -65,11 +65,10 @@ export = function (RED: NodeAPI): void {
       }
     }
 
-    const throttle = new StatusThrottle(this);
     let mapped = 0;
     let rejected = 0;
-    const render = (): void =>
-      throttle.show(() => ({ fill: rejected > 0 ? 'yellow' : 'green', shape: 'dot', text: `${mapping.entity}@${mapping.version} · mapped ${mapped} · rejected ${rejected}` }));
+    const throttle = new StatusThrottle(this, () => ({ fill: rejected > 0 ? 'yellow' : 'green', shape: 'dot', text: `${mapping.entity}@${mapping.version} · mapped ${mapped} · rejected ${rejected}` }));
+    const render = (): void => throttle.show();
     render();
 
     const deliver = (msg: MapMessage, result: MapResult, send: (out: Array<MapMessage | null>) => void, done: () => void): void => {

@@ -67,16 +67,15 @@ export = function (RED: NodeAPI): void {
     if ('problem' in found) return rejectAll(found.problem);
     const catalog = found.catalog;
 
-    const throttle = new StatusThrottle(this);
     let state: CatalogState = catalog.state;
     let lastDeprecated = '';
     const warnedVersions = new Set<string>();
-    const render = (): void =>
-      throttle.show((): NodeStatus => {
-        const counts = `valid ${this.validCount} · rejected ${this.rejectedCount}`;
-        const healthy: NodeStatus = lastDeprecated === '' ? { fill: 'green', shape: 'dot', text: counts } : { fill: 'yellow', shape: 'dot', text: `${counts} · deprecated ${lastDeprecated}` };
-        return catalogStatus(state, healthy, state.kind === 'ready' && state.issue ? counts : '');
-      });
+    const throttle = new StatusThrottle(this, (): NodeStatus => {
+      const counts = `valid ${this.validCount} · rejected ${this.rejectedCount}`;
+      const healthy: NodeStatus = lastDeprecated === '' ? { fill: 'green', shape: 'dot', text: counts } : { fill: 'yellow', shape: 'dot', text: `${counts} · deprecated ${lastDeprecated}` };
+      return catalogStatus(state, healthy, state.kind === 'ready' && state.issue ? counts : '');
+    });
+    const render = (): void => throttle.show();
     const stopWatching = catalog.onState((next) => {
       state = next;
       render();

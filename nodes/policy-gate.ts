@@ -61,10 +61,10 @@ export = function (RED: NodeAPI): void {
     } else if (config.tls === 'tls') transport = { tls: true };
     else if (config.tls === 'plain') transport = { tls: false };
 
-    const throttle = new StatusThrottle(this);
     // The status is read when it is shown, not per record: expiry and new
     // bundles change it between onChange calls, and building it costs.
-    const render = (): void => throttle.show(() => policyStatus(policy.status, `pass ${this.passCount} · deny ${this.rejectCount}`));
+    const throttle = new StatusThrottle(this, () => policyStatus(policy.status, `pass ${this.passCount} · deny ${this.rejectCount}`));
+    const render = (): void => throttle.show();
     const stopWatching = policy.onChange(() => render());
 
     const judge = (msg: GateMessage): { out: 0 | 1 } => {
