@@ -23,7 +23,7 @@ const env = (name: string, fallback: number): number => {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
-const ROUNDS = env('BENCH_ROUNDS', 3);
+const ROUNDS = env('BENCH_ROUNDS', 5);
 const RECORDS = env('BENCH_RECORDS', 30_000);
 const WINDOW = env('BENCH_WINDOW', 1_000);
 const PHASE_CAP_MS = env('BENCH_PHASE_CAP_SECONDS', 30) * 1000;
