@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { checkBundle, parseBundleText } from '../lib/policy/bundle-format';
 import { compilePolicy } from '../lib/policy/engine';
 import type { CompiledPolicy, PolicyInput } from '../lib/policy/engine';
-import { CARRIER_KEEP } from './pipeline/records';
+import { PIPELINE_POLICY_RULES } from './pipeline/flows';
 
 /**
  * Policy evaluations per second (issue 5): a realistic bundle of a dozen
@@ -55,13 +55,7 @@ const pipeline = {
   version: 1,
   issuedAt: '2026-11-24T00:00:00Z',
   expiresAt: '2026-12-24T00:00:00Z',
-  rules: [
-    { allow: { entities: { shipment: '>=1.0.0 <2.0.0' } } },
-    { maxBytes: 65536 },
-    { validation: 'required' },
-    { mask: { entity: 'shipment', paths: ['carrier.name'], method: 'partial', keep: CARRIER_KEEP } },
-    { require: { entity: 'shipment', when: 'payload.weightKg >= 0.0', reason: 'weight must not be negative' } },
-  ],
+  rules: PIPELINE_POLICY_RULES,
 };
 const pipelineRecord: PolicyInput = {
   payload: { shipmentId: 'SHP-1-4711', occurredAt: '2026-03-14T09:31:00.000Z', status: 'in_transit', weightKg: 1234.56, siteId: 'hub-fra', carrier: { name: 'DB SCHENKER' } },

@@ -131,6 +131,15 @@ export interface TectonicFiles {
   publicKeyFile: string;
 }
 
+/** The tectonic flow's policy rules (also measured alone by bench/policy.bench.ts). */
+export const PIPELINE_POLICY_RULES: readonly object[] = [
+  { allow: { entities: { shipment: '>=1.0.0 <2.0.0' } } },
+  { maxBytes: 65536 },
+  { validation: 'required' },
+  { mask: { entity: 'shipment', paths: ['carrier.name'], method: 'partial', keep: CARRIER_KEEP } },
+  { require: { entity: 'shipment', when: 'payload.weightKg >= 0.0', reason: 'weight must not be negative' } },
+];
+
 /**
  * The site's policy for shipments, signed with a key made for this run:
  * shipments 1.x allowed, validation required, the carrier's name partly
@@ -146,13 +155,7 @@ export async function writePolicyFiles(dir: string): Promise<TectonicFiles> {
     issuedAt: new Date(Date.now() - day).toISOString(),
     expiresAt: new Date(Date.now() + 30 * day).toISOString(),
     description: 'pipeline benchmark',
-    rules: [
-      { allow: { entities: { shipment: '>=1.0.0 <2.0.0' } } },
-      { maxBytes: 65536 },
-      { validation: 'required' },
-      { mask: { entity: 'shipment', paths: ['carrier.name'], method: 'partial', keep: CARRIER_KEEP } },
-      { require: { entity: 'shipment', when: 'payload.weightKg >= 0.0', reason: 'weight must not be negative' } },
-    ],
+    rules: PIPELINE_POLICY_RULES,
   } as unknown as JsonObject;
   const signed = signBundle(doc, keys.privateKeyPem);
   if (!signed.ok) throw new Error(`signing the bench policy: ${signed.reason.message}`);
