@@ -12,19 +12,19 @@
 // count and time; every process is stopped by its pid; temp folders removed.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { type BrokerProcess, startBrokerProcess } from '../test/support/broker-process';
 import { type NodeRedProcess, delay, repoRoot, startNodeRed, tempDir } from '../test/support/node-red-process';
 import { PUBLISH_NODE, coreFlow, passthroughFlow, tectonicFlow, writePolicyFiles } from './pipeline/flows';
 import { type PhaseTally, PipelineLoad, VARIANTS, type Variant, percentile } from './pipeline/load';
-import { cpuMicros, rssMb } from './pipeline/proc-stats';
+import { cpuMicros, hostCpuTimes, rssMb, stealPercent } from './pipeline/proc-stats';
 
 const env = (name: string, fallback: number): number => {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
 const ROUNDS = env('BENCH_ROUNDS', 5);
-const RECORDS = env('BENCH_RECORDS', 30_000);
+const RECORDS = env('BENCH_RECORDS', 50_000);
 const WINDOW = env('BENCH_WINDOW', 1_000);
 const PHASE_CAP_MS = env('BENCH_PHASE_CAP_SECONDS', 30) * 1000;
 const RATE = env('BENCH_RATE', 1_000);
@@ -37,6 +37,15 @@ const LATENCY_SECONDS = env('BENCH_LATENCY_SECONDS', 10);
 const LEAD_IN_SECONDS = env('BENCH_LEAD_IN_SECONDS', 2);
 /** Records each variant gets before the first round, so every JIT is warm. */
 const WARM_UP_RECORDS = env('BENCH_WARM_UP_RECORDS', 10_000);
+/** The bench's own event-loop delay is sampled this often (ms) during the latency phases. */
+const LOOP_RESOLUTION_MS = 5;
+/**
+ * Pause after each full-speed phase, so that the collections and socket
+ * drains a burst leaves behind in the broker and the runtime that just ran
+ * fall in no other variant's phase: on two cores they took up to a tenth of
+ * the next, short, phase.
+ */
+const SETTLE_MS = env('BENCH_SETTLE_MS', 1_000);
 const OVERLOAD_SECONDS = env('BENCH_OVERLOAD_SECONDS', 60);
 /** Bound on the overload's offered rate, whatever the measured capacity. */
 const OVERLOAD_MAX_RATE = 100_000;
@@ -64,6 +73,10 @@ interface RoundFigures {
   p99Ms: number;
   latencyDelivered: number;
   latencySent: number;
+  /** The host's steal during the latency phase, in percent of the machine's time. */
+  latencyHostStealPct: number;
+  /** The bench process's own event-loop delay, p99, during the latency phase: its stalls are in every latency it measures. */
+  latencyBenchLoopP99Ms: number;
   invalidLetThrough: number | null;
   letThroughByKind: Record<string, number>;
   invalidSent: number;
@@ -143,13 +156,18 @@ async function main(): Promise<void> {
         const brokerCpu0 = cpuMicros(broker.pid);
         const full: PhaseTally = await load.fullSpeed(variant, RECORDS, WINDOW, PHASE_CAP_MS);
         fullSpeed[variant] = { full, seconds: (full.lastArrivalAt - full.firstSendAt) / 1000, cpu: cpuMicros(pid) - cpu0, brokerCpu: cpuMicros(broker.pid) - brokerCpu0 };
-        await delay(200);
+        await delay(SETTLE_MS);
       }
       for (const variant of order) {
         const pid = pidOf(variant);
         const { full, seconds, cpu, brokerCpu } = fullSpeed[variant];
         await load.fixedRate(variant, RATE, LEAD_IN_SECONDS, false);
+        const host0 = hostCpuTimes();
+        const benchLoop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+        benchLoop.enable();
         const paced = await load.fixedRate(variant, RATE, LATENCY_SECONDS, true);
+        benchLoop.disable();
+        const steal = stealPercent(host0, hostCpuTimes());
         const sorted = [...paced.latenciesMs].sort((a, b) => a - b);
         const transforms = variant === 'core' || variant === 'tectonic';
         figures[variant] = {
@@ -161,6 +179,9 @@ async function main(): Promise<void> {
           p99Ms: round1(percentile(sorted, 99), 2),
           latencyDelivered: paced.correct,
           latencySent: paced.validSent,
+          latencyHostStealPct: round1(steal),
+          // The histogram holds whole timer intervals: what exceeds the resolution is the delay.
+          latencyBenchLoopP99Ms: round1(Math.max(0, benchLoop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS), 2),
           invalidLetThrough: transforms ? full.invalidLetThrough + paced.invalidLetThrough : null,
           letThroughByKind: Object.fromEntries(
             [...new Set([...Object.keys(full.letThroughByKind), ...Object.keys(paced.letThroughByKind)])].map((k) => [k, (full.letThroughByKind[k] ?? 0) + (paced.letThroughByKind[k] ?? 0)]),
@@ -173,7 +194,7 @@ async function main(): Promise<void> {
         const f = figures[variant];
         say(
           `round ${r + 1} ${variant.padEnd(11)} ${String(f.throughput).padStart(7)} rec/s  cpu ${f.cpuUsPerRecord ?? '-'} µs/rec (broker ${f.brokerCpuUsPerRecord})  ` +
-            `@${RATE}/s p50 ${f.p50Ms} p95 ${f.p95Ms} p99 ${f.p99Ms} ms  invalid let through ${f.invalidLetThrough ?? '-'}/${f.invalidSent}${f.invalidLetThrough ? ` ${JSON.stringify(f.letThroughByKind)}` : ''}  wrong ${f.wrong}  missing ${f.missing}` +
+            `@${RATE}/s p50 ${f.p50Ms} p95 ${f.p95Ms} p99 ${f.p99Ms} ms (host steal ${f.latencyHostStealPct}%, bench loop delay p99 ${f.latencyBenchLoopP99Ms} ms)  invalid let through ${f.invalidLetThrough ?? '-'}/${f.invalidSent}${f.invalidLetThrough ? ` ${JSON.stringify(f.letThroughByKind)}` : ''}  wrong ${f.wrong}  missing ${f.missing}` +
             (f.firstWrong !== undefined ? `\n    first wrong: ${f.firstWrong}` : ''),
         );
         await delay(200);
@@ -294,6 +315,13 @@ async function main(): Promise<void> {
     }
     say(`ratios: tectonic/passthrough ${ratios.tectonicVsPassthrough} (target >= 0.8)  tectonic/core ${ratios.tectonicVsCore} (target >= 2.5)  passthrough/raw ${ratios.passthroughVsRaw}  core/passthrough ${ratios.coreVsPassthrough}`);
     say(`invalid let through: core ${invalidLetThrough.core} ${JSON.stringify(invalidLetThrough.byKind.core)}, tectonic ${invalidLetThrough.tectonic} ${JSON.stringify(invalidLetThrough.byKind.tectonic)} (of ${invalidLetThrough.invalidSentPerVariant} invalid sent to each in the rounds, 5 kinds in turn)`);
+    for (const v of ['passthrough', 'tectonic'] as const) {
+      const per = variants[v].rounds;
+      say(
+        `latency phases, ${v}: p99 per round ${per.map((f) => f.p99Ms).join(', ')} ms; host steal ${per.map((f) => f.latencyHostStealPct).join(', ')} %; ` +
+          `the bench's own event-loop delay p99 ${per.map((f) => f.latencyBenchLoopP99Ms).join(', ')} ms`,
+      );
+    }
     say(`targets: ${Object.entries(targets).map(([k, ok]) => `${k} ${ok ? 'met' : 'NOT met'}`).join(', ')}`);
     say(`bench took ${Math.round((performance.now() - started) / 1000)} s`);
 

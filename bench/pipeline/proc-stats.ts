@@ -35,3 +35,25 @@ export function rssMb(pid: number): number {
   const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
   return match ? Number(match[1]) / 1024 : 0;
 }
+
+export interface HostCpuTimes {
+  steal: number;
+  total: number;
+}
+
+/** The machine's CPU time so far, all cores, in clock ticks (the `cpu` line of /proc/stat). */
+export function hostCpuTimes(): HostCpuTimes {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  // user nice system idle iowait irq softirq steal [guest guest_nice]: guest time is already in user.
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  return { steal: ticks[7] ?? 0, total: ticks.reduce((sum, t) => sum + t, 0) };
+}
+
+/**
+ * The share of the machine's time its host took back (steal) between two
+ * readings, in percent: on a shared virtual machine, time no process here got.
+ */
+export function stealPercent(from: HostCpuTimes, to: HostCpuTimes): number {
+  const total = to.total - from.total;
+  return total > 0 ? (100 * (to.steal - from.steal)) / total : 0;
+}
