@@ -68,6 +68,8 @@ interface RoundFigures {
   throughput: number;
   cpuUsPerRecord: number | null;
   brokerCpuUsPerRecord: number;
+  /** The bench process's own CPU per record (publisher and checker): it shares the two cores with the rest. */
+  benchCpuUsPerRecord: number;
   p50Ms: number;
   p95Ms: number;
   p99Ms: number;
@@ -149,18 +151,26 @@ async function main(): Promise<void> {
       // turns round each time, so neither always runs first. The latency
       // phases follow, in the same order.
       const order: Variant[] = r % 2 === 0 ? ['raw', 'passthrough', 'tectonic', 'core'] : ['core', 'tectonic', 'passthrough', 'raw'];
-      const fullSpeed = {} as Record<Variant, { full: PhaseTally; seconds: number; cpu: number; brokerCpu: number }>;
+      const fullSpeed = {} as Record<Variant, { full: PhaseTally; seconds: number; cpu: number; brokerCpu: number; benchCpu: number }>;
       for (const variant of order) {
         const pid = pidOf(variant);
         const cpu0 = cpuMicros(pid);
         const brokerCpu0 = cpuMicros(broker.pid);
+        const benchCpu0 = process.cpuUsage();
         const full: PhaseTally = await load.fullSpeed(variant, RECORDS, WINDOW, PHASE_CAP_MS);
-        fullSpeed[variant] = { full, seconds: (full.lastArrivalAt - full.firstSendAt) / 1000, cpu: cpuMicros(pid) - cpu0, brokerCpu: cpuMicros(broker.pid) - brokerCpu0 };
+        const benchCpu = process.cpuUsage(benchCpu0);
+        fullSpeed[variant] = {
+          full,
+          seconds: (full.lastArrivalAt - full.firstSendAt) / 1000,
+          cpu: cpuMicros(pid) - cpu0,
+          brokerCpu: cpuMicros(broker.pid) - brokerCpu0,
+          benchCpu: benchCpu.user + benchCpu.system,
+        };
         await delay(SETTLE_MS);
       }
       for (const variant of order) {
         const pid = pidOf(variant);
-        const { full, seconds, cpu, brokerCpu } = fullSpeed[variant];
+        const { full, seconds, cpu, brokerCpu, benchCpu } = fullSpeed[variant];
         await load.fixedRate(variant, RATE, LEAD_IN_SECONDS, false);
         const host0 = hostCpuTimes();
         const benchLoop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
@@ -174,6 +184,7 @@ async function main(): Promise<void> {
           throughput: Math.round(full.sent / seconds),
           cpuUsPerRecord: pid > 0 ? round1(cpu / full.sent) : null,
           brokerCpuUsPerRecord: round1(brokerCpu / full.sent),
+          benchCpuUsPerRecord: round1(benchCpu / full.sent),
           p50Ms: round1(percentile(sorted, 50), 2),
           p95Ms: round1(percentile(sorted, 95), 2),
           p99Ms: round1(percentile(sorted, 99), 2),
@@ -193,7 +204,7 @@ async function main(): Promise<void> {
         };
         const f = figures[variant];
         say(
-          `round ${r + 1} ${variant.padEnd(11)} ${String(f.throughput).padStart(7)} rec/s  cpu ${f.cpuUsPerRecord ?? '-'} µs/rec (broker ${f.brokerCpuUsPerRecord})  ` +
+          `round ${r + 1} ${variant.padEnd(11)} ${String(f.throughput).padStart(7)} rec/s  cpu ${f.cpuUsPerRecord ?? '-'} µs/rec (broker ${f.brokerCpuUsPerRecord}, bench ${f.benchCpuUsPerRecord})  ` +
             `@${RATE}/s p50 ${f.p50Ms} p95 ${f.p95Ms} p99 ${f.p99Ms} ms (host steal ${f.latencyHostStealPct}%, bench loop delay p99 ${f.latencyBenchLoopP99Ms} ms)  invalid let through ${f.invalidLetThrough ?? '-'}/${f.invalidSent}${f.invalidLetThrough ? ` ${JSON.stringify(f.letThroughByKind)}` : ''}  wrong ${f.wrong}  missing ${f.missing}` +
             (f.firstWrong !== undefined ? `\n    first wrong: ${f.firstWrong}` : ''),
         );
