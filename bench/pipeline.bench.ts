@@ -42,8 +42,7 @@ const LOOP_RESOLUTION_MS = 5;
 /**
  * Pause after each full-speed phase, so that the collections and socket
  * drains a burst leaves behind in the broker and the runtime that just ran
- * fall in no other variant's phase: on two cores they took up to a tenth of
- * the next, short, phase.
+ * do not fall in the next variant's phase: all of them share two cores.
  */
 const SETTLE_MS = env('BENCH_SETTLE_MS', 1_000);
 const OVERLOAD_SECONDS = env('BENCH_OVERLOAD_SECONDS', 60);

@@ -19,8 +19,6 @@ export interface CdmEnvelope {
   validated?: string;
 }
 
-export const ENVELOPE_OPTIONAL_KEYS = ['correlationId', 'traceparent', 'validated'] as const;
-
 // Entity and site names become MQTT topic levels, so they must never carry
 // `/`, `+`, `#` or `$` [MQTT-4.7.1], and stay short enough to read in a log.
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
