@@ -6,8 +6,9 @@ import { Readable } from 'node:stream';
  * (lib/handlers/connect.js, lib/client.js) through its public hooks only;
  * test/lib/bus/embedded-broker-resume-order.test.ts fails if the aedes
  * behaviour it relies on changes: preConnect runs before the subscriptions are
- * restored, a live packet has no messageId when authorizeForward sees it, and
- * emptyQueue calls outgoingUpdate for each replayed message before sending it.
+ * restored, a live packet has no messageId when authorizeForward sees it, a
+ * retained one sent on SUBSCRIBE has a null brokerId, and emptyQueue calls
+ * outgoingUpdate for each replayed message before sending it.
  *
  * What goes wrong without it. On a CONNECT with clean: false aedes subscribes
  * the new client to its topics (`restoreSubs`), sends CONNACK, and only then
@@ -32,13 +33,16 @@ import { Readable } from 'node:stream';
  * more enqueued; from then on a live copy of a message the replay already
  * carried is not forwarded again.
  *
+ * Retained messages sent on SUBSCRIBE pass the gate: aedes sends them from
+ * the retained store without queueing them, so the replay never carries them.
+ *
  * Not covered: a QoS 1 or 2 message that reaches a QoS 0 subscription of the
  * resuming client during its replay is not queued, so the gate drops it; QoS 0
  * allows that.
  */
 
 interface PacketLike {
-  brokerId?: string;
+  brokerId?: string | null;
   brokerCounter?: number;
   messageId?: number;
   qos?: number;
@@ -149,6 +153,9 @@ export function createSessionResumeGate(): SessionResumeGate {
     authorizeForward(client, packet) {
       // Replayed packets carry the message id aedes gave them; live ones have none yet.
       if (packet.messageId !== undefined || (packet.qos ?? 0) === 0) return packet;
+      // A retained message sent on SUBSCRIBE (aedes clears its brokerId) is never
+      // queued, so no replay can carry it: held back here, it would be lost.
+      if (packet.brokerId === null) return packet;
       if (gated.has(client)) return null;
       const upTo = replayedUpTo.get(client)?.get(packet.brokerId ?? '');
       if (upTo !== undefined && (packet.brokerCounter ?? 0) <= upTo) return null;

@@ -67,3 +67,54 @@ for (const awayMs of [5, 30, 80]) {
     await endRaw(publisher);
   });
 }
+
+// A retained message is sent on SUBSCRIBE and never queued, so the replay
+// cannot carry it: the gate must let it through. A site resuming its session
+// subscribes to the retained catalog and policy topics at once, during the
+// replay; before, the gate dropped their bundles and the site waited for the
+// next publish.
+test('a persistent-session subscriber that subscribes during its replay gets the retained message too', { timeout: 30_000 }, async () => {
+  folder ??= await tempDir('tectonic-resume-');
+  broker ??= await startEmbeddedBroker({ host: LOOPBACK, port: 0, persistence: { dir: folder.path } });
+  const url = `mqtt://${LOOPBACK}:${broker.port}`;
+  const clientId = 'resume-retained';
+  const backlog = 'resume/backlog';
+  const retained = 'resume/retained';
+
+  const first = await connectRaw(url, { clientId, clean: false });
+  clients.push(first);
+  await first.subscribeAsync(backlog, { qos: 1 });
+  await endRaw(first);
+
+  const publisher = await connectRaw(url, { clientId: `${clientId}-pub` });
+  clients.push(publisher);
+  // A backlog long enough that the replay is still running when the SUBSCRIBE arrives.
+  for (let i = 0; i < N; i += 1) await publisher.publishAsync(backlog, String(i), { qos: 1 });
+  await publisher.publishAsync(retained, 'bundle v1', { qos: 1, retain: true });
+
+  const back = await connectRaw(url, { clientId, clean: false });
+  clients.push(back);
+  const received = inbox(back);
+  let closed = false;
+  back.on('close', () => {
+    closed = true;
+  });
+  await back.subscribeAsync(retained, { qos: 1 });
+  await waitFor(() => received.filter((r) => r.topic === backlog).length >= N && received.some((r) => r.topic === retained), {
+    timeoutMs: 10_000,
+    message: 'the backlog and the retained message to arrive',
+  }).catch((err: Error) => assert.fail(`${err.message}; retained arrived: ${received.some((r) => r.topic === retained)}, backlog: ${received.filter((r) => r.topic === backlog).length} of ${N}`));
+  await delay(200);
+  assert.equal(closed, false, 'the subscriber stays connected');
+  const kept = received.filter((r) => r.topic === retained);
+  assert.equal(kept.length, 1, 'the retained message, once');
+  assert.equal(kept[0]?.payload, 'bundle v1');
+  assert.equal(kept[0]?.packet.retain, true, 'sent as retained, on SUBSCRIBE');
+  assert.deepEqual(
+    received.filter((r) => r.topic === backlog).map((r) => r.payload),
+    Array.from({ length: N }, (_, i) => String(i)),
+    'the backlog still arrives in order',
+  );
+  await endRaw(back);
+  await endRaw(publisher);
+});
