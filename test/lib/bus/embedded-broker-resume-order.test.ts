@@ -23,24 +23,32 @@ after(async () => {
 
 const N = 300;
 
+/**
+ * The shared embedded broker (LevelDB), a persistent session for `clientId`
+ * subscribed to `topic` and then gone away, and a publisher: what each test
+ * starts from.
+ */
+async function sessionAway(clientId: string, topic: string): Promise<{ url: string; publisher: MqttClient }> {
+  folder ??= await tempDir('tectonic-resume-');
+  broker ??= await startEmbeddedBroker({ host: LOOPBACK, port: 0, persistence: { dir: folder.path } });
+  const url = `mqtt://${LOOPBACK}:${broker.port}`;
+  const first = await connectRaw(url, { clientId, clean: false });
+  clients.push(first);
+  await first.subscribeAsync(topic, { qos: 1 });
+  await endRaw(first);
+  const publisher = await connectRaw(url, { clientId: `${clientId}-pub` });
+  clients.push(publisher);
+  return { url, publisher };
+}
+
 // The subscriber comes back after these many milliseconds of publishing: early
 // (most messages published live during the replay), mid-way and late (most of
 // them queued while it was away).
 for (const awayMs of [5, 30, 80]) {
   test(`all ${N} messages arrive in publish order when the subscriber returns after ${awayMs} ms`, { timeout: 30_000 }, async () => {
-    folder ??= await tempDir('tectonic-resume-');
-    broker ??= await startEmbeddedBroker({ host: LOOPBACK, port: 0, persistence: { dir: folder.path } });
-    const url = `mqtt://${LOOPBACK}:${broker.port}`;
     const clientId = `resume-${awayMs}`;
     const topic = `resume/${awayMs}`;
-
-    const first = await connectRaw(url, { clientId, clean: false });
-    clients.push(first);
-    await first.subscribeAsync(topic, { qos: 1 });
-    await endRaw(first);
-
-    const publisher = await connectRaw(url, { clientId: `${clientId}-pub` });
-    clients.push(publisher);
+    const { url, publisher } = await sessionAway(clientId, topic);
     const publishing = (async () => {
       for (let i = 0; i < N; i += 1) await publisher.publishAsync(topic, String(i), { qos: 1 });
     })();
@@ -74,20 +82,10 @@ for (const awayMs of [5, 30, 80]) {
 // replay; before, the gate dropped their bundles and the site waited for the
 // next publish.
 test('a persistent-session subscriber that subscribes during its replay gets the retained message too', { timeout: 30_000 }, async () => {
-  folder ??= await tempDir('tectonic-resume-');
-  broker ??= await startEmbeddedBroker({ host: LOOPBACK, port: 0, persistence: { dir: folder.path } });
-  const url = `mqtt://${LOOPBACK}:${broker.port}`;
   const clientId = 'resume-retained';
   const backlog = 'resume/backlog';
   const retained = 'resume/retained';
-
-  const first = await connectRaw(url, { clientId, clean: false });
-  clients.push(first);
-  await first.subscribeAsync(backlog, { qos: 1 });
-  await endRaw(first);
-
-  const publisher = await connectRaw(url, { clientId: `${clientId}-pub` });
-  clients.push(publisher);
+  const { url, publisher } = await sessionAway(clientId, backlog);
   // A backlog long enough that the replay is still running when the SUBSCRIBE arrives.
   for (let i = 0; i < N; i += 1) await publisher.publishAsync(backlog, String(i), { qos: 1 });
   await publisher.publishAsync(retained, 'bundle v1', { qos: 1, retain: true });
