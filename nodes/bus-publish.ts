@@ -99,10 +99,9 @@ export = function (RED: NodeAPI): void {
       const waiting = outbox !== undefined && outbox.depth > 0 ? ` · ${outbox.depth} waiting` : '';
       return busStatus(state, `${counts.published} sent${waiting}`);
     });
-    const render = (): void => throttle.show();
     const stopWatching = bus.onState((next) => {
       state = next;
-      render();
+      throttle.show();
       // A new connection ends any back-off: what waits should go out now.
       if (next.kind === 'connected') sender?.kick({ retryNow: true });
     });
@@ -121,7 +120,7 @@ export = function (RED: NodeAPI): void {
       counts.rejected += 1;
       msg.reject = { stage: 'bus-publish', reasons };
       this.send([null, msg]);
-      render();
+      throttle.show();
     };
 
     let sender: OutboxSender | undefined;
@@ -138,7 +137,7 @@ export = function (RED: NodeAPI): void {
       sending: () => bus.state.kind === 'connected',
     }).then((opened) => {
       outbox = opened;
-      opened.onChange(() => render());
+      opened.onChange(() => throttle.show());
       sender = new OutboxSender({
         outbox: opened,
         publish: (entry: OutboxEntry, settled: (err?: Error) => void) => bus.send(entry.topic, entry.payload, { qos: entry.qos, properties: entry.properties }, settled),
@@ -172,7 +171,7 @@ export = function (RED: NodeAPI): void {
           } else if (keepForOutput) {
             settledEarly.set(entry.seq, 'delivered');
           }
-          render();
+          throttle.show();
         },
         onGiveUp: (entry: OutboxEntry, why: Reason) => {
           const known = waiting.get(entry.seq);
@@ -184,7 +183,7 @@ export = function (RED: NodeAPI): void {
       });
       sender.start();
       if (opened.depth > 0) this.log(`bus-publish: ${opened.depth} message(s) from before the restart are waiting in the outbox`);
-      render();
+      throttle.show();
       return opened;
     });
     ready.catch((err: Error) => {

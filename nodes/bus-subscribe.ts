@@ -123,11 +123,10 @@ export = function (RED: NodeAPI): void {
       inFlight?.holding === true && state.kind === 'connected'
         ? { fill: 'yellow', shape: 'ring', text: `holding: ${inFlight.size} in flight · ${summary()}` }
         : busStatus(state, summary()));
-    const render = (): void => throttle.show();
     const stopStats = exposeStats(RED, this.id, () => ({ ...counts, inFlight: inFlight?.size ?? 0 }));
     const stopWatching = bus.onState((next) => {
       state = next;
-      render();
+      throttle.show();
     });
 
     let releaseHold: (() => void) | undefined;
@@ -140,7 +139,7 @@ export = function (RED: NodeAPI): void {
         releaseHold?.();
         releaseHold = undefined;
       }
-      if (!closed) render();
+      if (!closed) throttle.show();
     });
     inFlight?.onExpired((expired) => {
       counts.expired += expired;
@@ -171,7 +170,7 @@ export = function (RED: NodeAPI): void {
 
     const reportMalformed = (topic: string, payload: Buffer, reasons: Reason[]): void => {
       counts.malformed += 1;
-      render();
+      throttle.show();
       this.error(`bus-subscribe: malformed message on ${topic}: ${describeReasons(reasons)}`, {
         topic,
         payload: payload.toString('utf8', 0, RAW_PREVIEW_CHARS),
@@ -182,7 +181,7 @@ export = function (RED: NodeAPI): void {
     const admit = (site: string, id: string): boolean => {
       if (dedup.admit(messageKey(site, id))) return true;
       counts.duplicatesDropped += 1;
-      render();
+      throttle.show();
       return false;
     };
 
@@ -193,7 +192,7 @@ export = function (RED: NodeAPI): void {
       if (disagreement.length > 0) return reportMalformed(topic, payload, disagreement);
       if (!admit(decoded.value.envelope.site, decoded.value.envelope.id)) return;
       counts.received += 1;
-      render();
+      throttle.show();
       emit({ topic, payload: decoded.value.data, cdm: decoded.value.envelope });
     };
 
@@ -205,7 +204,7 @@ export = function (RED: NodeAPI): void {
       const letter = decoded.value;
       if (!admit(letter.site, `${letter.stage}\u0000${letter.time}\u0000${letter.cdm?.id ?? JSON.stringify(letter.payload)}`)) return;
       counts.received += 1;
-      render();
+      throttle.show();
       const msg: Record<string, unknown> = { topic, payload: letter.payload, reject: { stage: letter.stage, reasons: letter.reasons, site: letter.site, time: letter.time } };
       if (letter.cdm !== undefined) msg.cdm = letter.cdm;
       emit(msg);
@@ -217,7 +216,7 @@ export = function (RED: NodeAPI): void {
       const decoded = decodeLocalRecord(payload, limits);
       if (!decoded.ok) return reportMalformed(topic, payload, decoded.reasons);
       counts.received += 1;
-      render();
+      throttle.show();
       emit({ topic, payload: decoded.value });
     };
     const handlers = { canonical: onCanonical, 'dead-letter': onDeadLetter, records: onRecord };

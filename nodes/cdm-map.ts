@@ -68,8 +68,7 @@ export = function (RED: NodeAPI): void {
     let mapped = 0;
     let rejected = 0;
     const throttle = new StatusThrottle(this, () => ({ fill: rejected > 0 ? 'yellow' : 'green', shape: 'dot', text: `${mapping.entity}@${mapping.version} · mapped ${mapped} · rejected ${rejected}` }));
-    const render = (): void => throttle.show();
-    render();
+    throttle.show();
 
     const deliver = (msg: MapMessage, result: MapResult, send: (out: Array<MapMessage | null>) => void, done: () => void): void => {
       if (result.ok) {
@@ -93,7 +92,7 @@ export = function (RED: NodeAPI): void {
         msg.reject = { stage: 'cdm-map', reasons: result.reasons };
         send([null, msg]);
       }
-      render();
+      throttle.show();
       done();
     };
     this.on('input', (input, send, done) => {

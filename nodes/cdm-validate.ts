@@ -75,10 +75,9 @@ export = function (RED: NodeAPI): void {
       const healthy: NodeStatus = lastDeprecated === '' ? { fill: 'green', shape: 'dot', text: counts } : { fill: 'yellow', shape: 'dot', text: `${counts} · deprecated ${lastDeprecated}` };
       return catalogStatus(state, healthy, state.kind === 'ready' && state.issue ? counts : '');
     });
-    const render = (): void => throttle.show();
     const stopWatching = catalog.onState((next) => {
       state = next;
-      render();
+      throttle.show();
     });
 
     const finish = (msg: CdmMessage, verdict: ValidationVerdict, send: (out: Array<CdmMessage | null>) => void): void => {
@@ -97,7 +96,7 @@ export = function (RED: NodeAPI): void {
           this.warn(`cdm-validate: ${d.entity} ${d.version} is deprecated${d.sunset ? `; it is rejected after ${d.sunset}` : ''}${d.note ? ` (${d.note})` : ''}`);
         }
       }
-      render();
+      throttle.show();
       send([msg, null]);
     };
     const reject = (msg: CdmMessage, reasons: Reason[], send: (out: Array<CdmMessage | null>) => void): void => {
@@ -108,7 +107,7 @@ export = function (RED: NodeAPI): void {
       }
       msg.reject = { stage: STAGE, reasons };
       this.rejectedCount += 1;
-      render();
+      throttle.show();
       send([null, msg]);
     };
     const internal = (err: unknown): Reason[] => [{ path: '', rule: 'internal-error', message: `the record could not be validated: ${err instanceof Error ? err.message : String(err)}` }];

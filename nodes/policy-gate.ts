@@ -64,8 +64,7 @@ export = function (RED: NodeAPI): void {
     // The status is read when it is shown, not per record: expiry and new
     // bundles change it between onChange calls, and building it costs.
     const throttle = new StatusThrottle(this, () => policyStatus(policy.status, `pass ${this.passCount} · deny ${this.rejectCount}`));
-    const render = (): void => throttle.show();
-    const stopWatching = policy.onChange(() => render());
+    const stopWatching = policy.onChange(() => throttle.show());
 
     const judge = (msg: GateMessage): { out: 0 | 1 } => {
       let verdict: PolicyVerdict;
@@ -97,7 +96,7 @@ export = function (RED: NodeAPI): void {
       const msg = input as GateMessage;
       try {
         const { out } = judge(msg);
-        render();
+        throttle.show();
         send(out === 0 ? [msg, null] : [null, msg]);
         done();
       } catch (err) {
