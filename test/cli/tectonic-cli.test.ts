@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,163 +6,165 @@ import { join } from 'node:path';
 
 import { tectonic } from '../support/tectonic-cli';
 
-const root = join(__dirname, '../..');
+describe('cli/tectonic-cli', () => {
+  const root = join(__dirname, '../..');
 
-let tmp: string;
-before(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'tectonic-cli-'));
-  writeFileSync(join(tmp, 'open-1.json'), JSON.stringify({ type: 'object', properties: { id: { type: 'string' } } }));
-  writeFileSync(join(tmp, 'open-2.json'), JSON.stringify({ type: 'object', properties: { id: { type: 'string' }, age: { type: 'integer' } } }));
-  writeFileSync(join(tmp, 'broken.json'), '{ "type": ');
-  const shipment = { shipmentId: 'S-1', occurredAt: '2026-11-24T10:00:00Z', status: 'delivered', weightKg: 3.5, siteId: 'site-a' };
-  writeFileSync(join(tmp, 'records.jsonl'), `${JSON.stringify(shipment)}\n\n${JSON.stringify({ ...shipment, shipmentId: 17 })}\n`);
-  writeFileSync(join(tmp, 'records.json'), JSON.stringify([shipment, { ...shipment, status: 'in_transit' }], null, 2));
-  // A catalog whose newest shipment version breaks BACKWARD.
-  cpSync(join(root, 'cdm'), join(tmp, 'bad-cdm'), { recursive: true });
-  const v11 = JSON.parse(readFileSync(join(root, 'cdm/shipment/1.1.0.schema.json'), 'utf8')) as { $id: string; required: string[] };
-  writeFileSync(join(tmp, 'bad-cdm/shipment/1.2.0.schema.json'), JSON.stringify({ ...v11, $id: 'https://tectonic.example/cdm/shipment/1.2.0', required: [...v11.required, 'carrier'] }));
-});
-after(() => rmSync(tmp, { recursive: true, force: true }));
-
-describe('tectonic (dispatcher)', () => {
-  test('no command: usage on stderr, exit 2', async () => {
-    const r = await tectonic([]);
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /usage: tectonic <command>/);
-    assert.match(r.stderr, /compat/);
+  let tmp: string;
+  before(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'tectonic-cli-'));
+    writeFileSync(join(tmp, 'open-1.json'), JSON.stringify({ type: 'object', properties: { id: { type: 'string' } } }));
+    writeFileSync(join(tmp, 'open-2.json'), JSON.stringify({ type: 'object', properties: { id: { type: 'string' }, age: { type: 'integer' } } }));
+    writeFileSync(join(tmp, 'broken.json'), '{ "type": ');
+    const shipment = { shipmentId: 'S-1', occurredAt: '2026-11-24T10:00:00Z', status: 'delivered', weightKg: 3.5, siteId: 'site-a' };
+    writeFileSync(join(tmp, 'records.jsonl'), `${JSON.stringify(shipment)}\n\n${JSON.stringify({ ...shipment, shipmentId: 17 })}\n`);
+    writeFileSync(join(tmp, 'records.json'), JSON.stringify([shipment, { ...shipment, status: 'in_transit' }], null, 2));
+    // A catalog whose newest shipment version breaks BACKWARD.
+    cpSync(join(root, 'cdm'), join(tmp, 'bad-cdm'), { recursive: true });
+    const v11 = JSON.parse(readFileSync(join(root, 'cdm/shipment/1.1.0.schema.json'), 'utf8')) as { $id: string; required: string[] };
+    writeFileSync(join(tmp, 'bad-cdm/shipment/1.2.0.schema.json'), JSON.stringify({ ...v11, $id: 'https://tectonic.example/cdm/shipment/1.2.0', required: [...v11.required, 'carrier'] }));
   });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
 
-  test('unknown command: exit 2', async () => {
-    const r = await tectonic(['frobnicate']);
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /unknown command "frobnicate"/);
-  });
-
-  test('--help of a command: exit 0', async () => {
-    const r = await tectonic(['compat', '--help']);
-    assert.equal(r.code, 0);
-    assert.match(r.stdout, /--level LEVEL/);
-  });
-});
-
-describe('tectonic compat', () => {
-  test('incompatible under STRICT: exit 1, --json gives compatible and reasons', async () => {
-    const r = await tectonic(['compat', '--level', 'BACKWARD', '--json', join(tmp, 'open-1.json'), join(tmp, 'open-2.json')]);
-    assert.equal(r.code, 1, r.stderr);
-    const out = JSON.parse(r.stdout) as { compatible: boolean; reasons: { path: string; rule: string; message: string; against: string }[] };
-    assert.equal(out.compatible, false);
-    assert.deepEqual(out.reasons.map((x) => [x.path, x.rule]), [['$.age', 'property-added-to-open-content-model']]);
-    assert.equal(typeof out.reasons[0]?.message, 'string');
-    assert.equal(out.reasons[0]?.against, join(tmp, 'open-1.json'));
-  });
-
-  test('the same change under --lenient: exit 0', async () => {
-    const r = await tectonic(['compat', '--level', 'BACKWARD', '--lenient', join(tmp, 'open-1.json'), join(tmp, 'open-2.json')]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^compatible: .* under BACKWARD \(LENIENT\)/);
-  });
-
-  test('text output lists each breaking change', async () => {
-    const r = await tectonic(['compat', '--level', 'FULL', join(tmp, 'open-2.json'), join(tmp, 'open-1.json')]);
-    assert.equal(r.code, 1);
-    assert.match(r.stdout, /NOT compatible/);
-    assert.match(r.stdout, /\$\.age\s+\[property-removed-from-open-content-model\]/);
-  });
-
-  test('catalog schemas with cross-file $refs, resolved with --catalog', async () => {
-    const r = await tectonic(['compat', '--level', 'FORWARD_TRANSITIVE', '--catalog', 'cdm', '--json', 'cdm/inventory-level/1.0.0.schema.json', 'cdm/inventory-level/1.1.0.schema.json', 'cdm/inventory-level/1.2.0.schema.json']);
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { compatible: true, level: 'FORWARD_TRANSITIVE', policy: 'STRICT', reasons: [] });
-  });
-
-  const usageErrors: [string, string[], RegExp][] = [
-    ['missing --level', ['compat', 'a.json'], /--level is required/],
-    ['unknown level', ['compat', '--level', 'SIDEWAYS', 'a.json'], /unknown level "SIDEWAYS"/],
-    ['no schema', ['compat', '--level', 'FULL'], /at least one SCHEMA/],
-    ['unreadable file', ['compat', '--level', 'FULL', 'no/such/file.json'], /cannot read no\/such\/file.json/],
-    ['malformed JSON', ['compat', '--level', 'FULL', '__TMP__/broken.json'], /not valid JSON/],
-    ['unknown option', ['compat', '--level', 'FULL', '--frob', 'a.json'], /Unknown option '--frob'/],
-  ];
-  for (const [name, args, message] of usageErrors) {
-    test(`usage or input error, exit 2: ${name}`, async () => {
-      const r = await tectonic(args.map((a) => a.replace('__TMP__', tmp)));
-      assert.equal(r.code, 2, r.stdout + r.stderr);
-      assert.match(r.stderr, message);
+  describe('tectonic (dispatcher)', () => {
+    it('no command: usage on stderr, exit 2', async () => {
+      const r = await tectonic([]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /usage: tectonic <command>/);
+      assert.match(r.stderr, /compat/);
     });
-  }
-});
 
-describe('tectonic catalog check', () => {
-  test('the sample catalog: exit 0', async () => {
-    const r = await tectonic(['catalog', 'check', 'cdm']);
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /ok\s+shipment\s+BACKWARD\s+1\.0\.0 -> 1\.1\.0/);
-    assert.match(r.stdout, /catalog ok/);
+    it('unknown command: exit 2', async () => {
+      const r = await tectonic(['frobnicate']);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /unknown command "frobnicate"/);
+    });
+
+    it('--help of a command: exit 0', async () => {
+      const r = await tectonic(['compat', '--help']);
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /--level LEVEL/);
+    });
   });
 
-  test('a version breaking its level: exit 1 with the reason in --json', async () => {
-    const r = await tectonic(['catalog', 'check', join(tmp, 'bad-cdm'), '--json']);
-    assert.equal(r.code, 1, r.stderr);
-    const out = JSON.parse(r.stdout) as { ok: boolean; stage: string; reasons: { entity: string; version: string; path: string; rule: string }[]; entities: { entity: string; compatible: boolean }[] };
-    assert.equal(out.ok, false);
-    assert.equal(out.stage, 'compatibility');
-    assert.deepEqual(out.reasons.map((x) => [x.entity, x.version, x.path, x.rule]), [['shipment', '1.2.0', '$.carrier', 'required-added']]);
-    assert.equal(out.entities.find((e) => e.entity === 'shipment')?.compatible, false);
+  describe('tectonic compat', () => {
+    it('incompatible under STRICT: exit 1, --json gives compatible and reasons', async () => {
+      const r = await tectonic(['compat', '--level', 'BACKWARD', '--json', join(tmp, 'open-1.json'), join(tmp, 'open-2.json')]);
+      assert.equal(r.code, 1, r.stderr);
+      const out = JSON.parse(r.stdout) as { compatible: boolean; reasons: { path: string; rule: string; message: string; against: string }[] };
+      assert.equal(out.compatible, false);
+      assert.deepEqual(out.reasons.map((x) => [x.path, x.rule]), [['$.age', 'property-added-to-open-content-model']]);
+      assert.equal(typeof out.reasons[0]?.message, 'string');
+      assert.equal(out.reasons[0]?.against, join(tmp, 'open-1.json'));
+    });
+
+    it('the same change under --lenient: exit 0', async () => {
+      const r = await tectonic(['compat', '--level', 'BACKWARD', '--lenient', join(tmp, 'open-1.json'), join(tmp, 'open-2.json')]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^compatible: .* under BACKWARD \(LENIENT\)/);
+    });
+
+    it('text output lists each breaking change', async () => {
+      const r = await tectonic(['compat', '--level', 'FULL', join(tmp, 'open-2.json'), join(tmp, 'open-1.json')]);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, /NOT compatible/);
+      assert.match(r.stdout, /\$\.age\s+\[property-removed-from-open-content-model\]/);
+    });
+
+    it('catalog schemas with cross-file $refs, resolved with --catalog', async () => {
+      const r = await tectonic(['compat', '--level', 'FORWARD_TRANSITIVE', '--catalog', 'cdm', '--json', 'cdm/inventory-level/1.0.0.schema.json', 'cdm/inventory-level/1.1.0.schema.json', 'cdm/inventory-level/1.2.0.schema.json']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), { compatible: true, level: 'FORWARD_TRANSITIVE', policy: 'STRICT', reasons: [] });
+    });
+
+    const usageErrors: [string, string[], RegExp][] = [
+      ['missing --level', ['compat', 'a.json'], /--level is required/],
+      ['unknown level', ['compat', '--level', 'SIDEWAYS', 'a.json'], /unknown level "SIDEWAYS"/],
+      ['no schema', ['compat', '--level', 'FULL'], /at least one SCHEMA/],
+      ['unreadable file', ['compat', '--level', 'FULL', 'no/such/file.json'], /cannot read no\/such\/file.json/],
+      ['malformed JSON', ['compat', '--level', 'FULL', '__TMP__/broken.json'], /not valid JSON/],
+      ['unknown option', ['compat', '--level', 'FULL', '--frob', 'a.json'], /Unknown option '--frob'/],
+    ];
+    for (const [name, args, message] of usageErrors) {
+      it(`usage or input error, exit 2: ${name}`, async () => {
+        const r = await tectonic(args.map((a) => a.replace('__TMP__', tmp)));
+        assert.equal(r.code, 2, r.stdout + r.stderr);
+        assert.match(r.stderr, message);
+      });
+    }
   });
 
-  test('a folder that is not a catalog: exit 2', async () => {
-    const r = await tectonic(['catalog', 'check', join(tmp, 'nope')]);
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /not a catalog folder/);
+  describe('tectonic catalog check', () => {
+    it('the sample catalog: exit 0', async () => {
+      const r = await tectonic(['catalog', 'check', 'cdm']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /ok\s+shipment\s+BACKWARD\s+1\.0\.0 -> 1\.1\.0/);
+      assert.match(r.stdout, /catalog ok/);
+    });
+
+    it('a version breaking its level: exit 1 with the reason in --json', async () => {
+      const r = await tectonic(['catalog', 'check', join(tmp, 'bad-cdm'), '--json']);
+      assert.equal(r.code, 1, r.stderr);
+      const out = JSON.parse(r.stdout) as { ok: boolean; stage: string; reasons: { entity: string; version: string; path: string; rule: string }[]; entities: { entity: string; compatible: boolean }[] };
+      assert.equal(out.ok, false);
+      assert.equal(out.stage, 'compatibility');
+      assert.deepEqual(out.reasons.map((x) => [x.entity, x.version, x.path, x.rule]), [['shipment', '1.2.0', '$.carrier', 'required-added']]);
+      assert.equal(out.entities.find((e) => e.entity === 'shipment')?.compatible, false);
+    });
+
+    it('a folder that is not a catalog: exit 2', async () => {
+      const r = await tectonic(['catalog', 'check', join(tmp, 'nope')]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /not a catalog folder/);
+    });
+
+    it('unknown subcommand: exit 2', async () => {
+      const r = await tectonic(['catalog', 'publish', 'cdm']);
+      assert.equal(r.code, 2);
+    });
   });
 
-  test('unknown subcommand: exit 2', async () => {
-    const r = await tectonic(['catalog', 'publish', 'cdm']);
-    assert.equal(r.code, 2);
-  });
-});
+  describe('tectonic validate', () => {
+    it('JSON Lines with one bad record: exit 1, each record\'s verdict', async () => {
+      const r = await tectonic(['validate', 'shipment@1.1.0', join(tmp, 'records.jsonl'), '--catalog', 'cdm']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout, /#1 valid/);
+      assert.match(r.stdout, /#2 invalid\n\s+shipmentId\s+\[type\]\s+must be string, got integer/);
+      assert.match(r.stdout, /1 of 2 record\(s\) valid/);
+    });
 
-describe('tectonic validate', () => {
-  test('JSON Lines with one bad record: exit 1, each record\'s verdict', async () => {
-    const r = await tectonic(['validate', 'shipment@1.1.0', join(tmp, 'records.jsonl'), '--catalog', 'cdm']);
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /#1 valid/);
-    assert.match(r.stdout, /#2 invalid\n\s+shipmentId\s+\[type\]\s+must be string, got integer/);
-    assert.match(r.stdout, /1 of 2 record\(s\) valid/);
-  });
+    it('a JSON array, all valid, --json: exit 0 and the deprecation of the version', async () => {
+      const r = await tectonic(['validate', 'shipment@1.0.0', join(tmp, 'records.json'), '--catalog', 'cdm', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as { valid: boolean; records: { index: number; ok: boolean }[]; deprecation: { deprecated: boolean; sunset: string } };
+      assert.equal(out.valid, true);
+      assert.deepEqual(out.records, [{ index: 0, ok: true }, { index: 1, ok: true }]);
+      assert.equal(out.deprecation.deprecated, true);
+      assert.equal(out.deprecation.sunset, '2027-06-30');
+    });
 
-  test('a JSON array, all valid, --json: exit 0 and the deprecation of the version', async () => {
-    const r = await tectonic(['validate', 'shipment@1.0.0', join(tmp, 'records.json'), '--catalog', 'cdm', '--json']);
-    assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as { valid: boolean; records: { index: number; ok: boolean }[]; deprecation: { deprecated: boolean; sunset: string } };
-    assert.equal(out.valid, true);
-    assert.deepEqual(out.records, [{ index: 0, ok: true }, { index: 1, ok: true }]);
-    assert.equal(out.deprecation.deprecated, true);
-    assert.equal(out.deprecation.sunset, '2027-06-30');
-  });
+    it('records from standard input with "-"', async () => {
+      const r = await tectonic(['validate', 'shipment@1.1.0', '-', '--catalog', 'cdm', '--json'], '{"shipmentId":"S"}\n');
+      assert.equal(r.code, 1);
+      const out = JSON.parse(r.stdout) as { records: { ok: boolean; reasons: { path: string; rule: string }[] }[] };
+      assert.deepEqual(out.records[0]?.reasons.map((x) => x.path).sort(), ['occurredAt', 'siteId', 'status', 'weightKg']);
+    });
 
-  test('records from standard input with "-"', async () => {
-    const r = await tectonic(['validate', 'shipment@1.1.0', '-', '--catalog', 'cdm', '--json'], '{"shipmentId":"S"}\n');
-    assert.equal(r.code, 1);
-    const out = JSON.parse(r.stdout) as { records: { ok: boolean; reasons: { path: string; rule: string }[] }[] };
-    assert.deepEqual(out.records[0]?.reasons.map((x) => x.path).sort(), ['occurredAt', 'siteId', 'status', 'weightKg']);
-  });
+    it('unknown entity: exit 2 with a clear reason', async () => {
+      const r = await tectonic(['validate', 'invoice@1.0.0', join(tmp, 'records.json'), '--catalog', 'cdm']);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /no entity "invoice"/);
+    });
 
-  test('unknown entity: exit 2 with a clear reason', async () => {
-    const r = await tectonic(['validate', 'invoice@1.0.0', join(tmp, 'records.json'), '--catalog', 'cdm']);
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /no entity "invoice"/);
-  });
+    it('missing --catalog: exit 2', async () => {
+      const r = await tectonic(['validate', 'shipment@1.0.0', join(tmp, 'records.json')]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /--catalog DIR is required/);
+    });
 
-  test('missing --catalog: exit 2', async () => {
-    const r = await tectonic(['validate', 'shipment@1.0.0', join(tmp, 'records.json')]);
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /--catalog DIR is required/);
-  });
-
-  test('a records file that is not JSON: exit 2', async () => {
-    const r = await tectonic(['validate', 'shipment@1.0.0', join(tmp, 'broken.json'), '--catalog', 'cdm']);
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /not valid JSON/);
+    it('a records file that is not JSON: exit 2', async () => {
+      const r = await tectonic(['validate', 'shipment@1.0.0', join(tmp, 'broken.json'), '--catalog', 'cdm']);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /not valid JSON/);
+    });
   });
 });

@@ -18,7 +18,7 @@
 // as a real feed would do; the envelope id is derived from the seq, so a retry
 // of a record that had already become durable is a duplicate on the wire,
 // which central must drop.
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { startBrokerProcess } from '../support/broker-process';
 import { startMosquitto } from '../support/mosquitto';
@@ -196,7 +196,8 @@ function seqOf(id: string): number {
 }
 
 for (const kind of BROKERS) {
-  void describe(`chaos against ${kind.name}`, { timeout: 240_000 }, () => {
+  describe(`chaos against ${kind.name}`, function (this: Mocha.Suite) {
+    this.timeout(240_000);
     let broker: BrokerUnderTest | undefined;
     let central: NodeRedProcess | undefined;
     let site: NodeRedProcess | undefined;
@@ -213,7 +214,7 @@ for (const kind of BROKERS) {
       await broker?.stop();
     });
 
-    void test(`5,000 records through 2 broker restarts and a site SIGKILL: none lost, none twice, in order`, async () => {
+    it(`5,000 records through 2 broker restarts and a site SIGKILL: none lost, none twice, in order`, async () => {
       const s = site!;
       const c = central!;
       const b = broker!;

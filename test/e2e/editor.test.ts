@@ -5,7 +5,7 @@
 // debug sidebar, the bus-publish form and help, and the tectonic-bus form
 // switching between embedded and external mode; then Ctrl-C stops it all. A
 // failing step leaves a screenshot in os.tmpdir() and says where.
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -61,7 +61,8 @@ function canBind(port: number): Promise<boolean> {
 // Untranslated labels show as their keys ("bus-publish.label.qos").
 const I18N_KEY = /\b(?:tectonic-bus|bus-publish|bus-subscribe|cdm-map|cdm-validate|cdm-catalog)\.[A-Za-z]+\.[A-Za-z]+/;
 
-void describe('npm start: the demo in the editor, in a headless browser', { timeout: 180_000 }, () => {
+describe('npm start: the demo in the editor, in a headless browser', function (this: Mocha.Suite) {
+  this.timeout(180_000);
   let demoDir: Awaited<ReturnType<typeof tempDir>> | undefined;
   let demo: ChildProcess | undefined;
   let output = '';
@@ -132,7 +133,7 @@ void describe('npm start: the demo in the editor, in a headless browser', { time
     await demoDir?.remove();
   });
 
-  void test('the palette has a "tectonic" category with the pack\'s regular nodes', () => step('palette', async (p) => {
+  it('the palette has a "tectonic" category with the pack\'s regular nodes', () => step('palette', async (p) => {
     const header = p.locator('#red-ui-palette-header-tectonic');
     await header.waitFor({ state: 'visible', timeout: 10_000 });
     assert.equal(collapse(await header.innerText()).toLowerCase(), 'tectonic');
@@ -149,7 +150,7 @@ void describe('npm start: the demo in the editor, in a headless browser', { time
     assert.equal(configCategory, 'config');
   }));
 
-  void test('the demo flow is drawn with every node known and valid', () => step('demo-flow', async (p) => {
+  it('the demo flow is drawn with every node known and valid', () => step('demo-flow', async (p) => {
     assert.equal(await p.locator('.red-ui-flow-node-unknown').count(), 0, 'the workspace shows unknown (unregistered) nodes');
     // The editor validates every node of every tab on load; the demo must not
     // greet a pilot with warning triangles.
@@ -170,7 +171,7 @@ void describe('npm start: the demo in the editor, in a headless browser', { time
     assert.equal(collapse(first).toLowerCase(), 'tectonic');
   }));
 
-  void test('double-clicking the demo\'s bus-publish opens its form, and its help shows', () => step('bus-publish-form', async (p) => {
+  it('double-clicking the demo\'s bus-publish opens its form, and its help shows', () => step('bus-publish-form', async (p) => {
     await p.locator(`g.red-ui-flow-node-group[id="${DEMO_PUBLISH}"] rect.red-ui-flow-node`).dblclick();
     const tray = p.locator('.red-ui-tray').last();
     await p.locator('#node-input-qos').waitFor({ state: 'visible', timeout: 10_000 });
@@ -191,7 +192,7 @@ void describe('npm start: the demo in the editor, in a headless browser', { time
       .some((help) => help.offsetParent !== null && (help.textContent ?? '').replace(/\s+/g, ' ').includes(text)), lead, { timeout: 10_000 });
   }));
 
-  void test('the tectonic-bus form shows host and port when embedded, the URL when external', () => step('tectonic-bus-form', async (p) => {
+  it('the tectonic-bus form shows host and port when embedded, the URL when external', () => step('tectonic-bus-form', async (p) => {
     await p.locator('#node-input-btn-bus-edit').click();
     const mode = p.locator('#node-config-input-mode');
     await mode.waitFor({ state: 'visible', timeout: 10_000 });
@@ -220,7 +221,7 @@ void describe('npm start: the demo in the editor, in a headless browser', { time
     await p.locator('.red-ui-tray').first().waitFor({ state: 'detached', timeout: 10_000 });
   }));
 
-  void test('the demo\'s cdm-map shows its rules as a table, exports the spec, and tries a record', () => step('cdm-map-form', async (p) => {
+  it('the demo\'s cdm-map shows its rules as a table, exports the spec, and tries a record', () => step('cdm-map-form', async (p) => {
     const spec = JSON.parse(readFileSync(join(repoRoot, 'test/fixtures/logistics/fra-wms.spec.json'), 'utf8')) as { rules: Array<{ to: string }> };
     await p.locator('g.red-ui-flow-node-group[id="site-a-map"] rect.red-ui-flow-node').dblclick();
     const rows = p.locator('#node-input-cdm-map-rules .cdm-map-to');
@@ -263,7 +264,7 @@ void describe('npm start: the demo in the editor, in a headless browser', { time
     await p.locator('.red-ui-tray').first().waitFor({ state: 'detached', timeout: 10_000 });
   }));
 
-  void test('the debug sidebar shows the centre receiving from both sites', () => step('debug-sidebar', async (p) => {
+  it('the debug sidebar shows the centre receiving from both sites', () => step('debug-sidebar', async (p) => {
     await p.locator('#red-ui-tab-debug-link-button').click();
     for (const site of ['site-a', 'site-b']) {
       await p.locator('.red-ui-debug-msg', { hasText: `cdm/shipment/v1/${site}` })
@@ -273,11 +274,11 @@ void describe('npm start: the demo in the editor, in a headless browser', { time
     }
   }));
 
-  void test('the editor ran without script errors', () => {
+  it('the editor ran without script errors', () => {
     assert.deepEqual(pageErrors, []);
   });
 
-  void test('Ctrl-C (SIGINT) stops Node-RED and the embedded broker cleanly', async () => {
+  it('Ctrl-C (SIGINT) stops Node-RED and the embedded broker cleanly', async () => {
     await browser?.close();
     browser = undefined;
     assert.ok(demo?.pid !== undefined && !exited(demo), `the demo is not running:\n${output}`);

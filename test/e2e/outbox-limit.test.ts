@@ -13,7 +13,7 @@
 // persistence: the observer (a plain MQTT.js client with a persistent session)
 // subscribes while it runs, then it is stopped, so the site starts against a
 // dead port and the observer's session waits at the broker for what comes.
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -110,7 +110,8 @@ function observer(url: string, clientId: string, ids: string[]): Promise<MqttCli
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
 
 for (const c of CASES) {
-  void describe(`the outbox limit with the broker down, whenFull ${c.whenFull}`, { timeout: 180_000 }, () => {
+  describe(`the outbox limit with the broker down, whenFull ${c.whenFull}`, function (this: Mocha.Suite) {
+    this.timeout(180_000);
     let broker: BrokerProcess | undefined;
     let site: NodeRedProcess | undefined;
     let watcher: MqttClient | undefined;
@@ -135,7 +136,7 @@ for (const c of CASES) {
       await broker?.stop();
     });
 
-    void test(`${POSTS} records into an outbox of ${LIMIT}: ${c.whenFull === 'reject' ? 'the rest refused with the reason' : 'the oldest dropped and reported'}; disk and memory bounded; what was kept arrives once the broker is back`, async () => {
+    it(`${POSTS} records into an outbox of ${LIMIT}: ${c.whenFull === 'reject' ? 'the rest refused with the reason' : 'the oldest dropped and reported'}; disk and memory bounded; what was kept arrives once the broker is back`, async () => {
       const s = site!;
       const b = broker!;
       const outboxDir = join(s.userDir, 'tectonic');

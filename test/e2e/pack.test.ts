@@ -3,7 +3,7 @@
 // package.json declares must register without a load error, the editor files
 // must be in the tarball, and the examples must show under Import > Examples.
 // The build must have run (`npm test` builds first).
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { lstatSync, readFileSync } from 'node:fs';
@@ -43,7 +43,8 @@ function exec(command: string, args: string[], cwd: string, timeoutMs: number): 
   });
 }
 
-void describe('the packed tarball in a stock Node-RED', { timeout: 600_000 }, () => {
+describe('the packed tarball in a stock Node-RED', function (this: Mocha.Suite) {
+  this.timeout(600_000);
   let scratch: Awaited<ReturnType<typeof tempDir>> | undefined;
   let tarball = '';
   let entries: string[] = [];
@@ -75,7 +76,7 @@ void describe('the packed tarball in a stock Node-RED', { timeout: 600_000 }, ()
     await scratch?.remove();
   });
 
-  void test('the tarball carries the compiled nodes with their editor files, locales and icons', () => {
+  it('the tarball carries the compiled nodes with their editor files, locales and icons', () => {
     for (const name of nodeFileNames) {
       for (const file of [`dist/nodes/${name}.js`, `dist/nodes/${name}.html`, `dist/nodes/locales/en-US/${name}.json`, `dist/nodes/locales/en-US/${name}.html`]) {
         assert.ok(entries.includes(file), `${file} is not in the tarball`);
@@ -86,7 +87,7 @@ void describe('the packed tarball in a stock Node-RED', { timeout: 600_000 }, ()
     assert.ok(entries.includes('package.json'));
   });
 
-  void test('the tarball carries no tests and no TypeScript sources', () => {
+  it('the tarball carries no tests and no TypeScript sources', () => {
     const tests = entries.filter((file) => file.startsWith('test/') || file.includes('/test/'));
     assert.deepEqual(tests, [], 'tests in the tarball');
     const sources = entries.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'));
@@ -95,7 +96,7 @@ void describe('the packed tarball in a stock Node-RED', { timeout: 600_000 }, ()
     assert.deepEqual(stray, [], 'source folders in the tarball');
   });
 
-  void describe('installed with npm into a fresh user folder', () => {
+  describe('installed with npm into a fresh user folder', () => {
     let nodeSets: NodeSet[] = [];
 
     before(async () => {
@@ -108,7 +109,7 @@ void describe('the packed tarball in a stock Node-RED', { timeout: 600_000 }, ()
       nodeSets = (await res.json()) as NodeSet[];
     });
 
-    void test('the pack is installed from the tarball, not linked to the checkout', () => {
+    it('the pack is installed from the tarball, not linked to the checkout', () => {
       const moduleDir = join(nodeRed!.userDir, 'node_modules', packageName);
       assert.ok(!lstatSync(moduleDir).isSymbolicLink(), `${moduleDir} is a symlink`);
       const installed = JSON.parse(readFileSync(join(moduleDir, 'package.json'), 'utf8')) as PackageJson;
@@ -117,7 +118,7 @@ void describe('the packed tarball in a stock Node-RED', { timeout: 600_000 }, ()
       assert.ok(userManifest.dependencies?.[packageName]?.endsWith('.tgz'), 'npm did not record the tarball as a dependency of the user folder');
     });
 
-    void test('every node type in package.json registers, enabled and without an error', () => {
+    it('every node type in package.json registers, enabled and without an error', () => {
       const ours = nodeSets.filter((set) => set.module === packageName);
       assert.ok(ours.length > 0, `no node set of ${packageName} in GET /nodes; log:\n${nodeRed!.logs()}`);
       for (const set of ours) {
@@ -129,7 +130,7 @@ void describe('the packed tarball in a stock Node-RED', { timeout: 600_000 }, ()
       for (const type of declaredTypes) assert.ok(registered.has(type), `node type ${type} is not registered`);
     });
 
-    void test('the log shows no load error', () => {
+    it('the log shows no load error', () => {
       const log = nodeRed!.logs();
       for (const marker of ['[error]', 'Failed to register', 'Waiting for missing types', 'Error:']) {
         assert.ok(!log.includes(marker), `the log contains "${marker}":\n${log}`);
@@ -138,7 +139,7 @@ void describe('the packed tarball in a stock Node-RED', { timeout: 600_000 }, ()
       assert.deepEqual(warnings, [], 'warnings about the pack');
     });
 
-    void test('the editor is served each node\'s form and help', async () => {
+    it('the editor is served each node\'s form and help', async () => {
       const res = await nodeRed!.api('/nodes', { headers: { accept: 'text/html' } });
       assert.equal(res.status, 200);
       const html = await res.text();
@@ -148,7 +149,7 @@ void describe('the packed tarball in a stock Node-RED', { timeout: 600_000 }, ()
       }
     });
 
-    void test('the examples are listed under Import > Examples and are flows of registered types', async () => {
+    it('the examples are listed under Import > Examples and are flows of registered types', async () => {
       const modules = (await (await nodeRed!.api('/library/examples/flows/')).json()) as string[];
       assert.ok(modules.includes(packageName), `examples of ${packageName} are not listed: ${JSON.stringify(modules)}`);
       const listing = (await (await nodeRed!.api(`/library/examples/flows/${packageName}`)).json()) as Array<string | { fn?: string }>;
@@ -170,7 +171,7 @@ void describe('the packed tarball in a stock Node-RED', { timeout: 600_000 }, ()
       for (const type of declaredTypes) assert.ok(usedTypes.has(type), `no example uses ${type}`);
     });
 
-    test('the examples, deployed together, publish canonical messages on the bus', async () => {
+    it('the examples, deployed together, publish canonical messages on the bus', async () => {
       const nr = nodeRed!;
       const names = ['01 Site to centre', '02 Publish and subscribe', '03 External broker'];
       const deployed = new Map<string, FlowNode>();

@@ -5,7 +5,7 @@
 // and the inbound lane of the flow-controlled bus-subscribe; both ends of each
 // in that process); deleting the flow must free the port and close them.
 // The sockets are read from the kernel (`ss`), not from the nodes.
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -155,7 +155,8 @@ function canBind(port: number): Promise<boolean> {
   });
 }
 
-void describe('20 full redeploys of a flow with an embedded broker', { timeout: 300_000 }, () => {
+describe('20 full redeploys of a flow with an embedded broker', function (this: Mocha.Suite) {
+  this.timeout(300_000);
   let nodeRed: NodeRedProcess | undefined;
   let busPort = 0;
   let mqttClient: MqttClient | undefined;
@@ -170,14 +171,14 @@ void describe('20 full redeploys of a flow with an embedded broker', { timeout: 
     await nodeRed?.stop();
   });
 
-  void test('the first deployment runs one broker with the bus\'s two client connections', async () => {
+  it('the first deployment runs one broker with the bus\'s two client connections', async () => {
     const nr = nodeRed!;
     await settledBusSockets(busPort, nr.pid);
     const { received } = await roundTrip(nr, 'initial');
     assert.equal(received.topic, `cdm/shipment/v1/${SITE}`);
   });
 
-  void test('every redeploy restarts the broker and leaves one listener and the bus\'s connections', async () => {
+  it('every redeploy restarts the broker and leaves one listener and the bus\'s connections', async () => {
     const nr = nodeRed!;
     let previous = await settledBusSockets(busPort, nr.pid);
     const openFiles = (): number => readdirSync(`/proc/${nr.pid}/fd`).length;
@@ -206,7 +207,7 @@ void describe('20 full redeploys of a flow with an embedded broker', { timeout: 
     assert.ok(!log.includes('[error]'), `errors in the log:\n${log}`);
   });
 
-  void test('after the last redeploy a message still goes round, and is on the wire as published', async () => {
+  it('after the last redeploy a message still goes round, and is on the wire as published', async () => {
     const nr = nodeRed!;
     const client = connect(`mqtt://127.0.0.1:${busPort}`, { clientId: 'redeploy-e2e-observer', protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5_000 });
     mqttClient = client;
@@ -237,7 +238,7 @@ void describe('20 full redeploys of a flow with an embedded broker', { timeout: 
     await settledBusSockets(busPort, nr.pid);
   });
 
-  void test('deleting the flow frees the port and closes the connection', async () => {
+  it('deleting the flow frees the port and closes the connection', async () => {
     const nr = nodeRed!;
     await nr.deploy([]);
     let left: TcpSocket[] = [];

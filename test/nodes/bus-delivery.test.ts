@@ -2,8 +2,8 @@
 // away and across a redeploy, its bound, bus-subscribe's persistent session
 // and de-duplication, and dead letters there and back. The broker runs in the
 // test process (the pack's embedded aedes) so it can outlive the flows.
-import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import should from 'should';
+import { after, afterEach, before, describe, it } from 'mocha';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../lib/bus/embedded-broker';
 import { freePort, waitFor } from '../support/node-red-process';
 import { Inbox, type Msg, calls, helper, load, node, startServer, stopServer } from '../support/red-helper';
@@ -37,7 +37,7 @@ function flow({ port, tag, publish = {}, subscribe = {} }: FlowOptions): Msg[] {
 
 async function stats(id: string): Promise<Record<string, number>> {
   const res = await helper.request().get(`/tectonic/stats/${id}`);
-  assert.equal(res.status, 200, JSON.stringify(res.body));
+  should(res.status).equal(200, JSON.stringify(res.body));
   return res.body as Record<string, number>;
 }
 
@@ -62,21 +62,21 @@ describe('nothing lost, inside Node-RED', () => {
   });
   after(stopServer);
 
-  test('with the broker away, messages wait in the outbox and go out in order once it is back', async () => {
+  it('with the broker away, messages wait in the outbox and go out in order once it is back', async () => {
     await load(flow({ port, tag: 'away' }));
     const published = new Inbox(node('published'));
     const sent = Array.from({ length: 30 }, () => envelope());
     for (const cdm of sent) node('pub-away').receive({ payload: record, cdm });
     await waitFor(async () => (await stats('pub-away')).outboxDepth === 30, { message: 'all 30 waiting in the outbox' });
-    assert.equal(published.messages.length, 0, 'nothing counts as published before the broker acknowledged it');
+    should(published.messages.length).equal(0, 'nothing counts as published before the broker acknowledged it');
 
     await startBroker();
     const out = await published.count(30, 15_000);
-    assert.deepEqual(out.map((m) => (m.cdm as Msg).id), sent.map((c) => c.id), 'published in the order accepted');
+    should(out.map((m) => (m.cdm as Msg).id)).eql(sent.map((c) => c.id), 'published in the order accepted');
     await waitFor(async () => (await stats('pub-away')).outboxDepth === 0, { message: 'the outbox to drain' });
   });
 
-  test('what was waiting survives a redeploy, and the subscriber drops the duplicates', async () => {
+  it('what was waiting survives a redeploy, and the subscriber drops the duplicates', async () => {
     await load(flow({ port, tag: 'redeploy' }));
     const sent = Array.from({ length: 10 }, () => envelope());
     for (const cdm of sent) node('pub-redeploy').receive({ payload: record, cdm });
@@ -94,10 +94,10 @@ describe('nothing lost, inside Node-RED', () => {
     for (const cdm of sent) node('pub-redeploy').receive({ payload: record, cdm });
     await received.count(10, 15_000);
     await waitFor(async () => ((await stats('sub')).duplicatesDropped ?? 0) >= 10, { timeoutMs: 10_000, message: 'the duplicates to be counted' });
-    assert.equal(received.messages.length, 10, 'each id passed on once');
+    should(received.messages.length).equal(10, 'each id passed on once');
   });
 
-  test('a persistent session keeps what was published while the subscriber was away', async () => {
+  it('a persistent session keeps what was published while the subscriber was away', async () => {
     await startBroker();
     await load(flow({ port, tag: 'session' }));
     const first = new Inbox(node('received'));
@@ -117,10 +117,10 @@ describe('nothing lost, inside Node-RED', () => {
     await load(flow({ port, tag: 'session' }));
     const back = new Inbox(node('received'));
     await back.count(5, 10_000);
-    assert.deepEqual(back.messages.map((m) => (m.cdm as Msg).id), missed.map((c) => c.id));
+    should(back.messages.map((m) => (m.cdm as Msg).id)).eql(missed.map((c) => c.id));
   });
 
-  test('a full outbox rejects with the reason and a red status; drop-oldest makes room', async () => {
+  it('a full outbox rejects with the reason and a red status; drop-oldest makes room', async () => {
     await load(flow({ port, tag: 'full', publish: { outboxMaxCount: '5' } }));
     const rejected = new Inbox(node('rejected'));
     const statuses = calls(node('pub-full'), 'status');
@@ -128,11 +128,11 @@ describe('nothing lost, inside Node-RED', () => {
     const refused = await rejected.count(3, 10_000);
     for (const msg of refused) {
       const reject = msg.reject as { stage: string; reasons: Array<{ rule: string; message: string }> };
-      assert.equal(reject.stage, 'bus-publish');
-      assert.equal(reject.reasons[0]?.rule, 'outbox-full');
+      should(reject.stage).equal('bus-publish');
+      should(reject.reasons[0]?.rule).equal('outbox-full');
     }
     await waitFor(() => statuses.some((c) => (c.args[0] as { fill?: string; text?: string }).fill === 'red' && /outbox full/.test((c.args[0] as { text?: string }).text ?? '')), { message: 'a red "outbox full" status' });
-    assert.equal((await stats('pub-full')).outboxDepth, 5);
+    should((await stats('pub-full')).outboxDepth).equal(5);
     await helper.unload();
 
     await load(flow({ port, tag: 'drop', publish: { outboxMaxCount: '5', whenFull: 'drop-oldest' } }));
@@ -143,14 +143,14 @@ describe('nothing lost, inside Node-RED', () => {
     await waitFor(async () => (await stats('pub-drop')).outboxDepth === 5, { message: 'five on disk' });
     for (const cdm of sent.slice(5)) node('pub-drop').receive({ payload: record, cdm });
     const evicted = await dropped.count(3, 10_000);
-    assert.deepEqual(evicted.map((m) => (m.cdm as Msg).id), sent.slice(0, 3).map((c) => c.id), 'the oldest three make room');
+    should(evicted.map((m) => (m.cdm as Msg).id)).eql(sent.slice(0, 3).map((c) => c.id), 'the oldest three make room');
     await startBroker();
     const published = new Inbox(node('published'));
     const out = await published.count(5, 15_000);
-    assert.deepEqual(out.map((m) => (m.cdm as Msg).id), sent.slice(3).map((c) => c.id));
+    should(out.map((m) => (m.cdm as Msg).id)).eql(sent.slice(3).map((c) => c.id));
   });
 
-  test('dead letters go to tectonic/dlq/{site}/{stage} and come back for replay', async () => {
+  it('dead letters go to tectonic/dlq/{site}/{stage} and come back for replay', async () => {
     await startBroker();
     await load(flow({ port, tag: 'dlq', publish: { mode: 'dead-letter', site: 'site-a', siteType: 'str' }, subscribe: { kind: 'dead-letter' } }));
     const received = new Inbox(node('received'));
@@ -165,11 +165,11 @@ describe('nothing lost, inside Node-RED', () => {
       },
       { timeoutMs: 10_000, message: 'a dead letter back' },
     );
-    const back = received.messages[0];
-    assert.ok(back);
-    assert.equal(back.topic, 'tectonic/dlq/site-a/cdm-map');
-    assert.deepEqual(back.payload, local);
-    assert.equal((back.reject as { stage: string }).stage, 'cdm-map');
-    assert.deepEqual((back.reject as { reasons: unknown }).reasons, reject.reasons);
+    const back = received.messages[0] as Msg;
+    should(back).be.ok();
+    should(back.topic).equal('tectonic/dlq/site-a/cdm-map');
+    should(back.payload).eql(local);
+    should((back.reject as { stage: string }).stage).equal('cdm-map');
+    should((back.reject as { reasons: unknown }).reasons).eql(reject.reasons);
   });
 });

@@ -1,7 +1,7 @@
 // bus-publish -> real broker -> bus-subscribe, inside Node-RED: the embedded
 // aedes and Debian's mosquitto, MQTT 3.1.1 and 5, structured and binary mode.
-import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import should from 'should';
+import { after, afterEach, before, describe, it } from 'mocha';
 import mqtt from 'mqtt';
 import { type Mosquitto, startMosquitto } from '../support/mosquitto';
 import { waitFor } from '../support/node-red-process';
@@ -69,10 +69,10 @@ async function roundTrip(bus: Msg, wireMode: string, credentials: Msg = {}): Pro
 }
 
 function assertFaithful(result: { sent: Msg; got: Msg; published: Msg }): void {
-  assert.deepEqual(result.got.payload, result.sent.payload);
-  assert.deepEqual(result.got.cdm, result.sent.cdm);
-  assert.equal(result.got.topic, 'cdm/shipment/v1/site-a');
-  assert.equal(result.published.topic, 'cdm/shipment/v1/site-a');
+  should(result.got.payload).eql(result.sent.payload);
+  should(result.got.cdm).eql(result.sent.cdm);
+  should(result.got.topic).equal('cdm/shipment/v1/site-a');
+  should(result.published.topic).equal('cdm/shipment/v1/site-a');
 }
 
 describe('bus-publish to bus-subscribe', () => {
@@ -87,11 +87,11 @@ describe('bus-publish to bus-subscribe', () => {
     await stopServer();
   });
 
-  test('over the embedded aedes, structured mode, keeps payload and every envelope attribute', async () => {
+  it('over the embedded aedes, structured mode, keeps payload and every envelope attribute', async () => {
     assertFaithful(await roundTrip({ mode: 'embedded', host: '127.0.0.1', port: '0' }, 'structured'));
   });
 
-  test('over the embedded aedes, binary mode falls back to structured with a warning (aedes is MQTT 3.1.1)', async () => {
+  it('over the embedded aedes, binary mode falls back to structured with a warning (aedes is MQTT 3.1.1)', async () => {
     const flowNodes = flow({ mode: 'embedded', host: '127.0.0.1', port: '0' }, 'binary');
     await load(flowNodes);
     const received = new Inbox(node('received'));
@@ -99,21 +99,21 @@ describe('bus-publish to bus-subscribe', () => {
     const sent = { payload: record, cdm: envelope() };
     node('pub').receive(structuredClone(sent));
     const got = await received.next((m) => (m.cdm as Msg).id === sent.cdm.id);
-    assert.deepEqual(got.payload, record);
-    assert.ok(logged('bus-publish', 30).some((m) => m.includes('binary mode needs an MQTT 5 connection')), 'the fallback is announced');
+    should(got.payload).eql(record);
+    should(logged('bus-publish', 30).some((m) => m.includes('binary mode needs an MQTT 5 connection'))).be.true('the fallback is announced');
   });
 
   for (const protocolVersion of ['4', '5']) {
-    test(`over mosquitto, MQTT ${protocolVersion === '4' ? '3.1.1' : '5'}, structured mode`, async () => {
+    it(`over mosquitto, MQTT ${protocolVersion === '4' ? '3.1.1' : '5'}, structured mode`, async () => {
       assertFaithful(await roundTrip({ mode: 'external', url: started(mosquitto).url, protocolVersion }, 'structured'));
     });
   }
 
-  test('over mosquitto on WebSockets (ws://), MQTT 3.1.1', async () => {
+  it('over mosquitto on WebSockets (ws://), MQTT 3.1.1', async () => {
     assertFaithful(await roundTrip({ mode: 'external', url: started(mosquitto).wsUrl, protocolVersion: '4' }, 'structured'));
   });
 
-  test('over mosquitto, MQTT 5, binary mode: attributes travel as user properties and the payload is the bare record', async () => {
+  it('over mosquitto, MQTT 5, binary mode: attributes travel as user properties and the payload is the bare record', async () => {
     const watcher = await mqtt.connectAsync(started(mosquitto).url, { protocolVersion: 5, clientId: 'watcher-binary' });
     const wire: Array<{ payload: Buffer; properties: unknown }> = [];
     watcher.on('message', (_topic, payload, packet) => wire.push({ payload, properties: packet.properties }));
@@ -123,18 +123,18 @@ describe('bus-publish to bus-subscribe', () => {
       assertFaithful(result);
       const sentCdm = result.sent.cdm as Msg;
       const seen = await waitFor(() => wire.find((w) => JSON.stringify(w.properties).includes(String(sentCdm.id))), { message: 'the watcher to see the binary message' });
-      assert.deepEqual(JSON.parse(seen.payload.toString()), record);
+      should(JSON.parse(seen.payload.toString())).eql(record);
       const props = seen.properties as { contentType?: string; userProperties?: Record<string, string> };
-      assert.equal(props.contentType, 'application/json');
-      assert.equal(props.userProperties?.specversion, '1.0');
-      assert.equal(props.userProperties?.cdmentity, 'shipment');
-      assert.equal(props.userProperties?.traceparent, sentCdm.traceparent);
+      should(props.contentType).equal('application/json');
+      should(props.userProperties?.specversion).equal('1.0');
+      should(props.userProperties?.cdmentity).equal('shipment');
+      should(props.userProperties?.traceparent).equal(sentCdm.traceparent);
     } finally {
       await watcher.endAsync();
     }
   });
 
-  test('binary and structured publishers interoperate: one subscriber reads both', async () => {
+  it('binary and structured publishers interoperate: one subscriber reads both', async () => {
     await load(flow({ mode: 'external', url: started(mosquitto).url, protocolVersion: '5' }, 'binary'));
     const received = new Inbox(node('received'));
     await primed(received);
@@ -144,8 +144,8 @@ describe('bus-publish to bus-subscribe', () => {
       const event = { specversion: '1.0', type: 'tectonic.cdm.shipment.v1', id: cdm.id, source: cdm.source, time: cdm.time, cdmentity: 'shipment', cdmversion: '1.2.0', cdmsite: 'site-b', data: record };
       await raw.publishAsync('cdm/shipment/v1/site-b', JSON.stringify(event), { qos: 1 });
       const got = await received.next((m) => (m.cdm as Msg).id === cdm.id);
-      assert.deepEqual(got.payload, record);
-      assert.equal((got.cdm as Msg).site, 'site-b');
+      should(got.payload).eql(record);
+      should((got.cdm as Msg).site).equal('site-b');
     } finally {
       await raw.endAsync();
     }
@@ -164,11 +164,11 @@ describe('credentials', () => {
     await stopServer();
   });
 
-  test('the username and password from Node-RED credentials let the site in', async () => {
+  it('the username and password from Node-RED credentials let the site in', async () => {
     assertFaithful(await roundTrip({ mode: 'external', url: started(secured).url, protocolVersion: '4' }, 'structured', { bus: { user: 'site-a', password: 's3cret pass' } }));
   });
 
-  test('a wrong password shows the refusal on the nodes, and nothing crashes', async () => {
+  it('a wrong password shows the refusal on the nodes, and nothing crashes', async () => {
     await load(flow({ mode: 'external', url: started(secured).url, protocolVersion: '5' }), { bus: { user: 'site-a', password: 'wrong' } });
     const statuses = calls(node('pub'), 'status');
     await waitFor(
@@ -194,28 +194,28 @@ describe('bad input never crashes the runtime', () => {
     ['an id of the wrong type', { ...envelope(), id: 42 }, 'cdm.id'],
   ];
   for (const [what, cdm, path] of badEnvelopes) {
-    test(`bus-publish: ${what} is an error a catch node sees, naming ${path}`, async () => {
+    it(`bus-publish: ${what} is an error a catch node sees, naming ${path}`, async () => {
       await load(flow({ mode: 'embedded', host: '127.0.0.1', port: '0' }));
       const caught = new Inbox(node('caught'));
       node('pub').receive({ payload: record, cdm });
       const msg = await caught.next();
       const error = msg.error as { message: string; source: { id: string } };
-      assert.equal(error.source.id, 'pub');
-      assert.match(error.message, /msg\.cdm is not a usable envelope/);
+      should(error.source.id).equal('pub');
+      should(error.message).match(/msg\.cdm is not a usable envelope/);
       const reject = msg.reject as { stage: string; reasons: Array<{ path: string }> };
-      assert.equal(reject.stage, 'bus-publish');
-      assert.ok(reject.reasons.some((r) => r.path === path), JSON.stringify(reject.reasons));
+      should(reject.stage).equal('bus-publish');
+      should(reject.reasons.some((r) => r.path === path)).be.true(JSON.stringify(reject.reasons));
     });
   }
 
-  test('bus-publish: a payload that cannot be JSON is an error, not a crash', async () => {
+  it('bus-publish: a payload that cannot be JSON is an error, not a crash', async () => {
     await load(flow({ mode: 'embedded', host: '127.0.0.1', port: '0' }));
     const caught = new Inbox(node('caught'));
     const circular: Msg = { a: 1 };
     circular.self = circular;
     node('pub').receive({ payload: circular, cdm: envelope() });
     const msg = await caught.next();
-    assert.match((msg.error as { message: string }).message, /cannot be written as JSON/);
+    should((msg.error as { message: string }).message).match(/cannot be written as JSON/);
   });
 
   const deep = (levels: number): string => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
@@ -230,7 +230,7 @@ describe('bad input never crashes the runtime', () => {
     ['data nested 10,000 deep', 'cdm/shipment/v1/site-a', `{"specversion":"1.0","id":"x","source":"s","time":"2026-11-24T07:00:00Z","cdmentity":"shipment","cdmversion":"1.0.0","cdmsite":"site-a","data":${deep(10_000)}}`, /nested deeper/],
     ['more bytes than the limit', 'cdm/shipment/v1/site-a', Buffer.alloc(1024 * 1024 + 10, 0x20), /more than the limit/],
   ];
-  test('bus-subscribe: each malformed message is an error naming its topic, and good ones still flow', async () => {
+  it('bus-subscribe: each malformed message is an error naming its topic, and good ones still flow', async () => {
     await load(flow({ mode: 'embedded', host: '127.0.0.1', port: '0' }));
     const received = new Inbox(node('received'));
     const caught = new Inbox(node('caught'));
@@ -243,41 +243,41 @@ describe('bad input never crashes the runtime', () => {
         await raw.publishAsync(topic, payload, { qos: 1 });
         const msg = await caught.next();
         const error = msg.error as { message: string; source: { id: string } };
-        assert.equal(error.source.id, 'sub', what);
-        assert.ok(error.message.includes(`malformed message on ${topic}`), `${what}: ${error.message}`);
-        assert.match(error.message, pattern, what);
-        assert.equal(msg.topic, topic, what);
-        assert.ok(Array.isArray((msg.reject as { reasons: unknown[] }).reasons), what);
+        should(error.source.id).equal('sub', what);
+        should(error.message.includes(`malformed message on ${topic}`)).be.true(`${what}: ${error.message}`);
+        should(error.message).match(pattern, what);
+        should(msg.topic).equal(topic, what);
+        should(Array.isArray((msg.reject as { reasons: unknown[] }).reasons)).be.true(what);
       }
-      assert.equal(received.messages.length, 0, 'no malformed message was passed on');
-      assert.equal(({} as Msg).polluted, undefined, 'Object.prototype untouched');
+      should(received.messages.length).equal(0, 'no malformed message was passed on');
+      should(({} as Msg).polluted).equal(undefined, 'Object.prototype untouched');
       const good = { payload: record, cdm: envelope() };
       node('pub').receive(structuredClone(good));
       const got = await received.next((m) => (m.cdm as Msg).id === good.cdm.id);
-      assert.deepEqual(got.payload, record);
+      should(got.payload).eql(record);
     } finally {
       await raw.endAsync();
     }
   });
 
-  test('a bus config that cannot start shows why on the nodes that use it', async () => {
+  it('a bus config that cannot start shows why on the nodes that use it', async () => {
     await load(flow({ mode: 'external', url: '', protocolVersion: '4' }));
     const caught = new Inbox(node('caught'));
     node('pub').receive({ payload: record, cdm: envelope() });
     const msg = await caught.next();
-    assert.match((msg.error as { message: string }).message, /url: is required in external mode/);
+    should((msg.error as { message: string }).message).match(/url: is required in external mode/);
   });
 
-  test('an unset environment variable is named', async () => {
+  it('an unset environment variable is named', async () => {
     delete process.env.TECTONIC_TEST_UNSET_PORT;
     await load(flow({ mode: 'embedded', host: '127.0.0.1', port: '${TECTONIC_TEST_UNSET_PORT}' }));
     const caught = new Inbox(node('caught'));
     node('pub').receive({ payload: record, cdm: envelope() });
     const msg = await caught.next();
-    assert.match((msg.error as { message: string }).message, /environment variable TECTONIC_TEST_UNSET_PORT is not set/);
+    should((msg.error as { message: string }).message).match(/environment variable TECTONIC_TEST_UNSET_PORT is not set/);
   });
 
-  test('nodes show the connection state: green once connected', async () => {
+  it('nodes show the connection state: green once connected', async () => {
     await load(flow({ mode: 'embedded', host: '127.0.0.1', port: '0' }));
     const statuses = calls(node('sub'), 'status');
     await waitFor(() => statuses.some((c) => (c.args[0] as { fill?: string }).fill === 'green'), { message: 'a green status' });

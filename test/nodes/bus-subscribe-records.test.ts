@@ -3,9 +3,9 @@
 // the entry stops reading the bus while maxInFlight records are unfinished,
 // behind a node that holds them and behind the core delay node, and a
 // redeploy releases the connection and leaves no message hook behind.
-import assert from 'node:assert/strict';
+import should from 'should';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, it } from 'mocha';
 import type { MqttClient } from 'mqtt';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../lib/bus/embedded-broker';
@@ -112,7 +112,7 @@ function gate(id: string): Gate {
 
 async function stats(id: string): Promise<Record<string, number>> {
   const res = await helper.request().get(`/tectonic/stats/${id}`);
-  assert.equal(res.status, 200, JSON.stringify(res.body));
+  should(res.status).equal(200, JSON.stringify(res.body));
   return res.body as Record<string, number>;
 }
 
@@ -179,7 +179,7 @@ describe('bus-subscribe: local records and flow control', () => {
     await broker?.close();
   });
 
-  test('records: msg.payload is the parsed JSON, msg.topic the topic, and there is no msg.cdm', async () => {
+  it('records: msg.payload is the parsed JSON, msg.topic the topic, and there is no msg.cdm', async () => {
     await deploy([{ id: 'f1', type: 'tab' }, bus(), records({ wires: [['received']] }), { id: 'received', type: 'helper', z: 'f1', wires: [] }]);
     const received = new Inbox(node('received'));
     await primed('site/fra/wms/probe', () => received.messages.length > 0);
@@ -190,16 +190,16 @@ describe('bus-subscribe: local records and flow control', () => {
     await publish('site/fra/erp/orders', '{"not":"mine"}');
     await received.next(() => real().length >= 2);
     const [order, counts] = real();
-    assert.deepEqual(order?.payload, { shp_no: 'A-1', wt: '12,5', lines: [{ sku: 'X', qty: 2 }] });
-    assert.equal(order?.topic, 'site/fra/wms/orders');
-    assert.equal(order?.cdm, undefined, 'cdm-map makes the envelope');
-    assert.equal(typeof order?._msgid, 'string');
-    assert.deepEqual(counts?.payload, [1, 2, 3]);
+    should(order?.payload).eql({ shp_no: 'A-1', wt: '12,5', lines: [{ sku: 'X', qty: 2 }] });
+    should(order?.topic).equal('site/fra/wms/orders');
+    should(order?.cdm).equal(undefined, 'cdm-map makes the envelope');
+    should(typeof order?._msgid).equal('string');
+    should(counts?.payload).eql([1, 2, 3]);
     await delay(200);
-    assert.equal(real().length, 2, 'nothing outside the filter');
+    should(real().length).equal(2, 'nothing outside the filter');
   });
 
-  test('records: malformed payloads go to a catch node with msg.reject and do not stop the next good one', async () => {
+  it('records: malformed payloads go to a catch node with msg.reject and do not stop the next good one', async () => {
     await deploy([
         { id: 'f1', type: 'tab' },
         bus(),
@@ -222,21 +222,18 @@ describe('bus-subscribe: local records and flow control', () => {
     await publish('site/fra/wms/good', '{"ok":true}');
 
     const good = await received.next((m) => m.topic === 'site/fra/wms/good');
-    assert.deepEqual(good.payload, { ok: true });
+    should(good.payload).eql({ ok: true });
     const errors = await caught.count(4);
-    assert.deepEqual(
-      errors.map((m) => [m.topic, (m.reject as { stage: string }).stage, (m.reject as { reasons: Array<{ rule: string }> }).reasons[0]?.rule]),
-      bad.map(([topic, , rule]) => [topic, 'bus-subscribe', rule]),
-    );
-    assert.match(String((errors[0]?.error as { message: string }).message), /malformed message on site\/fra\/wms\/a/);
-    assert.equal(typeof errors[0]?.payload, 'string', 'the start of the raw payload');
+    should(errors.map((m) => [m.topic, (m.reject as { stage: string }).stage, (m.reject as { reasons: Array<{ rule: string }> }).reasons[0]?.rule])).eql(bad.map(([topic, , rule]) => [topic, 'bus-subscribe', rule]));
+    should(String((errors[0]?.error as { message: string }).message)).match(/malformed message on site\/fra\/wms\/a/);
+    should(typeof errors[0]?.payload).equal('string', 'the start of the raw payload');
     const counters = await stats('sub');
-    assert.equal(counters.malformed, 4);
-    assert.equal(counters.received, received.messages.length, 'the probes and the good one');
+    should(counters.malformed).equal(4);
+    should(counters.received).equal(received.messages.length, 'the probes and the good one');
     await waitFor(async () => (await stats('sub')).inFlight === 0, { message: 'nothing left in flight' });
   });
 
-  test('flow control: at most 10 in flight behind a node that holds them; reading waits; after release all 200 arrive once, in order', async () => {
+  it('flow control: at most 10 in flight behind a node that holds them; reading waits; after release all 200 arrive once, in order', async () => {
     await deploy([
         { id: 'f1', type: 'tab' },
         bus(),
@@ -246,7 +243,7 @@ describe('bus-subscribe: local records and flow control', () => {
         { id: 'canon', type: 'bus-subscribe', z: 'f1', bus: 'bus', kind: 'canonical', entity: 'shipment', versions: '1', site: '', siteType: 'str', group: '', qos: '1', maxInFlight: '0', wires: [['canonReceived']] },
         { id: 'canonReceived', type: 'helper', z: 'f1', wires: [] },
       ]);
-    assert.deepEqual(hooksRegistered(), [true, true, true], 'the hooks are in place while a node uses them');
+    should(hooksRegistered()).eql([true, true, true], 'the hooks are in place while a node uses them');
     const statuses = calls(node('sub'), 'status');
     const canonReceived = new Inbox(node('canonReceived'));
     const held = gate('gate');
@@ -261,12 +258,12 @@ describe('bus-subscribe: local records and flow control', () => {
     await delay(500);
     // The bound: the record that reaches maxInFlight takes the hold before its
     // acknowledgement is sent, and nothing more is read, so never more than maxInFlight.
-    assert.equal(held.arrived.length, 10, 'exactly maxInFlight reached the holding node');
-    assert.equal(held.maxOpen, 10);
+    should(held.arrived.length).equal(10, 'exactly maxInFlight reached the holding node');
+    should(held.maxOpen).equal(10);
     const holding = await stats('sub');
-    assert.equal(holding.inFlight, 10);
-    assert.ok((holding.held ?? 0) >= 1, `held ${holding.held}`);
-    assert.equal(canonReceived.messages.filter((m) => (m.payload as { shipmentId?: string }).shipmentId === 'late').length, 1, 'the other subscriber of the bus is not held: it is on the shared connection');
+    should(holding.inFlight).equal(10);
+    should((holding.held ?? 0) >= 1).be.true(`held ${holding.held}`);
+    should(canonReceived.messages.filter((m) => (m.payload as { shipmentId?: string }).shipmentId === 'late').length).equal(1, 'the other subscriber of the bus is not held: it is on the shared connection');
     await waitFor(
       () => statuses.some((c) => {
         const status = c.args[0] as { fill?: string; shape?: string; text?: string };
@@ -278,15 +275,15 @@ describe('bus-subscribe: local records and flow control', () => {
     held.release();
     await waitFor(() => held.arrived.length >= 200, { timeoutMs: 20_000, message: 'all 200' });
     await delay(200);
-    assert.deepEqual(held.arrived, Array.from({ length: 200 }, (_, n) => ({ n })), 'each once, in publish order');
-    assert.ok(held.maxOpen <= 10, `never more than 10 open at once (saw ${held.maxOpen})`);
+    should(held.arrived).eql(Array.from({ length: 200 }, (_, n) => ({ n })), 'each once, in publish order');
+    should(held.maxOpen <= 10).be.true(`never more than 10 open at once (saw ${held.maxOpen})`);
     const done = await stats('sub');
-    assert.ok((done.held ?? 0) >= 1);
-    assert.equal(done.inFlight, 0);
-    assert.equal(done.expired, 0);
+    should((done.held ?? 0) >= 1).be.true();
+    should(done.inFlight).equal(0);
+    should(done.expired).equal(0);
   });
 
-  test('flow control behind the core delay node (rate limit): its queue never holds more than maxInFlight', async () => {
+  it('flow control behind the core delay node (rate limit): its queue never holds more than maxInFlight', async () => {
     await deploy([
         { id: 'f1', type: 'tab' },
         bus(),
@@ -312,13 +309,13 @@ describe('bus-subscribe: local records and flow control', () => {
     } finally {
       clearInterval(sample);
     }
-    assert.deepEqual(sink.messages.slice(probes).map((m) => m.payload), Array.from({ length: 200 }, (_, n) => ({ n })));
-    assert.ok(deepest <= 10, `the delay node's queue held ${deepest}`);
-    assert.ok(widest <= 10, `${widest} records between the counter and the sink`);
-    assert.ok(((await stats('sub')).held ?? 0) >= 1, 'reading was held');
+    should(sink.messages.slice(probes).map((m) => m.payload)).eql(Array.from({ length: 200 }, (_, n) => ({ n })));
+    should(deepest <= 10).be.true(`the delay node's queue held ${deepest}`);
+    should(widest <= 10).be.true(`${widest} records between the counter and the sink`);
+    should(((await stats('sub')).held ?? 0) >= 1).be.true('reading was held');
   });
 
-  test('a held inbound lane never holds the shared connection, and a redeploy that removes the holding node leaves no hook', async () => {
+  it('a held inbound lane never holds the shared connection, and a redeploy that removes the holding node leaves no hook', async () => {
     const flow = (withRecords: boolean): Msg[] => [
       { id: 'f1', type: 'tab' },
       { ...bus(), clientId: `records-redeploy-${process.pid}` },
@@ -335,19 +332,19 @@ describe('bus-subscribe: local records and flow control', () => {
     const waiting = canonical('waiting');
     await publish(waiting.topic, waiting.payload);
     const during = await canonReceived.next((m) => (m.payload as { shipmentId?: string }).shipmentId === 'waiting', 10_000);
-    assert.ok(during, 'the canonical subscriber receives while the records lane is held');
-    assert.equal(gate('gate').arrived.length, 10, 'the records lane is still held');
-    assert.deepEqual(hooksRegistered(), [true, true, true]);
+    should(during).be.ok(); // the canonical subscriber receives while the records lane is held
+    should(gate('gate').arrived.length).equal(10, 'the records lane is still held');
+    should(hooksRegistered()).eql([true, true, true]);
 
     // Deploy "modified nodes": the records node and its gate are deleted, the bus and the canonical node stay.
     await setFlows(flow(false), 'nodes');
     const after = canonical('after');
     await publish(after.topic, after.payload);
-    assert.ok(await canonReceived.next((m) => (m.payload as { shipmentId?: string }).shipmentId === 'after', 10_000));
-    assert.deepEqual(hooksRegistered(), [false, false, false], 'no bus-subscribe with flow control left, so no hooks');
+    should(await canonReceived.next((m) => (m.payload as { shipmentId?: string }).shipmentId === 'after', 10_000)).be.ok();
+    should(hooksRegistered()).eql([false, false, false], 'no bus-subscribe with flow control left, so no hooks');
   });
 
-  test('redeploys and a restart of the flows register the hooks once each time and remove them at the end', async () => {
+  it('redeploys and a restart of the flows register the hooks once each time and remove them at the end', async () => {
     const flow = (maxInFlight: string): Msg[] => [
       { id: 'f1', type: 'tab' },
       bus(),
@@ -355,26 +352,26 @@ describe('bus-subscribe: local records and flow control', () => {
       { id: 'received', type: 'helper', z: 'f1', wires: [] },
     ];
     await deploy(flow('10'));
-    assert.deepEqual(hooksRegistered(), [true, true, true]);
+    should(hooksRegistered()).eql([true, true, true]);
     await setFlows(flow('20'), 'nodes');
-    assert.deepEqual(hooksRegistered(), [true, true, true]);
+    should(hooksRegistered()).eql([true, true, true]);
     await setFlows(flow('30'), 'full');
-    assert.deepEqual(hooksRegistered(), [true, true, true]);
+    should(hooksRegistered()).eql([true, true, true]);
     const received = new Inbox(node('received'));
     await primed('site/fra/wms/probe', () => received.messages.length > 0);
-    assert.equal(logged('bus-subscribe', 20).filter((m) => /hooks/.test(m)).length, 0, 'no "already registered"');
+    should(logged('bus-subscribe', 20).filter((m) => /hooks/.test(m)).length).equal(0, 'no "already registered"');
     await setFlows(flow('0'), 'nodes');
-    assert.deepEqual(hooksRegistered(), [false, false, false], 'maxInFlight 0: no flow control, no hooks');
+    should(hooksRegistered()).eql([false, false, false], 'maxInFlight 0: no flow control, no hooks');
     await setFlows(flow(''), 'nodes');
-    assert.deepEqual(hooksRegistered(), [true, true, true], 'empty: the default, 1000');
+    should(hooksRegistered()).eql([true, true, true], 'empty: the default, 1000');
     await setFlows([{ id: 'f1', type: 'tab' }, { id: 'received', type: 'helper', z: 'f1', wires: [] }], 'full');
-    assert.deepEqual(hooksRegistered(), [false, false, false], 'the last bus-subscribe is gone');
+    should(hooksRegistered()).eql([false, false, false], 'the last bus-subscribe is gone');
   });
 
-  test('records: a bad topic filter or max in flight is a red status with the reason, before anything subscribes', async () => {
+  it('records: a bad topic filter or max in flight is a red status with the reason, before anything subscribes', async () => {
     await deploy([{ id: 'f1', type: 'tab' }, bus(), records({ topic: 'site/#/wms' }), records({ id: 'sub2', maxInFlight: '1.5' }), { id: 'gate', type: 'test-hold', z: 'f1', wires: [] }]);
     const errors = logged('bus-subscribe', 20);
-    assert.ok(errors.some((m) => /"site\/#\/wms": "#" must be the whole last level/.test(m)), errors.join('\n'));
-    assert.ok(errors.some((m) => /max in flight must be a whole number of records \(0: no limit\), got "1.5"/.test(m)), errors.join('\n'));
+    should(errors.some((m) => /"site\/#\/wms": "#" must be the whole last level/.test(m))).be.true(errors.join('\n'));
+    should(errors.some((m) => /max in flight must be a whole number of records \(0: no limit\), got "1.5"/.test(m))).be.true(errors.join('\n'));
   });
 });

@@ -1,8 +1,8 @@
 // cdm-map inside Node-RED: the DESIGN example spec, the envelope it sets, the
 // reject output, a spec that does not compile, the "try it" endpoint, and a
 // property test that every record, however hostile, leaves on exactly one output.
-import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import should from 'should';
+import { after, afterEach, before, describe, it } from 'mocha';
 import fc from 'fast-check';
 import { Inbox, type Msg, helper, load, logged, node, startServer, stopServer } from '../support/red-helper';
 import { waitFor } from '../support/node-red-process';
@@ -31,93 +31,93 @@ describe('cdm-map', () => {
   afterEach(() => helper.unload());
   after(stopServer);
 
-  test('maps the local record and sets the envelope', async () => {
+  it('maps the local record and sets the envelope', async () => {
     await load(flow());
     const mapped = new Inbox(node('mapped'));
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     node('map').receive({ payload: local, traceparent, correlationId: 'order-77' });
     const msg = await mapped.next();
-    assert.deepEqual(msg.payload, { shipmentId: 'A-1', occurredAt: '2026-11-24T07:30:00.000Z', status: 'delivered', weightKg: 10, siteId: 'site-a', carrier: { name: 'Rhenus' } });
+    should(msg.payload).eql({ shipmentId: 'A-1', occurredAt: '2026-11-24T07:30:00.000Z', status: 'delivered', weightKg: 10, siteId: 'site-a', carrier: { name: 'Rhenus' } });
     const cdm = msg.cdm as Msg;
-    assert.equal(cdm.entity, 'shipment');
-    assert.equal(cdm.version, '1.0.0');
-    assert.equal(cdm.site, 'site-a', 'the site id comes from the environment variable');
-    assert.match(String(cdm.id), ULID);
-    assert.ok(!Number.isNaN(Date.parse(String(cdm.time))));
-    assert.equal(cdm.source, 'urn:tectonic:site-a:node-red');
-    assert.equal(cdm.correlationId, 'order-77');
-    assert.equal(cdm.traceparent, traceparent);
+    should(cdm.entity).equal('shipment');
+    should(cdm.version).equal('1.0.0');
+    should(cdm.site).equal('site-a', 'the site id comes from the environment variable');
+    should(String(cdm.id)).match(ULID);
+    should(!Number.isNaN(Date.parse(String(cdm.time)))).be.true();
+    should(cdm.source).equal('urn:tectonic:site-a:node-red');
+    should(cdm.correlationId).equal('order-77');
+    should(cdm.traceparent).equal(traceparent);
   });
 
-  test('ids sort in the order records were mapped, and a record that came without a correlation id is its own', async () => {
+  it('ids sort in the order records were mapped, and a record that came without a correlation id is its own', async () => {
     await load(flow());
     const mapped = new Inbox(node('mapped'));
     for (let i = 0; i < 50; i++) node('map').receive({ payload: { ...local, shp_no: `A-${i}` } });
     const all = await mapped.count(50);
     const ids = all.map((m) => String((m.cdm as Msg).id));
-    assert.deepEqual([...ids].sort(), ids);
-    assert.equal(new Set(ids).size, 50);
-    assert.ok(all.every((m) => (m.cdm as Msg).correlationId === (m.cdm as Msg).id));
+    should([...ids].sort()).eql(ids);
+    should(new Set(ids).size).equal(50);
+    should(all.every((m) => (m.cdm as Msg).correlationId === (m.cdm as Msg).id)).be.true();
   });
 
-  test('a record a rule cannot map leaves on the reject output with every reason, the record untouched', async () => {
+  it('a record a rule cannot map leaves on the reject output with every reason, the record untouched', async () => {
     await load(flow());
     const rejected = new Inbox(node('rejected'));
     const mapped = new Inbox(node('mapped'));
     const bad = { shp_no: 'A-2', dt: '31/02/2026 08:30', stat: 'XYZ', wt_lb: '' };
     node('map').receive({ payload: structuredClone(bad) });
     const msg = await rejected.next();
-    assert.deepEqual(msg.payload, bad);
+    should(msg.payload).eql(bad);
     const reasons = (msg.reject as { stage: string; reasons: Array<{ path: string; message: string }> });
-    assert.equal(reasons.stage, 'cdm-map');
+    should(reasons.stage).equal('cdm-map');
     const paths = reasons.reasons.map((r) => r.path).sort();
-    assert.deepEqual(paths, ['occurredAt', 'status', 'weightKg']);
-    assert.ok(reasons.reasons.some((r) => r.path === 'status' && r.message.includes('XYZ')), JSON.stringify(reasons.reasons));
-    assert.equal(mapped.messages.length, 0, 'nothing half-mapped went out on the first output');
+    should(paths).eql(['occurredAt', 'status', 'weightKg']);
+    should(reasons.reasons.some((r) => r.path === 'status' && r.message.includes('XYZ'))).be.true(JSON.stringify(reasons.reasons));
+    should(mapped.messages.length).equal(0, 'nothing half-mapped went out on the first output');
   });
 
-  test('a spec with a __proto__ path is refused at deploy: red status and an error a catch node sees', async () => {
+  it('a spec with a __proto__ path is refused at deploy: red status and an error a catch node sees', async () => {
     await load(flow({ rules: [{ to: '__proto__.polluted', value: true }] }));
-    assert.ok(logged('cdm-map', 20).some((m) => m.includes('does not compile')), 'the deploy logs why');
+    should(logged('cdm-map', 20).some((m) => m.includes('does not compile'))).be.true('the deploy logs why');
     const caught = new Inbox(node('caught'));
     node('map').receive({ payload: local });
     const msg = await caught.next();
-    assert.match((msg.error as { message: string }).message, /does not compile/);
-    assert.equal(({} as Msg).polluted, undefined);
+    should((msg.error as { message: string }).message).match(/does not compile/);
+    should(({} as Msg).polluted).equal(undefined);
   });
 
-  test('an unset site variable is named', async () => {
+  it('an unset site variable is named', async () => {
     await load(flow({ site: 'TECTONIC_TEST_NO_SUCH_VAR' }));
     const caught = new Inbox(node('caught'));
     node('map').receive({ payload: local });
     const msg = await caught.next();
-    assert.match((msg.error as { message: string }).message, /environment variable TECTONIC_TEST_NO_SUCH_VAR/);
+    should((msg.error as { message: string }).message).match(/environment variable TECTONIC_TEST_NO_SUCH_VAR/);
   });
 
-  test('an expression rule (JSONata) maps asynchronously', async () => {
+  it('an expression rule (JSONata) maps asynchronously', async () => {
     await load(flow({ rules: [...rules, { to: 'reference', expression: '"REF-" & shp_no' }] }));
     const mapped = new Inbox(node('mapped'));
     node('map').receive({ payload: local });
     const msg = await mapped.next();
-    assert.equal((msg.payload as Msg).reference, 'REF-A-1');
+    should((msg.payload as Msg).reference).equal('REF-A-1');
   });
 
-  test('"try it": the admin endpoint maps a pasted record with the same compiler', async () => {
+  it('"try it": the admin endpoint maps a pasted record with the same compiler', async () => {
     await load(flow());
     const good = await helper.request().post('/tectonic/map/try').send({ spec: { entity: 'shipment', version: '1.0.0', rules }, record: local });
-    assert.equal(good.status, 200);
-    assert.equal((good.body as { ok: boolean }).ok, true);
-    assert.equal(((good.body as { value: Msg }).value).status, 'delivered');
+    should(good.status).equal(200);
+    should((good.body as { ok: boolean }).ok).equal(true);
+    should(((good.body as { value: Msg }).value).status).equal('delivered');
     const bad = await helper.request().post('/tectonic/map/try').send({ spec: { entity: 'shipment', version: '1.0.0', rules }, record: { ...local, stat: 'NOPE' } });
-    assert.equal((bad.body as { ok: boolean }).ok, false);
+    should((bad.body as { ok: boolean }).ok).equal(false);
     const broken = await helper.request().post('/tectonic/map/try').send({ spec: { entity: 'shipment', version: '1.0.0', rules: [{ to: 'x', from: 'constructor.prototype' }] }, record: local });
-    assert.equal((broken.body as { ok: boolean }).ok, false);
-    assert.match(JSON.stringify(broken.body), /spec:/);
+    should((broken.body as { ok: boolean }).ok).equal(false);
+    should(JSON.stringify(broken.body)).match(/spec:/);
     const nonsense = await helper.request().post('/tectonic/map/try').send({ nothing: true });
-    assert.equal(nonsense.status, 400);
+    should(nonsense.status).equal(400);
   });
 
-  test('property: every record, random or hostile, leaves on exactly one output and nothing throws', async () => {
+  it('property: every record, random or hostile, leaves on exactly one output and nothing throws', async () => {
     await load(flow({ rules: [...rules, { to: 'tags', from: 'tags', optional: true, transforms: [{ array: { each: { rules: [{ to: 'name', from: 'n', transforms: [{ trim: {} }] }] } } }] }] }));
     const mapped = new Inbox(node('mapped'));
     const rejected = new Inbox(node('rejected'));
@@ -131,10 +131,10 @@ describe('cdm-map', () => {
     const records = fc.sample(hostile, { numRuns: 300, seed: 20261125 });
     for (const record of records) node('map').receive({ payload: record });
     await waitFor(() => mapped.messages.length + rejected.messages.length >= records.length, { timeoutMs: 20_000, message: 'every record to leave' });
-    assert.equal(mapped.messages.length + rejected.messages.length, records.length, 'exactly one output each');
-    assert.equal(caught.messages.length, 0, 'no record raised an error');
-    assert.ok(mapped.messages.length > 0 && rejected.messages.length > 0, 'both outputs were exercised');
-    assert.equal(({} as Msg).polluted, undefined);
+    should(mapped.messages.length + rejected.messages.length).equal(records.length, 'exactly one output each');
+    should(caught.messages.length).equal(0, 'no record raised an error');
+    should(mapped.messages.length > 0 && rejected.messages.length > 0).be.true('both outputs were exercised');
+    should(({} as Msg).polluted).equal(undefined);
   });
 });
 
@@ -143,7 +143,7 @@ describe('the editor\'s catalog suggestions', () => {
   afterEach(() => helper.unload());
   after(stopServer);
 
-  test('GET /tectonic/catalogs/:id/entities lists a deployed catalog\'s entities and versions; an unknown id is a 404', async () => {
+  it('GET /tectonic/catalogs/:id/entities lists a deployed catalog\'s entities and versions; an unknown id is a 404', async () => {
     await load([
       { id: 'f1', type: 'tab', label: 'catalog' },
       { id: 'catalog', type: 'cdm-catalog', name: 'bundled', source: 'bundled', folder: '', folderType: 'str', url: '', urlType: 'str', bus: '', refresh: '', publishToBus: '', policy: 'STRICT' },
@@ -157,9 +157,9 @@ describe('the editor\'s catalog suggestions', () => {
       { message: 'the catalog to load' },
     );
     const shipment = listed.find((e) => e.name === 'shipment');
-    assert.deepEqual(shipment?.versions, ['1.0.0', '1.1.0']);
-    assert.ok(listed.some((e) => e.name === 'lab-result'));
+    should(shipment?.versions).eql(['1.0.0', '1.1.0']);
+    should(listed.some((e) => e.name === 'lab-result')).be.true();
     const missing = await helper.request().get('/tectonic/catalogs/no-such-node/entities');
-    assert.equal(missing.status, 404);
+    should(missing.status).equal(404);
   });
 });

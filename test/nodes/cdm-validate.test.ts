@@ -1,12 +1,12 @@
 // cdm-catalog and cdm-validate inside Node-RED: the bundled sample, a folder
 // that changes under a running flow, a URL, and a site that receives its
 // catalog over the bus from a central instance (embedded aedes).
-import assert from 'node:assert/strict';
+import should from 'should';
 import { createServer, type Server } from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, it } from 'mocha';
 import { encodeCatalogBundle } from '../../lib/catalog/catalog-bundle';
 import { BREAKING_SHIPMENT_120, COMPATIBLE_SHIPMENT_120, castingCatalog, isoDay, shipment, withShipmentSunset, writeCatalog } from '../lib/catalog/catalog-fixtures';
 import { SAMPLE_CATALOG_DIR, sampleFiles } from '../lib/catalog/helpers';
@@ -60,23 +60,23 @@ async function send(out: Outputs, payload: unknown, envelope: Msg | undefined, t
   const first = await Promise.race([out.valid.next(mine).then((m) => ({ output: 'valid' as const, msg: m })), out.rejected.next(mine).then((m) => ({ output: 'rejected' as const, msg: m }))]);
   await new Promise((resolve) => setTimeout(resolve, 20));
   const count = out.valid.messages.filter(mine).length + out.rejected.messages.filter(mine).length;
-  assert.equal(count, 1, 'the message left on exactly one output');
-  assert.equal(out.caught.messages.length, 0, `no error: ${JSON.stringify(out.caught.messages[0]?.error)}`);
+  should(count).equal(1, 'the message left on exactly one output');
+  should(out.caught.messages.length).equal(0, `no error: ${JSON.stringify(out.caught.messages[0]?.error)}`);
   return first;
 }
 
 async function expectValid(out: Outputs, payload: unknown, envelope: Msg | undefined, target?: string): Promise<Msg> {
   const { output, msg } = await send(out, payload, envelope, target);
-  assert.equal(output, 'valid', `rejected: ${JSON.stringify(msg.reject)}`);
+  should(output).equal('valid', `rejected: ${JSON.stringify(msg.reject)}`);
   return msg;
 }
 
 async function expectRejected(out: Outputs, payload: unknown, envelope: Msg | undefined, target?: string): Promise<{ msg: Msg; reasons: Reasons }> {
   const { output, msg } = await send(out, payload, envelope, target);
-  assert.equal(output, 'rejected', 'expected the reject output');
+  should(output).equal('rejected', 'expected the reject output');
   const reject = msg.reject as { stage: string; reasons: Reasons };
-  assert.equal(reject.stage, 'cdm-validate');
-  assert.ok(Array.isArray(reject.reasons) && reject.reasons.length > 0);
+  should(reject.stage).equal('cdm-validate');
+  should(Array.isArray(reject.reasons) && reject.reasons.length > 0).be.true();
   return { msg, reasons: reject.reasons };
 }
 
@@ -111,73 +111,73 @@ describe('cdm-validate with the bundled catalog', () => {
   afterEach(() => helper.unload());
   after(stopServer);
 
-  test('a valid record passes, marked validated, payload and envelope otherwise intact', async () => {
+  it('a valid record passes, marked validated, payload and envelope otherwise intact', async () => {
     const out = await deploy({ source: 'bundled' });
     const envelope = cdm('shipment', '1.1.0');
     const record = shipment({ carrier: { name: 'Rhenus', scac: 'RHNS' }, trackingUrl: 'https://track.example/1' });
     const msg = await validWhenReady(out, record, () => envelope);
-    assert.deepEqual(msg.payload, record);
-    assert.deepEqual(msg.cdm, { ...envelope, validated: 'shipment@1.1.0' });
+    should(msg.payload).eql(record);
+    should(msg.cdm).eql({ ...envelope, validated: 'shipment@1.1.0' });
     const statuses = watchStatus('validate');
     await expectValid(out, record, cdm('shipment', '1.1.0'));
     await statusMatching(statuses, (s) => s.fill === 'green' && /^valid \d+ · rejected \d+$/.test(s.text ?? ''), 'a green "valid N · rejected M"');
   });
 
-  test('a wrong-typed id is rejected with its path; the message is otherwise intact', async () => {
+  it('a wrong-typed id is rejected with its path; the message is otherwise intact', async () => {
     const out = await deploy({ source: 'bundled' });
     await validWhenReady(out, shipment(), () => cdm('shipment', '1.1.0'));
     const envelope = { ...cdm('shipment', '1.1.0'), validated: 'shipment@1.1.0' };
     const payload = shipment({ shipmentId: 4711 });
     const { msg, reasons } = await expectRejected(out, payload, envelope);
-    assert.deepEqual(reasons, [{ path: 'shipmentId', rule: 'type', message: 'must be string, got integer' }]);
-    assert.deepEqual(msg.payload, payload);
+    should(reasons).eql([{ path: 'shipmentId', rule: 'type', message: 'must be string, got integer' }]);
+    should(msg.payload).eql(payload);
     const { validated: _stale, ...rest } = envelope;
-    assert.deepEqual(msg.cdm, rest, 'an earlier validated mark is removed');
+    should(msg.cdm).eql(rest, 'an earlier validated mark is removed');
   });
 
-  test('an unknown entity or version is rejected with a clear reason', async () => {
+  it('an unknown entity or version is rejected with a clear reason', async () => {
     const out = await deploy({ source: 'bundled' });
     await validWhenReady(out, shipment(), () => cdm('shipment', '1.1.0'));
     const entity = await expectRejected(out, shipment(), cdm('parcel', '1.0.0'));
-    assert.equal(entity.reasons[0]?.rule, 'unknown-entity');
-    assert.equal(entity.reasons[0]?.path, 'cdm.entity');
-    assert.match(entity.reasons[0]?.message ?? '', /no entity "parcel"; it knows .*shipment/);
+    should(entity.reasons[0]?.rule).equal('unknown-entity');
+    should(entity.reasons[0]?.path).equal('cdm.entity');
+    should(entity.reasons[0]?.message ?? '').match(/no entity "parcel"; it knows .*shipment/);
     const version = await expectRejected(out, shipment(), cdm('shipment', '7.0.0'));
-    assert.equal(version.reasons[0]?.rule, 'unknown-version');
-    assert.match(version.reasons[0]?.message ?? '', /shipment 7\.0\.0, which the catalog \([0-9a-f]{8}\) does not have; it has 1\.0\.0, 1\.1\.0/);
+    should(version.reasons[0]?.rule).equal('unknown-version');
+    should(version.reasons[0]?.message ?? '').match(/shipment 7\.0\.0, which the catalog \([0-9a-f]{8}\) does not have; it has 1\.0\.0, 1\.1\.0/);
   });
 
-  test('no msg.cdm and no fixed entity: rejected with the reason', async () => {
+  it('no msg.cdm and no fixed entity: rejected with the reason', async () => {
     const out = await deploy({ source: 'bundled' });
     await validWhenReady(out, shipment(), () => cdm('shipment', '1.1.0'));
     const { reasons } = await expectRejected(out, shipment(), undefined);
-    assert.deepEqual(reasons.map((r) => `${r.path} ${r.rule}`), ['cdm.entity required', 'cdm.version required']);
-    assert.match(reasons[0]?.message ?? '', /the message has no msg\.cdm and the node sets no fixed entity/);
+    should(reasons.map((r) => `${r.path} ${r.rule}`)).eql(['cdm.entity required', 'cdm.version required']);
+    should(reasons[0]?.message ?? '').match(/the message has no msg\.cdm and the node sets no fixed entity/);
   });
 
-  test('fixed entity and version, from a value and from environment variables', async () => {
+  it('fixed entity and version, from a value and from environment variables', async () => {
     process.env.TECTONIC_TEST_ENTITY = 'shipment';
     const out = await deploy({ source: 'bundled' }, { entity: 'TECTONIC_TEST_ENTITY', entityType: 'env', version: '1.1.0', versionType: 'str' });
     const msg = await validWhenReady(out, shipment(), () => undefined);
-    assert.deepEqual(msg.cdm, { entity: 'shipment', version: '1.1.0', validated: 'shipment@1.1.0' });
+    should(msg.cdm).eql({ entity: 'shipment', version: '1.1.0', validated: 'shipment@1.1.0' });
     const mismatch = await expectRejected(out, shipment(), cdm('shipment', '1.0.0'));
-    assert.equal(mismatch.reasons[0]?.rule, 'envelope-mismatch');
+    should(mismatch.reasons[0]?.rule).equal('envelope-mismatch');
     delete process.env.TECTONIC_TEST_ENTITY;
   });
 
-  test('an unset environment variable rejects every message with the reason, and says so', async () => {
+  it('an unset environment variable rejects every message with the reason, and says so', async () => {
     delete process.env.TECTONIC_TEST_UNSET_VERSION;
     const out = await deploy({ source: 'bundled' }, { entity: 'shipment', version: 'TECTONIC_TEST_UNSET_VERSION', versionType: 'env' });
     const { reasons } = await expectRejected(out, shipment(), undefined);
-    assert.equal(reasons[0]?.rule, 'not-configured');
-    assert.match(reasons[0]?.message ?? '', /environment variable TECTONIC_TEST_UNSET_VERSION is not set/);
+    should(reasons[0]?.rule).equal('not-configured');
+    should(reasons[0]?.message ?? '').match(/environment variable TECTONIC_TEST_UNSET_VERSION is not set/);
   });
 
-  test('formats are checked: date-time, email, date, uuid', async () => {
+  it('formats are checked: date-time, email, date, uuid', async () => {
     const out = await deploy({ source: 'bundled' });
     await validWhenReady(out, shipment(), () => cdm('shipment', '1.1.0'));
     const shipmentBad = await expectRejected(out, shipment({ occurredAt: '24.11.2026 07:00' }), cdm('shipment', '1.1.0'));
-    assert.deepEqual(shipmentBad.reasons.map((r) => `${r.path} ${r.rule}`), ['occurredAt format']);
+    should(shipmentBad.reasons.map((r) => `${r.path} ${r.rule}`)).eql(['occurredAt format']);
     const lab = {
       resultId: 'LR-1',
       patient: { name: 'Erika Mustermann', birthDate: '1970-02-30', ids: [{ system: 'mrn', value: 'M-1' }] },
@@ -188,14 +188,14 @@ describe('cdm-validate with the bundled catalog', () => {
       siteId: 'site-a',
     };
     const labBad = await expectRejected(out, lab, cdm('lab-result', '1.1.0'));
-    assert.deepEqual(labBad.reasons.map((r) => `${r.path} ${r.rule}`).sort(), ['patient.birthDate format', 'reportedBy format']);
+    should(labBad.reasons.map((r) => `${r.path} ${r.rule}`).sort()).eql(['patient.birthDate format', 'reportedBy format']);
     await expectValid(out, { ...lab, patient: { ...lab.patient, birthDate: '1970-02-28' }, reportedBy: 'lab@hospital.example' }, cdm('lab-result', '1.1.0'));
     const quality = { measurementId: 'not-a-uuid', lineId: 'L1' };
     const q = await expectRejected(out, quality, cdm('quality-measurement', '1.0.0'));
-    assert.ok(q.reasons.some((r) => r.path === 'measurementId' && r.rule === 'format'), JSON.stringify(q.reasons));
+    should(q.reasons.some((r) => r.path === 'measurementId' && r.rule === 'format')).be.true(JSON.stringify(q.reasons));
   });
 
-  test('hostile payloads go to the reject output, never crash, never pollute', async () => {
+  it('hostile payloads go to the reject output, never crash, never pollute', async () => {
     const out = await deploy({ source: 'bundled' });
     await validWhenReady(out, shipment(), () => cdm('shipment', '1.1.0'));
     const cyclic: Msg = shipment();
@@ -216,14 +216,14 @@ describe('cdm-validate with the bundled catalog', () => {
     for (const [what, payload, rule] of hostile) {
       const started = Date.now();
       const { reasons } = await expectRejected(out, payload, cdm('shipment', '1.1.0'));
-      assert.ok(reasons.some((r) => r.rule === rule), `${what}: ${JSON.stringify(reasons).slice(0, 400)}`);
-      assert.ok(Date.now() - started < 2000, `${what} took ${Date.now() - started} ms`);
+      should(reasons.some((r) => r.rule === rule)).be.true(`${what}: ${JSON.stringify(reasons).slice(0, 400)}`);
+      should(Date.now() - started < 2000).be.true(`${what} took ${Date.now() - started} ms`);
     }
-    assert.equal(({} as Msg).polluted, undefined, 'Object.prototype untouched');
+    should(({} as Msg).polluted).equal(undefined, 'Object.prototype untouched');
     await expectValid(out, shipment(), cdm('shipment', '1.1.0'));
   });
 
-  test('the status counts valid and rejected messages', async () => {
+  it('the status counts valid and rejected messages', async () => {
     const out = await deploy({ source: 'bundled' });
     const statuses = watchStatus('validate');
     await validWhenReady(out, shipment(), () => cdm('shipment', '1.1.0'));
@@ -249,40 +249,40 @@ describe('cdm-catalog: a folder that changes under a running flow', () => {
     return dir.path;
   }
 
-  test('a new version file becomes valid within the poll interval, without a redeploy', async () => {
+  it('a new version file becomes valid within the poll interval, without a redeploy', async () => {
     const path = await folderOf(sampleFiles());
     const out = await deploy({ source: 'folder', folder: path, refresh: '0.2' });
     await validWhenReady(out, shipment(), () => cdm('shipment', '1.1.0'));
     const before = await expectRejected(out, shipment({ reference: 'R-1' }), cdm('shipment', '1.2.0'));
-    assert.equal(before.reasons[0]?.rule, 'unknown-version');
+    should(before.reasons[0]?.rule).equal('unknown-version');
     const written = Date.now();
     await writeFile(join(path, 'shipment', '1.2.0.schema.json'), COMPATIBLE_SHIPMENT_120);
     const msg = await validWhenReady(out, shipment({ reference: 'R-1' }), () => cdm('shipment', '1.2.0'), 5000);
-    assert.equal((msg.cdm as Msg).validated, 'shipment@1.2.0');
-    assert.ok(Date.now() - written < 3000, `took ${Date.now() - written} ms for a 200 ms interval`);
-    assert.ok(logged('cdm-catalog', 40).some((m) => /catalog [0-9a-f]{8} in force .* replacing [0-9a-f]{8}/.test(m)), 'the reload is in the log');
+    should((msg.cdm as Msg).validated).equal('shipment@1.2.0');
+    should(Date.now() - written < 3000).be.true(`took ${Date.now() - written} ms for a 200 ms interval`);
+    should(logged('cdm-catalog', 40).some((m) => /catalog [0-9a-f]{8} in force .* replacing [0-9a-f]{8}/.test(m))).be.true('the reload is in the log');
   });
 
-  test('an incompatible new version is refused: the status says so, the old catalog stays in force', async () => {
+  it('an incompatible new version is refused: the status says so, the old catalog stays in force', async () => {
     const path = await folderOf(sampleFiles());
     const out = await deploy({ source: 'folder', folder: path, refresh: '0.2' });
     const statuses = watchStatus('validate');
     await validWhenReady(out, shipment(), () => cdm('shipment', '1.1.0'));
     await writeFile(join(path, 'shipment', '1.2.0.schema.json'), BREAKING_SHIPMENT_120);
     const refused = await statusMatching(statuses, (s) => s.fill === 'yellow' && /refused/.test(s.text ?? ''), 'a yellow status naming the refusal');
-    assert.match(refused.text ?? '', /^catalog [0-9a-f]{8} refused: shipment@1\.2\.0 \$\.priority: required-added; [0-9a-f]{8} in force/);
+    should(refused.text ?? '').match(/^catalog [0-9a-f]{8} refused: shipment@1\.2\.0 \$\.priority: required-added; [0-9a-f]{8} in force/);
     const warnings = logged('cdm-catalog', 30);
-    assert.ok(warnings.some((m) => /refused, catalog [0-9a-f]{8} stays in force/.test(m) && m.includes('required-added')), warnings.join('\n'));
+    should(warnings.some((m) => /refused, catalog [0-9a-f]{8} stays in force/.test(m) && m.includes('required-added'))).be.true(warnings.join('\n'));
     await expectValid(out, shipment(), cdm('shipment', '1.1.0'));
     const unknown = await expectRejected(out, shipment({ priority: 1 }), cdm('shipment', '1.2.0'));
-    assert.equal(unknown.reasons[0]?.rule, 'unknown-version');
+    should(unknown.reasons[0]?.rule).equal('unknown-version');
     // Fixed by the central team: the compatible version replaces the refused one.
     await writeFile(join(path, 'shipment', '1.2.0.schema.json'), COMPATIBLE_SHIPMENT_120);
     await validWhenReady(out, shipment({ reference: 'R-2' }), () => cdm('shipment', '1.2.0'), 5000);
     await statusMatching(statuses, (s) => s.fill === 'green', 'green again');
   });
 
-  test('deprecation: passes with a warning (once per version) before the sunset, rejected after', async () => {
+  it('deprecation: passes with a warning (once per version) before the sunset, rejected after', async () => {
     const path = await folderOf(withShipmentSunset(isoDay(30)));
     const out = await deploy({ source: 'folder', folder: path, refresh: '0.2' });
     const statuses = watchStatus('validate');
@@ -290,10 +290,10 @@ describe('cdm-catalog: a folder that changes under a running flow', () => {
     await expectValid(out, shipment(), cdm('shipment', '1.0.0'));
     await expectValid(out, shipment(), cdm('shipment', '1.0.0'));
     const target = helper.getNode('validate') as unknown as { deprecatedPassed: number };
-    assert.equal(target.deprecatedPassed, 3);
+    should(target.deprecatedPassed).equal(3);
     const warnings = logged('cdm-validate', 30).filter((m) => m.includes('shipment 1.0.0 is deprecated'));
-    assert.equal(warnings.length, 1, 'warned once');
-    assert.match(warnings[0] ?? '', new RegExp(`rejected after ${isoDay(30)}`));
+    should(warnings.length).equal(1, 'warned once');
+    should(warnings[0] ?? '').match(new RegExp(`rejected after ${isoDay(30)}`));
     await statusMatching(statuses, (s) => s.fill === 'yellow' && (s.text ?? '').includes(`deprecated shipment 1.0.0 (sunset ${isoDay(30)})`), 'a yellow deprecation status');
 
     // The central team moves the sunset to yesterday: the next poll puts it in force.
@@ -305,25 +305,25 @@ describe('cdm-catalog: a folder that changes under a running flow', () => {
       },
       { timeoutMs: 5000, intervalMs: 100, message: 'the sunset to take effect' },
     );
-    assert.equal(sunset[0]?.rule, 'sunset');
-    assert.equal(sunset[0]?.path, 'cdm.version');
+    should(sunset[0]?.rule).equal('sunset');
+    should(sunset[0]?.path).equal('cdm.version');
   });
 
-  test('cast up (1.0.0 -> 1.2.0, two migrations) and down (1.2.0 -> 1.0.0)', async () => {
+  it('cast up (1.0.0 -> 1.2.0, two migrations) and down (1.2.0 -> 1.0.0)', async () => {
     const path = await folderOf(castingCatalog());
     const out = await deploy({ source: 'folder', folder: path }, { castTo: '1.2.0' }, [validateNode({ id: 'down', y: 200, castTo: '1.0.0' })]);
     const up = await validWhenReady(out, shipment({ carrier: { name: 'Rhenus' } }), () => cdm('shipment', '1.0.0'));
-    assert.equal((up.cdm as Msg).version, '1.2.0');
-    assert.equal((up.cdm as Msg).validated, 'shipment@1.2.0');
-    assert.deepEqual(up.payload, shipment({ carrier: { name: 'Rhenus' }, reference: 'UPCAST' }));
+    should((up.cdm as Msg).version).equal('1.2.0');
+    should((up.cdm as Msg).validated).equal('shipment@1.2.0');
+    should(up.payload).eql(shipment({ carrier: { name: 'Rhenus' }, reference: 'UPCAST' }));
     const down = await expectValid(out, shipment({ reference: 'R', trackingUrl: 'https://t.example/1', carrier: { name: 'DHL', scac: 'DHLX' } }), cdm('shipment', '1.2.0'), 'down');
-    assert.equal((down.cdm as Msg).validated, 'shipment@1.0.0');
-    assert.deepEqual(down.payload, shipment({ carrier: { name: 'DHL' } }));
+    should((down.cdm as Msg).validated).equal('shipment@1.0.0');
+    should(down.payload).eql(shipment({ carrier: { name: 'DHL' } }));
     const payload = shipment({ status: 'cancelled' });
     const notDown = await expectRejected(out, payload, cdm('shipment', '1.1.0'), 'down');
-    assert.equal(notDown.reasons[0]?.rule, 'cast-invalid');
-    assert.deepEqual(notDown.msg.payload, payload, 'a rejected cast leaves the payload as it arrived');
-    assert.equal((notDown.msg.cdm as Msg).version, '1.1.0');
+    should(notDown.reasons[0]?.rule).equal('cast-invalid');
+    should(notDown.msg.payload).eql(payload, 'a rejected cast leaves the payload as it arrived');
+    should((notDown.msg.cdm as Msg).version).equal('1.1.0');
   });
 });
 
@@ -347,7 +347,7 @@ describe('cdm-catalog: a URL', () => {
     await stopServer();
   });
 
-  test('validates with the bundle served at the URL (from an environment variable)', async () => {
+  it('validates with the bundle served at the URL (from an environment variable)', async () => {
     body = encodeCatalogBundle(sampleFiles()).text;
     process.env.TECTONIC_TEST_CDM_URL = `${base}/cdm.json`;
     const out = await deploy({ source: 'url', url: 'TECTONIC_TEST_CDM_URL', urlType: 'env', refresh: '60' });
@@ -355,12 +355,12 @@ describe('cdm-catalog: a URL', () => {
     delete process.env.TECTONIC_TEST_CDM_URL;
   });
 
-  test('a fetch in flight does not hold up a redeploy', async () => {
+  it('a fetch in flight does not hold up a redeploy', async () => {
     await deploy({ source: 'url', url: `${base}/hang`, refresh: '60' });
     await new Promise((resolve) => setTimeout(resolve, 100));
     const started = Date.now();
     await helper.unload();
-    assert.ok(Date.now() - started < 3000, `unload took ${Date.now() - started} ms`);
+    should(Date.now() - started < 3000).be.true(`unload took ${Date.now() - started} ms`);
   });
 });
 
@@ -369,15 +369,15 @@ describe('cdm-catalog over the bus: a site with no catalog of its own', () => {
   afterEach(() => helper.unload());
   after(stopServer);
 
-  test('waits for the catalog (red status, rejects with no-catalog) while nothing is retained', async () => {
+  it('waits for the catalog (red status, rejects with no-catalog) while nothing is retained', async () => {
     const out = await deploy({ source: 'bus', bus: 'site-bus' }, {}, [{ id: 'site-bus', type: 'tectonic-bus', z: '', mode: 'embedded', host: '127.0.0.1', port: '0' }]);
     const statuses = watchStatus('validate');
     const { reasons } = await expectRejected(out, shipment(), cdm('shipment', '1.1.0'));
-    assert.equal(reasons[0]?.rule, 'no-catalog');
+    should(reasons[0]?.rule).equal('no-catalog');
     await statusMatching(statuses, (s) => s.fill === 'red' && s.text === 'waiting for catalog', 'a red "waiting for catalog"');
   });
 
-  test('validates with the schemas a central instance published, retained, on the bus', async () => {
+  it('validates with the schemas a central instance published, retained, on the bus', async () => {
     const port = await freePort();
     // Central: the bundled catalog, published to its embedded broker.
     // Site: its own connection to that broker as an external one, and a catalog from the bus only.
@@ -388,12 +388,12 @@ describe('cdm-catalog over the bus: a site with no catalog of its own', () => {
     ];
     const out = await deploy({ source: 'bus', bus: 'site-bus' }, {}, central);
     const msg = await validWhenReady(out, shipment({ carrier: { name: 'Rhenus' } }), () => cdm('shipment', '1.1.0'), 15_000);
-    assert.equal((msg.cdm as Msg).validated, 'shipment@1.1.0');
+    should((msg.cdm as Msg).validated).equal('shipment@1.1.0');
     const bad = await expectRejected(out, shipment({ shipmentId: 1 }), cdm('shipment', '1.1.0'));
-    assert.equal(bad.reasons[0]?.path, 'shipmentId');
+    should(bad.reasons[0]?.path).equal('shipmentId');
     const info = logged('cdm-catalog', 40);
-    assert.ok(info.some((m) => /catalog [0-9a-f]{8} published to the bus: 11 retained messages/.test(m)), info.join('\n'));
-    assert.ok(info.some((m) => /catalog [0-9a-f]{8} in force \(STRICT\) from bus tectonic\/cdm\/_catalog/.test(m)), info.join('\n'));
+    should(info.some((m) => /catalog [0-9a-f]{8} published to the bus: 11 retained messages/.test(m))).be.true(info.join('\n'));
+    should(info.some((m) => /catalog [0-9a-f]{8} in force \(STRICT\) from bus tectonic\/cdm\/_catalog/.test(m))).be.true(info.join('\n'));
   });
 });
 
@@ -402,10 +402,10 @@ describe('example 04 "Validate against the catalog"', () => {
   afterEach(() => helper.unload());
   after(stopServer);
 
-  test('its good shipment passes, its bad one is rejected with every problem, its 1.0.0 passes deprecated', async () => {
+  it('its good shipment passes, its bad one is rejected with every problem, its 1.0.0 passes deprecated', async () => {
     const example = JSON.parse(await readFile(join(repoRoot, 'examples', '04 Validate against the catalog.json'), 'utf8')) as Array<Msg & { id: string; type: string }>;
-    assert.ok(example.every((n) => n.id.startsWith('ex04-')), 'ids carry the ex04- prefix');
-    assert.ok(!example.some((n) => n.type === 'tab'), 'no tab node');
+    should(example.every((n) => n.id.startsWith('ex04-'))).be.true('ids carry the ex04- prefix');
+    should(!example.some((n) => n.type === 'tab')).be.true('no tab node');
     const injects = example.filter((n) => n.type === 'inject');
     // The editor's debug nodes become helpers here, and the inject buttons are pressed by hand.
     const flowNodes = example
@@ -427,15 +427,15 @@ describe('example 04 "Validate against the catalog"', () => {
     press('ex04-bad');
     const bad = await rejected.next((m) => m._probe === 'ex04-bad');
     const rules = (bad.reject as { reasons: Reasons }).reasons.map((r) => `${r.path} ${r.rule}`).sort();
-    assert.deepEqual(rules, ['colour additionalProperties', 'occurredAt format', 'shipmentId type', 'status enum', 'weightKg minimum']);
+    should(rules).eql(['colour additionalProperties', 'occurredAt format', 'shipmentId type', 'status enum', 'weightKg minimum']);
     press('ex04-deprecated');
     // The sample's sunset for shipment 1.0.0 is 2027-06-30: this test keeps working after it.
     if (Date.now() < Date.parse('2027-07-01T00:00:00Z')) {
       const old = await valid.next((m) => m._probe === 'ex04-deprecated');
-      assert.equal((old.cdm as Msg).validated, 'shipment@1.0.0');
+      should((old.cdm as Msg).validated).equal('shipment@1.0.0');
     } else {
       const old = await rejected.next((m) => m._probe === 'ex04-deprecated');
-      assert.equal((old.reject as { reasons: Reasons }).reasons[0]?.rule, 'sunset');
+      should((old.reject as { reasons: Reasons }).reasons[0]?.rule).equal('sunset');
     }
   });
 });

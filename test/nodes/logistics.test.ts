@@ -3,8 +3,8 @@
 // The same real-world events must come out as byte-identical canonical
 // records that pass validation; what a site cannot map leaves on its reject
 // output with reasons.
-import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import should from 'should';
+import { after, afterEach, before, describe, it } from 'mocha';
 import { chicagoRecords, chicagoSpec, expectedCanonical, fraRecords, fraSpec } from '../fixtures/logistics';
 import { Inbox, type Msg, helper, load, node, startServer, stopServer } from '../support/red-helper';
 import { waitFor } from '../support/node-red-process';
@@ -29,7 +29,7 @@ describe('logistics: two sites, different formats, the same canonical records', 
   afterEach(() => helper.unload());
   after(stopServer);
 
-  test('every event maps to byte-identical JSON from both sites, and passes cdm-validate', async () => {
+  it('every event maps to byte-identical JSON from both sites, and passes cdm-validate', async () => {
     await load(flow);
     const valid = new Inbox(node('valid'));
     const invalid = new Inbox(node('invalid'));
@@ -49,16 +49,16 @@ describe('logistics: two sites, different formats, the same canonical records', 
     fraRecords.forEach((record) => node('map-fra').receive({ payload: structuredClone(record) }));
     chicagoRecords.forEach((record) => node('map-chi').receive({ payload: structuredClone(record) }));
     await valid.count(fraRecords.length + chicagoRecords.length, 10_000);
-    assert.equal(invalid.messages.length, 0, JSON.stringify(invalid.messages.map((m) => m.reject)));
-    assert.equal(unmapped.messages.length, 0, JSON.stringify(unmapped.messages.map((m) => m.reject)));
+    should(invalid.messages.length).equal(0, JSON.stringify(invalid.messages.map((m) => m.reject)));
+    should(unmapped.messages.length).equal(0, JSON.stringify(unmapped.messages.map((m) => m.reject)));
 
     const bySite = (site: string): string[] => valid.messages.filter((m) => (m.cdm as Msg).site === site).map((m) => JSON.stringify(m.payload));
-    assert.deepEqual(bySite('site-fra'), expectedCanonical);
-    assert.deepEqual(bySite('site-chi'), expectedCanonical);
-    for (const msg of valid.messages) assert.equal((msg.cdm as Msg).validated, 'shipment@1.1.0');
+    should(bySite('site-fra')).eql(expectedCanonical);
+    should(bySite('site-chi')).eql(expectedCanonical);
+    for (const msg of valid.messages) should((msg.cdm as Msg).validated).equal('shipment@1.1.0');
   });
 
-  test('a record each site cannot map is rejected with reasons, not passed on half-right', async () => {
+  it('a record each site cannot map is rejected with reasons, not passed on half-right', async () => {
     await load(flow);
     const valid = new Inbox(node('valid'));
     const unmapped = new Inbox(node('unmapped'));
@@ -66,7 +66,7 @@ describe('logistics: two sites, different formats, the same canonical records', 
     node('map-chi').receive({ payload: { ref: 'ORD-1', event: { time: '2/30/2026 1:00 AM', code: 99, location: 'Paris' }, weight_lb: '1,5' } });
     const rejected = await unmapped.count(2);
     const paths = rejected.map((m) => (m.reject as { reasons: Array<{ path: string }> }).reasons.map((r) => r.path).sort().join(','));
-    assert.deepEqual(paths.sort(), ['occurredAt,shipmentId,siteId,status,weightKg', 'occurredAt,status,weightKg']);
-    assert.equal(valid.messages.length, 0);
+    should(paths.sort()).eql(['occurredAt,shipmentId,siteId,status,weightKg', 'occurredAt,status,weightKg']);
+    should(valid.messages.length).equal(0);
   });
 });

@@ -3,15 +3,15 @@
 // its status and on its reject output), a hot update from a central instance
 // over a real broker (embedded aedes), a restart without the network that
 // still enforces the cached bundle, and example 06.
-import assert from 'node:assert/strict';
+import should from 'should';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, it } from 'mocha';
 import type { JsonObject } from '../../lib/catalog/types';
 import { generatePolicyKeyPair, signBundle } from '../../lib/policy/signature';
 import type { PolicyKeyPair } from '../../lib/policy/signature';
-import type { TectonicPolicyNode } from '../../nodes/support/policy-config';
+import type { PolicyView, TectonicPolicyNode } from '../../nodes/support/policy-config';
 import { freePort, repoRoot, tempDir, waitFor } from '../support/node-red-process';
 import { Inbox, type Msg, calls, helper, load, logged, node, startServer, stopServer } from '../support/red-helper';
 
@@ -116,8 +116,8 @@ async function send(out: Outputs, payload: unknown, cdm: Msg | undefined, target
   const first = await Promise.race([out.pass.next(mine).then((m) => ({ output: 'pass' as const, msg: m })), out.rejected.next(mine).then((m) => ({ output: 'rejected' as const, msg: m }))]);
   await new Promise((resolve) => setTimeout(resolve, 20));
   const count = out.pass.messages.filter(mine).length + out.rejected.messages.filter(mine).length;
-  assert.equal(count, 1, 'the message left on exactly one output');
-  assert.equal(out.caught.messages.length, 0, `no error: ${JSON.stringify(out.caught.messages[0]?.error)}`);
+  should(count).equal(1, 'the message left on exactly one output');
+  should(out.caught.messages.length).equal(0, `no error: ${JSON.stringify(out.caught.messages[0]?.error)}`);
   return first;
 }
 
@@ -184,7 +184,7 @@ describe('policy-gate: one table per rule kind', () => {
   const ids = (msg: Msg): Array<Record<string, unknown>> => ((msg.payload as Msg).patient as { ids: Array<Record<string, unknown>> }).ids;
   const notAnywhere = (msg: Msg, ...secrets: string[]): void => {
     const text = JSON.stringify(msg);
-    for (const secret of secrets) assert.ok(!text.includes(secret), `${secret} left the gate: ${text}`);
+    for (const secret of secrets) should(!text.includes(secret)).be.true(`${secret} left the gate: ${text}`);
   };
   const cases: Case[] = [
     {
@@ -194,9 +194,9 @@ describe('policy-gate: one table per rule kind', () => {
       cdm: labCdm,
       expect: 'pass',
       check: (msg) => {
-        assert.deepEqual(ids(msg).map((i) => i.value), ['[REDACTED]', '[REDACTED]']);
-        assert.deepEqual((msg.policy as { masked: string[] }).masked.sort(), ['patient.ids[0].value', 'patient.ids[1].value', 'patient.name']);
-        assert.equal((msg.policy as { policy: string }).policy, 'test-policy@1');
+        should(ids(msg).map((i) => i.value)).eql(['[REDACTED]', '[REDACTED]']);
+        should((msg.policy as { masked: string[] }).masked.sort()).eql(['patient.ids[0].value', 'patient.ids[1].value', 'patient.name']);
+        should((msg.policy as { policy: string }).policy).equal('test-policy@1');
         notAnywhere(msg, 'MRN-12345', 'INS-998877', 'Ada Lovelace');
       },
     },
@@ -208,8 +208,8 @@ describe('policy-gate: one table per rule kind', () => {
       expect: 'pass',
       check: (msg) => {
         const values = ids(msg).map((i) => i.value as string);
-        for (const v of values) assert.match(v, /^hmac:[A-Za-z0-9_-]{43}$/);
-        assert.notEqual(values[0], values[1]);
+        for (const v of values) should(v).match(/^hmac:[A-Za-z0-9_-]{43}$/);
+        should(values[0]).not.equal(values[1]);
         notAnywhere(msg, 'MRN-12345', 'INS-998877');
       },
     },
@@ -219,7 +219,7 @@ describe('policy-gate: one table per rule kind', () => {
       payload: labResult,
       cdm: labCdm,
       expect: 'pass',
-      check: (msg) => assert.equal((msg.payload as Msg).reportedBy, `${'*'.repeat('lab@clinic.example'.length - 4)}mple`),
+      check: (msg) => should((msg.payload as Msg).reportedBy).equal(`${'*'.repeat('lab@clinic.example'.length - 4)}mple`),
     },
     {
       name: 'mask drop: a member anywhere, and members of every array element',
@@ -228,8 +228,8 @@ describe('policy-gate: one table per rule kind', () => {
       cdm: labCdm,
       expect: 'pass',
       check: (msg) => {
-        assert.equal('internalNotes' in (msg.payload as Msg), false);
-        assert.deepEqual(ids(msg), [{ value: 'MRN-12345' }, { value: 'INS-998877' }]);
+        should('internalNotes' in (msg.payload as Msg)).equal(false);
+        should(ids(msg)).eql([{ value: 'MRN-12345' }, { value: 'INS-998877' }]);
         notAnywhere(msg, 'called the patient');
       },
     },
@@ -240,8 +240,8 @@ describe('policy-gate: one table per rule kind', () => {
       cdm: shipmentCdm,
       expect: 'rejected',
       check: (msg) => {
-        assert.deepEqual(rejectOf(msg).reasons, [{ path: '', rule: 'rules[1].deny', message: 'implausible weight' }]);
-        assert.deepEqual(msg.payload, shipment({ weightKg: 1200, siteId: '[REDACTED]' }));
+        should(rejectOf(msg).reasons).eql([{ path: '', rule: 'rules[1].deny', message: 'implausible weight' }]);
+        should(msg.payload).eql(shipment({ weightKg: 1200, siteId: '[REDACTED]' }));
       },
     },
     {
@@ -250,7 +250,7 @@ describe('policy-gate: one table per rule kind', () => {
       payload: () => shipment(),
       cdm: shipmentCdm,
       expect: 'pass',
-      check: (msg) => assert.deepEqual(msg.payload, shipment()),
+      check: (msg) => should(msg.payload).eql(shipment()),
     },
     {
       name: 'require over a missing field rejects with its reason',
@@ -260,8 +260,8 @@ describe('policy-gate: one table per rule kind', () => {
       expect: 'rejected',
       check: (msg) => {
         const [first] = rejectOf(msg).reasons;
-        assert.equal(first?.rule, 'rules[0].require');
-        assert.match(first?.message ?? '', /^temperature must be plausible: the condition could not be evaluated \(.*temperatureC.*\), so the record is rejected$/);
+        should(first?.rule).equal('rules[0].require');
+        should(first?.message ?? '').match(/^temperature must be plausible: the condition could not be evaluated \(.*temperatureC.*\), so the record is rejected$/);
       },
     },
     {
@@ -272,8 +272,8 @@ describe('policy-gate: one table per rule kind', () => {
       expect: 'rejected',
       check: (msg) => {
         const [first] = rejectOf(msg).reasons;
-        assert.equal(first?.rule, 'rules[0].maxBytes');
-        assert.match(first?.message ?? '', /^the record is \d+ bytes; at most 50 are allowed$/);
+        should(first?.rule).equal('rules[0].maxBytes');
+        should(first?.message ?? '').match(/^the record is \d+ bytes; at most 50 are allowed$/);
       },
     },
     {
@@ -293,7 +293,7 @@ describe('policy-gate: one table per rule kind', () => {
         return rest;
       },
       expect: 'rejected',
-      check: (msg) => assert.deepEqual(rejectOf(msg).reasons.map((r) => `${r.path} ${r.rule}`), ['cdm.validated rules[0].validation']),
+      check: (msg) => should(rejectOf(msg).reasons.map((r) => `${r.path} ${r.rule}`)).eql(['cdm.validated rules[0].validation']),
     },
     {
       name: 'validation required, validated as another version',
@@ -301,7 +301,7 @@ describe('policy-gate: one table per rule kind', () => {
       payload: () => shipment(),
       cdm: () => shipmentCdm({ validated: 'shipment@1.0.0' }),
       expect: 'rejected',
-      check: (msg) => assert.match(rejectOf(msg).reasons[0]?.message ?? '', /validated as "shipment@1.0.0", not as shipment@1.1.0/),
+      check: (msg) => should(rejectOf(msg).reasons[0]?.message ?? '').match(/validated as "shipment@1.0.0", not as shipment@1.1.0/),
     },
     {
       name: 'allow: an entity version outside the allowed range',
@@ -309,7 +309,7 @@ describe('policy-gate: one table per rule kind', () => {
       payload: () => shipment(),
       cdm: shipmentCdm,
       expect: 'rejected',
-      check: (msg) => assert.equal(rejectOf(msg).reasons[0]?.rule, 'rules[0].allow'),
+      check: (msg) => should(rejectOf(msg).reasons[0]?.rule).equal('rules[0].allow'),
     },
     {
       name: 'allow: an entity the list does not name',
@@ -317,7 +317,7 @@ describe('policy-gate: one table per rule kind', () => {
       payload: labResult,
       cdm: labCdm,
       expect: 'rejected',
-      check: (msg) => assert.equal(rejectOf(msg).reasons[0]?.rule, 'rules[0].allow'),
+      check: (msg) => should(rejectOf(msg).reasons[0]?.rule).equal('rules[0].allow'),
     },
     {
       name: 'allow: inside the range',
@@ -333,7 +333,7 @@ describe('policy-gate: one table per rule kind', () => {
       payload: () => shipment(),
       cdm: shipmentCdm,
       expect: 'rejected',
-      check: (msg) => assert.deepEqual(rejectOf(msg).reasons[0], { path: 'transport.tls', rule: 'rules[0].transport', message: 'the bus connection must use TLS, and this one is not known to' }),
+      check: (msg) => should(rejectOf(msg).reasons[0]).eql({ path: 'transport.tls', rule: 'rules[0].transport', message: 'the bus connection must use TLS, and this one is not known to' }),
     },
     {
       name: 'transport TLS required, the gate says the bus uses TLS',
@@ -351,7 +351,7 @@ describe('policy-gate: one table per rule kind', () => {
       cdm: shipmentCdm,
       gate: { tls: 'plain' },
       expect: 'rejected',
-      check: (msg) => assert.equal(rejectOf(msg).reasons[0]?.message, 'the bus connection must use TLS, and this one does not'),
+      check: (msg) => should(rejectOf(msg).reasons[0]?.message).equal('the bus connection must use TLS, and this one does not'),
     },
     {
       name: 'a message without an envelope is rejected, its record masked with every mask',
@@ -360,35 +360,35 @@ describe('policy-gate: one table per rule kind', () => {
       cdm: () => undefined,
       expect: 'rejected',
       check: (msg) => {
-        assert.equal(rejectOf(msg).reasons[0]?.rule, 'policy-envelope');
+        should(rejectOf(msg).reasons[0]?.rule).equal('policy-envelope');
         notAnywhere(msg, 'Ada Lovelace');
       },
     },
   ];
 
   for (const c of cases) {
-    test(c.name, async () => {
+    it(c.name, async () => {
       const out = await deployBundle(signedText(bundleDoc(c.rules)), {}, c.gate ?? {});
       const { output, msg } = await whenLoaded(out, c.payload, c.cdm);
-      assert.equal(output, c.expect, `came out ${output}: ${JSON.stringify(msg.reject)}`);
-      if (output === 'rejected') assert.equal(rejectOf(msg).stage, 'policy-gate');
+      should(output).equal(c.expect, `came out ${output}: ${JSON.stringify(msg.reject)}`);
+      if (output === 'rejected') should(rejectOf(msg).stage).equal('policy-gate');
       c.check(msg);
     });
   }
 
-  test('transport TLS required, the records leave on the embedded bus (plain TCP)', async () => {
+  it('transport TLS required, the records leave on the embedded bus (plain TCP)', async () => {
     const out = await deployBundle(signedText(bundleDoc([{ transport: { tls: 'required' } }])), {}, { bus: 'gate-bus', tls: 'tls' }, [{ id: 'gate-bus', type: 'tectonic-bus', z: '', mode: 'embedded', host: '127.0.0.1', port: '0' }]);
     const { output, msg } = await whenLoaded(out, () => shipment(), shipmentCdm);
-    assert.equal(output, 'rejected');
-    assert.equal(rejectOf(msg).reasons[0]?.message, 'the bus connection must use TLS, and this one does not', 'the bus decides, not the Bus TLS option');
+    should(output).equal('rejected');
+    should(rejectOf(msg).reasons[0]?.message).equal('the bus connection must use TLS, and this one does not', 'the bus decides, not the Bus TLS option');
   });
 
-  test('the input record is not modified, and the status shows bundle@version with the counts', async () => {
+  it('the input record is not modified, and the status shows bundle@version with the counts', async () => {
     const out = await deployBundle(signedText(bundleDoc([{ mask: { paths: ['patient.name'], method: 'redact' } }], { version: 4 })));
     const record = labResult();
     const copy = structuredClone(record);
     await whenLoaded(out, () => record, labCdm);
-    assert.deepEqual(record, copy);
+    should(record).eql(copy);
     await send(out, shipment(), undefined);
     await statusMatching(out.statuses, (s) => s.fill === 'green' && /^test-policy@4 · pass 1 · deny \d+$/.test(s.text ?? ''), 'a green test-policy@4 with one deny');
   });
@@ -401,14 +401,14 @@ describe('policy-gate: tampering and other refusals fail closed', () => {
   async function failsClosed(out: Outputs, rule: string, message?: RegExp): Promise<void> {
     await statusMatching(out.statuses, (s) => s.fill === 'red' && (s.text ?? '').startsWith(`${rule}: `), `a red status "${rule}: ..."`);
     const { output, msg } = await send(out, labResult(), labCdm());
-    assert.equal(output, 'rejected');
+    should(output).equal('rejected');
     const { stage, reasons } = rejectOf(msg);
-    assert.equal(stage, 'policy-gate');
-    assert.equal(reasons[0]?.rule, rule);
-    if (message) assert.match(reasons[0]?.message ?? '', message);
-    assert.equal(reasons.at(-1)?.rule, 'payload-withheld');
-    assert.equal('payload' in msg, false, 'an unmasked record does not leave the gate');
-    assert.ok(!JSON.stringify(msg).includes('Ada Lovelace'));
+    should(stage).equal('policy-gate');
+    should(reasons[0]?.rule).equal(rule);
+    if (message) should(reasons[0]?.message ?? '').match(message);
+    should(reasons.at(-1)?.rule).equal('payload-withheld');
+    should('payload' in msg).equal(false, 'an unmasked record does not leave the gate');
+    should(!JSON.stringify(msg).includes('Ada Lovelace')).be.true();
   }
 
   const good = (): JsonObject => bundleDoc([{ mask: { paths: ['patient.name'], method: 'redact' } }, { maxBytes: 65536 }], { description: 'a policy for the tamper tests' });
@@ -438,32 +438,32 @@ describe('policy-gate: tampering and other refusals fail closed', () => {
   ];
 
   for (const t of tampered) {
-    test(`${t.name} is refused: ${t.rule}`, async () => {
+    it(`${t.name} is refused: ${t.rule}`, async () => {
       const out = await deployBundle(t.text(), t.policy ?? {});
       await failsClosed(out, t.rule, t.message);
       const warnings = logged('tectonic-policy', 30);
-      assert.ok(warnings.some((w) => w.includes(`(${t.rule})`)), `a warning names ${t.rule}: ${warnings.join('\n')}`);
+      should(warnings.some((w) => w.includes(`(${t.rule})`))).be.true(`a warning names ${t.rule}: ${warnings.join('\n')}`);
     });
   }
 
-  test('a rollback (v3 in force, then v2 offered) is refused and fails closed; a newer version recovers', async () => {
+  it('a rollback (v3 in force, then v2 offered) is refused and fails closed; a newer version recovers', async () => {
     const path = await bundleFile(signedText(bundleDoc([{ maxBytes: 65536 }], { version: 3 })));
     const id = unique('policy');
     const out = await deploy(flow(policyConfig(id, { file: path })), trusted(id));
     const first = await whenLoaded(out, () => shipment(), shipmentCdm);
-    assert.equal(first.output, 'pass');
+    should(first.output).equal('pass');
     await writeFile(path, signedText(bundleDoc([], { version: 2 })));
     await failsClosed(out, 'policy-rollback', /test-policy@2 is older than version 3/);
     await writeFile(path, signedText(bundleDoc([{ maxBytes: 65536 }], { version: 4 })));
     await statusMatching(out.statuses, (s) => s.fill === 'green' && (s.text ?? '').startsWith('test-policy@4'), 'test-policy@4 in force');
-    assert.equal((await send(out, shipment(), shipmentCdm())).output, 'pass');
+    should((await send(out, shipment(), shipmentCdm())).output).equal('pass');
   });
 
-  test('a tampered update replaces a good bundle in force: the gate fails closed (the refusal policy)', async () => {
+  it('a tampered update replaces a good bundle in force: the gate fails closed (the refusal policy)', async () => {
     const path = await bundleFile(signedText(good()));
     const id = unique('policy');
     const out = await deploy(flow(policyConfig(id, { file: path })), trusted(id));
-    assert.equal((await whenLoaded(out, labResult, labCdm)).output, 'pass');
+    should((await whenLoaded(out, labResult, labCdm)).output).equal('pass');
     const forged = JSON.parse(signedText(bundleDoc([], { version: 2 }))) as Msg;
     forged.rules = [];
     forged.version = 9;
@@ -471,13 +471,13 @@ describe('policy-gate: tampering and other refusals fail closed', () => {
     await failsClosed(out, 'policy-bad-signature');
   });
 
-  test('no trusted key at all: policy-trust-config', async () => {
+  it('no trusted key at all: policy-trust-config', async () => {
     const id = unique('policy');
     const out = await deploy(flow(policyConfig(id, { file: await bundleFile(signedText(good())) })), trusted(id, ''));
     await failsClosed(out, 'policy-trust-config');
   });
 
-  test('a hash rule and no hash key at this site: policy-invalid', async () => {
+  it('a hash rule and no hash key at this site: policy-invalid', async () => {
     const id = unique('policy');
     const saved = process.env.TECTONIC_POLICY_HASH_KEY;
     delete process.env.TECTONIC_POLICY_HASH_KEY;
@@ -489,26 +489,26 @@ describe('policy-gate: tampering and other refusals fail closed', () => {
     }
   });
 
-  test('a file that does not exist, and nothing cached: policy-unavailable naming the file', async () => {
+  it('a file that does not exist, and nothing cached: policy-unavailable naming the file', async () => {
     const out = await deployBundle('', { file: join(files.path, 'nowhere.json') });
     await failsClosed(out, 'policy-unavailable', /cannot read .*nowhere\.json/);
   });
 
-  test('a configuration problem (site id variable not set): every message rejected, record withheld', async () => {
+  it('a configuration problem (site id variable not set): every message rejected, record withheld', async () => {
     delete process.env.TECTONIC_TEST_NO_SITE;
     const out = await deployBundle(signedText(good()), { site: 'TECTONIC_TEST_NO_SITE', siteType: 'env' });
     await failsClosed(out, 'policy-unavailable', /site id: environment variable TECTONIC_TEST_NO_SITE is not set/);
   });
 
-  test('a key given as a file path is trusted', async () => {
+  it('a key given as a file path is trusted', async () => {
     const keyFile = join(files.path, 'trusted.pub');
     await writeFile(keyFile, keys.publicKeyPem);
     const id = unique('policy');
     const out = await deploy(flow(policyConfig(id, { file: await bundleFile(signedText(good())), publicKeyFile: keyFile })), trusted(id, ''));
-    assert.equal((await whenLoaded(out, labResult, labCdm)).output, 'pass');
+    should((await whenLoaded(out, labResult, labCdm)).output).equal('pass');
   });
 
-  test('the bundled demo bundle is not trusted without the demo flag', async () => {
+  it('the bundled demo bundle is not trusted without the demo flag', async () => {
     const id = unique('policy');
     const out = await deploy(flow(policyConfig(id, { source: 'bundled', site: 'clinic-3' })), trusted(id, keys.publicKeyPem));
     await failsClosed(out, 'policy-unknown-key');
@@ -530,7 +530,7 @@ describe('policy over the bus: a hot update from the centre, and a restart witho
     policyConfig('site-policy', { source: 'bus', bus: 'site-bus', bundle: 'test-policy', refresh: '1' }),
   ];
 
-  test('the centre publishes v2; the site applies it within one refresh interval, without a redeploy', async () => {
+  it('the centre publishes v2; the site applies it within one refresh interval, without a redeploy', async () => {
     await writeFile(centralFile, v1());
     const central: Msg[] = [
       { id: 'central-bus', type: 'tectonic-bus', z: '', mode: 'embedded', host: '127.0.0.1', port: String(port) },
@@ -541,12 +541,12 @@ describe('policy over the bus: a hot update from the centre, and a restart witho
     const out = await deploy(nodes, { ...trusted('central-policy'), ...trusted('site-policy') });
 
     const before = await whenLoaded(out, () => shipment({ weightKg: 12.5 }), shipmentCdm, 15_000);
-    assert.equal(before.output, 'pass', `v1 passes 12.5 kg: ${JSON.stringify(before.msg.reject)}`);
+    should(before.output).equal('pass', `v1 passes 12.5 kg: ${JSON.stringify(before.msg.reject)}`);
     await statusMatching(out.statuses, (s) => s.fill === 'green' && (s.text ?? '').startsWith('test-policy@1'), 'test-policy@1 at the site');
 
     await writeFile(centralFile, v2());
-    const centralPolicy = (helper.getNode('central-policy') as unknown as TectonicPolicyNode).policy;
-    assert.ok(centralPolicy);
+    const centralPolicy = (helper.getNode('central-policy') as unknown as TectonicPolicyNode).policy as PolicyView;
+    should(centralPolicy).be.ok();
     await waitFor(() => centralPolicy.status.state === 'in-force' && centralPolicy.status.version === 2, { timeoutMs: 5000, intervalMs: 10, message: 'the centre to load v2' });
     const published = Date.now();
     const after = await waitFor(
@@ -557,27 +557,27 @@ describe('policy over the bus: a hot update from the centre, and a restart witho
       { timeoutMs: 5000, intervalMs: 20, message: 'the site to apply v2' },
     );
     const took = Date.now() - published;
-    assert.ok(took <= 1000, `v2 took ${took} ms to apply at the site; the refresh interval is 1 s`);
-    assert.deepEqual(rejectOf(after.msg).reasons[0], { path: '', rule: 'rules[0].deny', message: 'too heavy for this route' });
+    should(took <= 1000).be.true(`v2 took ${took} ms to apply at the site; the refresh interval is 1 s`);
+    should(rejectOf(after.msg).reasons[0]).eql({ path: '', rule: 'rules[0].deny', message: 'too heavy for this route' });
     await statusMatching(out.statuses, (s) => s.fill === 'green' && (s.text ?? '').startsWith('test-policy@2'), 'test-policy@2 at the site');
     const info = logged('tectonic-policy', 40);
-    assert.ok(info.some((m) => m === 'policy test-policy@2 published to the bus'), info.join('\n'));
-    assert.ok(info.some((m) => /^policy test-policy@2 in force from bus tectonic\/policy\/test-policy \(key [\w-]{16}\), replacing test-policy@1$/.test(m)), info.join('\n'));
-    assert.ok(existsSync(join(userDir.path, 'tectonic', 'policy-cache', 'site-policy.json')), 'the site cached the bundle in its user folder');
+    should(info.some((m) => m === 'policy test-policy@2 published to the bus')).be.true(info.join('\n'));
+    should(info.some((m) => /^policy test-policy@2 in force from bus tectonic\/policy\/test-policy \(key [\w-]{16}\), replacing test-policy@1$/.test(m))).be.true(info.join('\n'));
+    should(existsSync(join(userDir.path, 'tectonic', 'policy-cache', 'site-policy.json'))).be.true('the site cached the bundle in its user folder');
   });
 
-  test('restarted with the bus unreachable, the site enforces the cached bundle; a rollback is still refused', async () => {
+  it('restarted with the bus unreachable, the site enforces the cached bundle; a rollback is still refused', async () => {
     const cacheFile = join(userDir.path, 'tectonic', 'policy-cache', 'site-policy.json');
     const cached = JSON.parse(await readFile(cacheFile, 'utf8')) as { highestVersion: number; bundleId: string };
-    assert.deepEqual([cached.bundleId, cached.highestVersion], ['test-policy', 2], 'the previous test left v2 in the cache');
+    should([cached.bundleId, cached.highestVersion]).eql(['test-policy', 2], 'the previous test left v2 in the cache');
 
     const dead = await freePort();
     const [siteBus, sitePolicy] = siteNodes(`mqtt://127.0.0.1:${dead}`);
     const out = await deploy([{ id: 'f1', type: 'tab', label: 'test' }, siteBus as Msg, sitePolicy as Msg, ...flow(sitePolicy as Msg).slice(2)], trusted('site-policy'));
     const heavy = await whenLoaded(out, () => shipment({ weightKg: 12.5 }), shipmentCdm);
-    assert.equal(heavy.output, 'rejected');
-    assert.equal(rejectOf(heavy.msg).reasons[0]?.message, 'too heavy for this route', 'v2 from the cache is in force');
-    assert.equal((await send(out, shipment({ weightKg: 5 }), shipmentCdm())).output, 'pass');
+    should(heavy.output).equal('rejected');
+    should(rejectOf(heavy.msg).reasons[0]?.message).equal('too heavy for this route', 'v2 from the cache is in force');
+    should((await send(out, shipment({ weightKg: 5 }), shipmentCdm())).output).equal('pass');
     await statusMatching(out.statuses, (s) => s.fill === 'green' && (s.text ?? '').startsWith('test-policy@2'), 'test-policy@2 from the cache');
     await helper.unload();
 
@@ -586,18 +586,18 @@ describe('policy over the bus: a hot update from the centre, and a restart witho
     const back = await deploy(flow(policyConfig('site-policy', { file: path, bundle: 'test-policy' })), trusted('site-policy'));
     await statusMatching(back.statuses, (s) => s.fill === 'red' && (s.text ?? '').startsWith('policy-rollback: '), 'a red policy-rollback');
     const { output, msg } = await send(back, shipment({ weightKg: 5 }), shipmentCdm());
-    assert.equal(output, 'rejected');
-    assert.equal(rejectOf(msg).reasons[0]?.rule, 'policy-rollback');
+    should(output).equal('rejected');
+    should(rejectOf(msg).reasons[0]?.rule).equal('policy-rollback');
   });
 });
 
 describe('example 06 "Policy gate"', () => {
   withRuntime();
 
-  test('the lab result passes with its patient hashed, the other clinic\'s is rejected masked; the status warns of the demo key', async () => {
+  it('the lab result passes with its patient hashed, the other clinic\'s is rejected masked; the status warns of the demo key', async () => {
     const example = JSON.parse(await readFile(join(repoRoot, 'examples', '06 Policy gate.json'), 'utf8')) as Array<Msg & { id: string; type: string }>;
-    assert.ok(example.every((n) => n.id.startsWith('ex06-')), 'ids carry the ex06- prefix');
-    assert.ok(!example.some((n) => n.type === 'tab'), 'no tab node');
+    should(example.every((n) => n.id.startsWith('ex06-'))).be.true('ids carry the ex06- prefix');
+    should(!example.some((n) => n.type === 'tab')).be.true('no tab node');
     const injects = example.filter((n) => n.type === 'inject');
     const flowNodes = example.filter((n) => n.type !== 'inject' && n.type !== 'comment').map((n) => (n.type === 'debug' ? { id: n.id, type: 'helper', z: n.z, wires: [] } : n));
     await load([{ id: 'example-policy', type: 'tab', label: '06' }, ...flowNodes]);
@@ -614,7 +614,7 @@ describe('example 06 "Policy gate"', () => {
     if (Date.now() >= Date.parse('2031-11-24T00:00:00Z')) {
       press('ex06-lab');
       const late = await rejected.next((m) => m._probe === 'ex06-lab');
-      assert.equal(rejectOf(late).reasons[0]?.rule, 'policy-expired');
+      should(rejectOf(late).reasons[0]?.rule).equal('policy-expired');
       return;
     }
     const good = await waitFor(async () => {
@@ -622,24 +622,24 @@ describe('example 06 "Policy gate"', () => {
       return pass.next((m) => m._probe === 'ex06-lab', 300).catch(() => undefined);
     }, { message: 'the lab result to pass' });
     const patient = (good.payload as { patient: { name: string; birthDate: string; ids: Array<{ value: string }> } }).patient;
-    assert.match(patient.name, /^hmac:/);
-    assert.match(patient.birthDate, /^hmac:/);
-    for (const id of patient.ids) assert.match(id.value, /^hmac:/);
-    assert.equal((good.policy as { policy: string }).policy, 'central-default@7');
-    assert.ok(!JSON.stringify(good).includes('Ada Lovelace'));
+    should(patient.name).match(/^hmac:/);
+    should(patient.birthDate).match(/^hmac:/);
+    for (const id of patient.ids) should(id.value).match(/^hmac:/);
+    should((good.policy as { policy: string }).policy).equal('central-default@7');
+    should(!JSON.stringify(good).includes('Ada Lovelace')).be.true();
     press('ex06-other-clinic');
     const other = await rejected.next((m) => m._probe === 'ex06-other-clinic');
-    assert.deepEqual(rejectOf(other).reasons.map((r) => r.message), ['a lab result must come from the clinic that produced it']);
-    assert.ok(!JSON.stringify(other).includes('Ada Lovelace'), 'the rejected record is masked too');
+    should(rejectOf(other).reasons.map((r) => r.message)).eql(['a lab result must come from the clinic that produced it']);
+    should(!JSON.stringify(other).includes('Ada Lovelace')).be.true('the rejected record is masked too');
     await statusMatching(() => statuses.map((c) => c.args[0] as Status), (s) => s.fill === 'yellow' && /^central-default@7 \(demo key\) · pass 1 · deny \d+$/.test(s.text ?? ''), 'a yellow demo key status');
-    assert.ok(logged('tectonic-policy', 30).some((w) => /DEMO policy key/.test(w)));
+    should(logged('tectonic-policy', 30).some((w) => /DEMO policy key/.test(w))).be.true();
   });
 });
 
 describe('bus-publish honours the bundle\'s rate and retry rules', () => {
   withRuntime();
 
-  test('a rate rule paces publishing: the messages wait in order in the outbox', async () => {
+  it('a rate rule paces publishing: the messages wait in order in the outbox', async () => {
     const text = signedText(bundleDoc([{ rate: { entity: 'shipment', perSecond: 5, burst: 1 } }, { retry: { maxAttempts: 3, backoffMs: 100 } }]));
     const id = unique('policy');
     const nodes: Msg[] = [
@@ -661,8 +661,8 @@ describe('bus-publish honours the bundle\'s rate and retry rules', () => {
     for (const cdm of sent) node('publish').receive({ payload: shipment(), cdm });
     const out = await published.count(7, 10_000);
     const elapsed = Date.now() - started;
-    assert.deepEqual(out.slice(1).map((m) => (m.cdm as Msg).id), sent.map((c) => c.id), 'paced, in order');
+    should(out.slice(1).map((m) => (m.cdm as Msg).id)).eql(sent.map((c) => c.id), 'paced, in order');
     // 6 messages at 5 a second with a burst of 1 need at least 5 refills of 200 ms.
-    assert.ok(elapsed >= 900, `six messages at 5/s took only ${elapsed} ms`);
+    should(elapsed >= 900).be.true(`six messages at 5/s took only ${elapsed} ms`);
   });
 });

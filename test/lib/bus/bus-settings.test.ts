@@ -1,7 +1,7 @@
 // resolveBusSettings: the tectonic-bus editor fields, after Node-RED's ${ENV}
 // substitution, turned into checked settings or plain reasons.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import { type BusSettings, type RawBusConfig, dialHost, embeddedUrl, generatedClientId, resolveBusSettings } from '../../../lib/bus/bus-settings';
 
 function resolved(raw: RawBusConfig): BusSettings {
@@ -17,13 +17,13 @@ function refused(raw: RawBusConfig): Array<[string, string]> {
 }
 
 describe('resolveBusSettings: accepted configs', () => {
-  test('an empty config is an embedded broker on 127.0.0.1:1883, MQTT 3.1.1, keepalive 30, a generated client id', () => {
+  it('an empty config is an embedded broker on 127.0.0.1:1883, MQTT 3.1.1, keepalive 30, a generated client id', () => {
     const { clientId, ...rest } = resolved({});
     assert.deepEqual(rest, { mode: 'embedded', host: '127.0.0.1', port: 1883, url: '', protocolVersion: 4, keepaliveSeconds: 30, session: 'persistent', persistence: 'disk' });
     assert.match(clientId, /^tectonic_[0-9a-f]{8}$/);
   });
 
-  test('empty strings take the defaults too', () => {
+  it('empty strings take the defaults too', () => {
     const { clientId, ...rest } = resolved({ mode: '', host: '  ', port: '', url: '', protocolVersion: '', clientId: ' ', keepalive: '' });
     assert.deepEqual(rest, { mode: 'embedded', host: '127.0.0.1', port: 1883, url: '', protocolVersion: 4, keepaliveSeconds: 30, session: 'persistent', persistence: 'disk' });
     assert.match(clientId, /^tectonic_[0-9a-f]{8}$/);
@@ -55,7 +55,7 @@ describe('resolveBusSettings: accepted configs', () => {
     ['only a whole-value ${NAME} counts as an unset variable', { mode: 'external', url: 'ws://127.0.0.1/${PATH}' }, { url: 'ws://127.0.0.1/${PATH}' }],
   ];
   for (const [name, raw, expected] of cases) {
-    test(name, () => {
+    it(name, () => {
       const settings = resolved(raw);
       for (const [key, value] of Object.entries(expected)) assert.deepEqual(settings[key as keyof BusSettings], value, key);
     });
@@ -89,10 +89,10 @@ describe('resolveBusSettings: refused configs', () => {
     ['several problems at once', { mode: 'embedded', port: 'x', protocolVersion: '6', clientId: '!', keepalive: 'y' }, [['port', 'range'], ['protocolVersion', 'enum'], ['clientId', 'pattern'], ['keepalive', 'range']]],
   ];
   for (const [name, raw, expected] of cases) {
-    test(name, () => assert.deepEqual(refused(raw), expected));
+    it(name, () => assert.deepEqual(refused(raw), expected));
   }
 
-  test('the reasons quote what was written', () => {
+  it('the reasons quote what was written', () => {
     const checked = resolveBusSettings({ port: '70000', mode: 'external', url: 'http://x' });
     assert.equal(checked.ok, false);
     if (checked.ok) return;
@@ -115,7 +115,7 @@ describe('resolveBusSettings: unset ${ENV} values', () => {
     ],
   ];
   for (const [name, raw, expected] of cases) {
-    test(name, () => {
+    it(name, () => {
       const checked = resolveBusSettings(raw);
       assert.equal(checked.ok, false);
       if (checked.ok) return;
@@ -136,7 +136,7 @@ describe('dialHost and embeddedUrl', () => {
     ['192.168.1.10', '192.168.1.10'],
   ];
   for (const [host, dial] of hosts) {
-    test(`dialHost("${host}") = ${dial}`, () => assert.equal(dialHost(host), dial));
+    it(`dialHost("${host}") = ${dial}`, () => assert.equal(dialHost(host), dial));
   }
 
   const urls: Array<[string, number, string]> = [
@@ -149,13 +149,13 @@ describe('dialHost and embeddedUrl', () => {
     ['localhost', 1883, 'mqtt://localhost:1883'],
   ];
   for (const [host, port, url] of urls) {
-    test(`embeddedUrl("${host}", ${port}) = ${url}`, () => {
+    it(`embeddedUrl("${host}", ${port}) = ${url}`, () => {
       assert.equal(embeddedUrl(host, port), url);
       assert.equal(new URL(url).port, String(port));
     });
   }
 
-  test('generated client ids are valid and differ', () => {
+  it('generated client ids are valid and differ', () => {
     const ids = new Set(Array.from({ length: 20 }, () => generatedClientId()));
     assert.equal(ids.size, 20);
     for (const id of ids) assert.equal(resolveBusSettings({ clientId: id }).ok, true);
@@ -163,13 +163,13 @@ describe('dialHost and embeddedUrl', () => {
 });
 
 describe('resolveBusSettings: session and broker state', () => {
-  test('an unknown session or persistence is refused with its field', () => {
+  it('an unknown session or persistence is refused with its field', () => {
     const result = resolveBusSettings({ session: 'sticky', persistence: 'tape' });
     assert.equal(result.ok, false);
     if (!result.ok) assert.deepEqual(result.reasons.map((r) => [r.path, r.rule]), [['session', 'enum'], ['persistence', 'enum']]);
   });
 
-  test('an empty client id takes the stable default the node supplies', () => {
+  it('an empty client id takes the stable default the node supplies', () => {
     const result = resolveBusSettings({ clientId: '' }, 'tn_0123456789abcdef');
     assert.ok(result.ok);
     if (result.ok) assert.equal(result.value.clientId, 'tn_0123456789abcdef');

@@ -3,42 +3,44 @@
 // phase, then leave together and in order.
 import assert from 'node:assert/strict';
 import { type AddressInfo, type Socket, createServer, connect } from 'node:net';
-import { test } from 'node:test';
+import { describe, it } from 'mocha';
 import { coalesceWrites } from '../../../lib/bus/coalesce-writes';
 
-test('writes answering one arrival are held until the turn ends, then arrive complete and in order', async () => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
-  const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
-  try {
-    const peer = await accepted;
-    await new Promise<void>((resolve) => client.once('connect', resolve));
-    coalesceWrites(client);
-    let received = '';
-    peer.on('data', (chunk: Buffer) => (received += chunk.toString()));
+describe('lib/bus/coalesce-writes', () => {
+  it('writes answering one arrival are held until the turn ends, then arrive complete and in order', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    try {
+      const peer = await accepted;
+      await new Promise<void>((resolve) => client.once('connect', resolve));
+      coalesceWrites(client);
+      let received = '';
+      peer.on('data', (chunk: Buffer) => (received += chunk.toString()));
 
-    const corkedDuringTurn: number[] = [];
-    const done = new Promise<void>((resolve) => {
-      client.once('data', () => {
-        // Each answer in its own tick, as MQTT.js writes its PUBACKs.
-        for (let i = 0; i < 50; i++) process.nextTick(() => client.write(`${i};`));
-        process.nextTick(() => corkedDuringTurn.push(client.writableCorked));
-        setImmediate(() => setImmediate(() => {
-          corkedDuringTurn.push(client.writableCorked);
-          resolve();
-        }));
+      const corkedDuringTurn: number[] = [];
+      const done = new Promise<void>((resolve) => {
+        client.once('data', () => {
+          // Each answer in its own tick, as MQTT.js writes its PUBACKs.
+          for (let i = 0; i < 50; i++) process.nextTick(() => client.write(`${i};`));
+          process.nextTick(() => corkedDuringTurn.push(client.writableCorked));
+          setImmediate(() => setImmediate(() => {
+            corkedDuringTurn.push(client.writableCorked);
+            resolve();
+          }));
+        });
       });
-    });
-    peer.write('ping');
-    await done;
-    assert.deepEqual(corkedDuringTurn, [1, 0], 'corked while the turn answers, uncorked after its check phase');
-    const expected = Array.from({ length: 50 }, (_, i) => `${i};`).join('');
-    const deadline = Date.now() + 5_000;
-    while (received.length < expected.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-    assert.equal(received, expected);
-  } finally {
-    client.destroy();
-    server.close();
-  }
+      peer.write('ping');
+      await done;
+      assert.deepEqual(corkedDuringTurn, [1, 0], 'corked while the turn answers, uncorked after its check phase');
+      const expected = Array.from({ length: 50 }, (_, i) => `${i};`).join('');
+      const deadline = Date.now() + 5_000;
+      while (received.length < expected.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.equal(received, expected);
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
 });

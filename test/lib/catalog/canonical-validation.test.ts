@@ -1,7 +1,7 @@
 // cdm-validate's decision for one message, without Node-RED: the target from
 // msg.cdm or the node's settings, unknown targets, sunsets, record limits,
 // the schema check, and casts through the catalog's migrations.
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { validateCanonical } from '../../../lib/catalog/canonical-validation';
@@ -34,7 +34,7 @@ function rejected(v: ValidationVerdict): Array<{ path: string; rule: string; mes
 const cdm = (entity: unknown, version: unknown): Record<string, unknown> => ({ entity, version, site: 'site-a', id: 'x1' });
 
 describe('which schema applies', () => {
-  test('entity@version from msg.cdm', async () => {
+  it('entity@version from msg.cdm', async () => {
     const v = await verdict({ envelope: cdm('shipment', '1.1.0'), record: shipment() });
     assert.ok(v.ok);
     assert.equal(v.entity, 'shipment');
@@ -43,7 +43,7 @@ describe('which schema applies', () => {
     assert.equal(v.deprecation, undefined);
   });
 
-  test('fixed entity and version on the node, no msg.cdm', async () => {
+  it('fixed entity and version on the node, no msg.cdm', async () => {
     const v = await verdict({ envelope: undefined, record: shipment(), fixedEntity: 'shipment', fixedVersion: '1.1.0' });
     assert.ok(v.ok && v.version === '1.1.0');
   });
@@ -58,25 +58,25 @@ describe('which schema applies', () => {
     ['an unknown version', { envelope: cdm('shipment', '9.0.0'), record: shipment() }, 'cdm.version', 'unknown-version'],
   ];
   for (const [what, request, path, rule] of cases) {
-    test(`rejected: ${what} (${path} ${rule})`, async () => {
+    it(`rejected: ${what} (${path} ${rule})`, async () => {
       const reasons = rejected(await verdict(request));
       assert.ok(reasons.some((r) => r.path === path && r.rule === rule), JSON.stringify(reasons));
     });
   }
 
-  test('the unknown-version reason lists the versions there are', async () => {
+  it('the unknown-version reason lists the versions there are', async () => {
     const [reason] = rejected(await verdict({ envelope: cdm('shipment', '2.0.0'), record: shipment() }));
     assert.match(reason?.message ?? '', /shipment 2\.0\.0, which the catalog \([0-9a-f]{8}\) does not have; it has 1\.0\.0, 1\.1\.0/);
   });
 });
 
 describe('the record', () => {
-  test('a wrong-typed id is rejected with its path and plain words', async () => {
+  it('a wrong-typed id is rejected with its path and plain words', async () => {
     const reasons = rejected(await verdict({ envelope: cdm('shipment', '1.1.0'), record: shipment({ shipmentId: 42 }) }));
     assert.deepEqual(reasons, [{ path: 'shipmentId', rule: 'type', message: 'must be string, got integer' }]);
   });
 
-  test('formats are assertions: date-time and uri', async () => {
+  it('formats are assertions: date-time and uri', async () => {
     const reasons = rejected(await verdict({ envelope: cdm('shipment', '1.1.0'), record: shipment({ occurredAt: 'yesterday', trackingUrl: 'not a uri' }) }));
     assert.deepEqual(reasons.map((r) => `${r.path} ${r.rule}`).sort(), ['occurredAt format', 'trackingUrl format']);
   });
@@ -89,7 +89,7 @@ describe('the record', () => {
     ['200,000 values', { list: new Array<number>(200_000).fill(1) }, 'too-many-values'],
   ];
   for (const [what, record, rule] of hostile) {
-    test(`hostile: ${what} is rejected (${rule}), quickly`, async () => {
+    it(`hostile: ${what} is rejected (${rule}), quickly`, async () => {
       const started = Date.now();
       const reasons = rejected(await verdict({ envelope: cdm('shipment', '1.1.0'), record }));
       assert.ok(reasons.some((r) => r.rule === rule), JSON.stringify(reasons).slice(0, 500));
@@ -98,13 +98,13 @@ describe('the record', () => {
     });
   }
 
-  test('record limits: a normal record breaks none; each reason names where', () => {
+  it('record limits: a normal record breaks none; each reason names where', () => {
     assert.deepEqual(checkRecordLimits(shipment({ carrier: { name: 'X' } })), []);
     const [deep] = checkRecordLimits({ a: { b: { c: 1 } } }, { ...DEFAULT_RECORD_LIMITS, maxDepth: 2 });
     assert.deepEqual(deep, { path: 'a.b', rule: 'too-deep', message: 'is nested deeper than 2 levels' });
   });
 
-  test('record limits: the quick pass and the worded walk agree, property-based', () => {
+  it('record limits: the quick pass and the worded walk agree, property-based', () => {
     // checkRecordLimits answers in-bounds records from a pass that words nothing; whatever the record and limits, its answer is the worded walk's.
     const key = fc.oneof(fc.string({ maxLength: 6 }), fc.constant('__proto__'));
     const value = fc.letrec((tie) => ({
@@ -119,27 +119,27 @@ describe('the record', () => {
 });
 
 describe('deprecation and sunset', () => {
-  test('a deprecated version before its sunset passes and says so', async () => {
+  it('a deprecated version before its sunset passes and says so', async () => {
     const v = await verdict({ envelope: cdm('shipment', '1.0.0'), record: shipment(), now: new Date('2027-06-30T23:59:59Z') });
     assert.ok(v.ok);
     assert.deepEqual(v.deprecation, { deprecated: true, pastSunset: false, sunset: '2027-06-30', note: v.deprecation?.note, entity: 'shipment', version: '1.0.0' });
   });
 
-  test('after the sunset day it is rejected with rule sunset', async () => {
+  it('after the sunset day it is rejected with rule sunset', async () => {
     const reasons = rejected(await verdict({ envelope: cdm('shipment', '1.0.0'), record: shipment(), now: new Date('2027-07-01T00:00:00Z') }));
     assert.equal(reasons[0]?.rule, 'sunset');
     assert.equal(reasons[0]?.path, 'cdm.version');
     assert.match(reasons[0]?.message ?? '', /sunset 2027-06-30 has passed/);
   });
 
-  test('a catalog with a sunset yesterday rejects today', async () => {
+  it('a catalog with a sunset yesterday rejects today', async () => {
     const snapshot = snapshotOf(withShipmentSunset(isoDay(-1)));
     assert.equal(rejected(await verdict({ envelope: cdm('shipment', '1.0.0'), record: shipment() }, snapshot))[0]?.rule, 'sunset');
   });
 });
 
 describe('casts through the catalog migrations', () => {
-  test('routes chain migrations, up and down, fewest steps', () => {
+  it('routes chain migrations, up and down, fewest steps', () => {
     const route = (from: string, to: string): string[] | undefined => casting.casts.route('shipment', from, to)?.map((m) => `${m.from}>${m.to}`);
     assert.deepEqual(route('1.0.0', '1.2.0'), ['1.0.0>1.1.0', '1.1.0>1.2.0']);
     assert.deepEqual(route('1.2.0', '1.0.0'), ['1.2.0>1.1.0', '1.1.0>1.0.0']);
@@ -148,7 +148,7 @@ describe('casts through the catalog migrations', () => {
     assert.equal(casting.casts.route('lab-result', '1.1.0', '1.0.0'), undefined);
   });
 
-  test('up-cast 1.0.0 -> 1.2.0 in two steps; the result is the target version and the input is untouched', async () => {
+  it('up-cast 1.0.0 -> 1.2.0 in two steps; the result is the target version and the input is untouched', async () => {
     const record = shipment({ carrier: { name: 'Rhenus' } });
     const copy = structuredClone(record);
     const v = await verdict({ envelope: cdm('shipment', '1.0.0'), record, castTo: '1.2.0' }, casting);
@@ -160,13 +160,13 @@ describe('casts through the catalog migrations', () => {
     assert.ok(v.deprecation, 'the version it arrived with is still reported deprecated');
   });
 
-  test('down-cast 1.2.0 -> 1.0.0 drops what 1.0.0 does not have', async () => {
+  it('down-cast 1.2.0 -> 1.0.0 drops what 1.0.0 does not have', async () => {
     const v = await verdict({ envelope: cdm('shipment', '1.2.0'), record: shipment({ reference: 'R', trackingUrl: 'https://t.example/1', carrier: { name: 'DHL', scac: 'DHLX' } }), castTo: '1.0.0' }, casting);
     assert.ok(v.ok, JSON.stringify(v));
     assert.deepEqual(v.record, shipment({ carrier: { name: 'DHL' } }));
   });
 
-  test('a cast result the target refuses is rejected (cast-invalid) with the target\'s reasons', async () => {
+  it('a cast result the target refuses is rejected (cast-invalid) with the target\'s reasons', async () => {
     const reasons = rejected(await verdict({ envelope: cdm('shipment', '1.1.0'), record: shipment({ status: 'cancelled' }), castTo: '1.0.0' }, casting));
     assert.equal(reasons[0]?.rule, 'cast-invalid');
     assert.ok(reasons.some((r) => r.path === 'status' && r.rule === 'enum'), JSON.stringify(reasons));
@@ -178,13 +178,13 @@ describe('casts through the catalog migrations', () => {
     ['an invalid record is not cast', { envelope: cdm('shipment', '1.0.0'), record: shipment({ weightKg: -1 }), castTo: '1.1.0' }, 'minimum'],
   ];
   for (const [what, request, rule] of problems) {
-    test(`rejected: ${what} (${rule})`, async () => {
+    it(`rejected: ${what} (${rule})`, async () => {
       const reasons = rejected(await verdict(request));
       assert.ok(reasons.some((r) => r.rule === rule), JSON.stringify(reasons));
     });
   }
 
-  test('a catalog whose migration does not compile is refused as a whole', () => {
+  it('a catalog whose migration does not compile is refused as a whole', () => {
     const files = castingCatalog().set('shipment/migrations/1.2.0-to-1.1.0.json', JSON.stringify({ rules: [{ to: 'status', from: 'status', transforms: [{ nonsense: {} }] }] }));
     const outcome = new CatalogStore().proposeFiles(files, 'test');
     assert.ok(!outcome.ok && outcome.reasons.some((r) => r.rule === 'invalid-mapping-spec' && r.path.startsWith('shipment/migrations/1.2.0-to-1.1.0.json')), JSON.stringify(outcome));

@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { checkCatalog, checkCatalogUpdate } from '../../../lib/catalog/catalog-check';
 import { loadCatalogFromFiles } from '../../../lib/catalog/catalog-loader';
@@ -16,7 +16,7 @@ function setLevel(files: Map<string, string>, entity: string, level: string): Ma
 }
 
 describe('checkCatalog: every entity history against its level', () => {
-  test('the sample catalog passes, entity by entity', () => {
+  it('the sample catalog passes, entity by entity', () => {
     const result = checkCatalog(load(sampleFiles()));
     assert.equal(result.compatible, true, JSON.stringify(result.reasons, null, 1));
     assert.deepEqual(result.entities.map((e) => [e.entity, e.level, e.compatible]).sort(), [
@@ -27,7 +27,7 @@ describe('checkCatalog: every entity history against its level', () => {
     ]);
   });
 
-  test('a new version that breaks its level is reported with entity, version and what it was compared with', () => {
+  it('a new version that breaks its level is reported with entity, version and what it was compared with', () => {
     const files = new Map(sampleFiles());
     const v11 = JSON.parse(files.get('shipment/1.1.0.schema.json') ?? '{}') as Record<string, unknown>;
     const v12 = { ...v11, $id: 'https://tectonic.example/cdm/shipment/1.2.0', properties: { ...(v11.properties as object), weightKg: { type: 'integer', minimum: 0 } } };
@@ -37,7 +37,7 @@ describe('checkCatalog: every entity history against its level', () => {
     assert.deepEqual(result.reasons.map((r) => [r.entity, r.version, r.against, r.path, r.rule]), [['shipment', '1.2.0', '1.1.0', '$.weightKg', 'type-narrowed']]);
   });
 
-  test('the same history judged under other levels', () => {
+  it('the same history judged under other levels', () => {
     // inventory-level adds optional properties to an open content model: fine FORWARD, a STRICT surprise BACKWARD.
     assert.equal(checkCatalog(load(setLevel(sampleFiles(), 'inventory-level', 'BACKWARD'))).compatible, false);
     assert.equal(checkCatalog(load(setLevel(sampleFiles(), 'inventory-level', 'BACKWARD')), { policy: 'LENIENT' }).compatible, false, '1.2.0 also makes reserved required');
@@ -50,7 +50,7 @@ describe('checkCatalog: every entity history against its level', () => {
     assert.ok(full.reasons.some((r) => r.rule === 'property-added-to-closed-content-model' && r.path === '$.trackingUrl'));
   });
 
-  test('a changed shared definition is followed through $ref', () => {
+  it('a changed shared definition is followed through $ref', () => {
     const files = new Map(sampleFiles());
     const common = JSON.parse(files.get('common/1.0.0.schema.json') ?? '{}') as { $defs: Record<string, Record<string, unknown>> };
     common.$defs.identifier = { ...common.$defs.identifier, maxLength: 16 };
@@ -63,11 +63,11 @@ describe('checkCatalog: every entity history against its level', () => {
 });
 
 describe('checkCatalogUpdate: what a reload may not do', () => {
-  test('the same catalog is a valid update', () => {
+  it('the same catalog is a valid update', () => {
     assert.deepEqual(checkCatalogUpdate(load(sampleFiles()), load(sampleFiles())), { ok: true, reasons: [] });
   });
 
-  test('a published version changed in place or removed is refused', () => {
+  it('a published version changed in place or removed is refused', () => {
     const previous = load(sampleFiles());
     const edited = load(editJson(sampleFiles(), 'shipment/1.0.0.schema.json', (s) => { s.additionalProperties = true; }));
     assert.deepEqual(checkCatalogUpdate(previous, edited).reasons.map((r) => r.rule), ['version-modified']);
@@ -76,7 +76,7 @@ describe('checkCatalogUpdate: what a reload may not do', () => {
     assert.deepEqual(checkCatalogUpdate(previous, load(files)).reasons.map((r) => [r.rule, r.path]), [['version-removed', 'inventory-level/1.2.0.schema.json']]);
   });
 
-  test('an edited shared file is refused (published text is immutable)', () => {
+  it('an edited shared file is refused (published text is immutable)', () => {
     const previous = load(sampleFiles());
     const shared = load(editJson(sampleFiles(), 'common/1.0.0.schema.json', (s) => { (s.$defs as Record<string, Record<string, unknown>>).siteId!.maxLength = 10; }));
     assert.deepEqual(checkCatalogUpdate(previous, shared).reasons.map((r) => r.rule), ['version-modified']);

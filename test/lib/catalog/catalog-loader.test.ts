@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { loadCatalogFromDirectory, loadCatalogFromFiles } from '../../../lib/catalog/catalog-loader';
 import type { CatalogLoadResult } from '../../../lib/catalog/catalog-loader';
@@ -10,7 +10,7 @@ function rulesOf(result: CatalogLoadResult): string[] {
 }
 
 describe('loading the sample catalog', () => {
-  test('from its folder: four entities, versions sorted by semver, shared schema, migrations, deprecations', async () => {
+  it('from its folder: four entities, versions sorted by semver, shared schema, migrations, deprecations', async () => {
     const result = await loadCatalogFromDirectory(SAMPLE_CATALOG_DIR);
     assert.ok(result.ok, JSON.stringify(!result.ok && result.reasons));
     const { catalog } = result;
@@ -26,14 +26,14 @@ describe('loading the sample catalog', () => {
     assert.equal(catalog.sourceFiles.get('catalog.json'), sampleFiles().get('catalog.json'));
   });
 
-  test('from an in-memory file map (a catalog received over the bus) gives the same catalog', async () => {
+  it('from an in-memory file map (a catalog received over the bus) gives the same catalog', async () => {
     const fromDisk = await loadCatalogFromDirectory(SAMPLE_CATALOG_DIR);
     const fromMemory = loadCatalogFromFiles(Object.fromEntries(sampleFiles()));
     assert.ok(fromDisk.ok && fromMemory.ok);
     assert.deepEqual([...fromMemory.catalog.schemasById.keys()].sort(), [...fromDisk.catalog.schemasById.keys()].sort());
   });
 
-  test('versions sort by semver precedence, not as text', () => {
+  it('versions sort by semver precedence, not as text', () => {
     let files = sampleFiles();
     const v1 = files.get('shipment/1.1.0.schema.json') ?? '';
     files.set('shipment/1.10.0.schema.json', v1.replace('shipment/1.1.0', 'shipment/1.10.0'));
@@ -75,7 +75,7 @@ describe('bad catalogs are refused with reasons', () => {
   ];
 
   for (const c of cases) {
-    test(c.name, () => {
+    it(c.name, () => {
       const result = loadCatalogFromFiles(c.files());
       const rules = rulesOf(result);
       assert.ok(rules.includes(c.rule), `expected ${c.rule}, got ${rules.join(', ')}`);
@@ -83,12 +83,12 @@ describe('bad catalogs are refused with reasons', () => {
     });
   }
 
-  test('a missing folder is a reason, not an exception', async () => {
+  it('a missing folder is a reason, not an exception', async () => {
     const result = await loadCatalogFromDirectory('/nonexistent/tectonic-catalog');
     assert.deepEqual(rulesOf(result), ['unreadable']);
   });
 
-  test('__proto__ in a received catalog does not pollute Object.prototype', () => {
+  it('__proto__ in a received catalog does not pollute Object.prototype', () => {
     loadCatalogFromFiles(new Map(sampleFiles()).set('shipment/2.0.0.schema.json', '{"__proto__":{"polluted":true}}'));
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });

@@ -1,7 +1,7 @@
 // The catalog as the cdm-catalog node handles it: the store that decides
 // whether a new catalog may replace the one in force, the bundle that carries
 // a catalog over the bus and HTTP, and the folder, URL and bus sources.
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -37,7 +37,7 @@ function openModelCatalog(): Map<string, string> {
 }
 
 describe('CatalogStore: a new catalog replaces the one in force only when it passes', () => {
-  test('waits, then takes the sample catalog with freshly compiled validators', () => {
+  it('waits, then takes the sample catalog with freshly compiled validators', () => {
     const store = new CatalogStore();
     const seen: CatalogState[] = [];
     store.onState((s) => seen.push(s));
@@ -55,7 +55,7 @@ describe('CatalogStore: a new catalog replaces the one in force only when it pas
     assert.deepEqual(snapshot.validators.validateRecord('shipment', '1.1.0', record()), { ok: true });
   });
 
-  test('the same files again change nothing and compile nothing', () => {
+  it('the same files again change nothing and compile nothing', () => {
     const store = new CatalogStore();
     store.proposeFiles(sampleFiles(), 'test');
     const first = store.snapshot;
@@ -67,7 +67,7 @@ describe('CatalogStore: a new catalog replaces the one in force only when it pas
     assert.equal(calls, 1, 'only the initial call of onState');
   });
 
-  test('a compatible new version swaps in a fresh validator set; the old one is left as it was', () => {
+  it('a compatible new version swaps in a fresh validator set; the old one is left as it was', () => {
     const store = new CatalogStore();
     store.proposeFiles(sampleFiles(), 'test');
     const before = store.snapshot!;
@@ -80,7 +80,7 @@ describe('CatalogStore: a new catalog replaces the one in force only when it pas
     assert.equal(before.validators.validateRecord('shipment', '1.2.0', record()).ok, false, 'the previous validators never learn 1.2.0');
   });
 
-  test('an incompatible version is refused with its reasons; the previous catalog stays in force', () => {
+  it('an incompatible version is refused with its reasons; the previous catalog stays in force', () => {
     const store = new CatalogStore();
     store.proposeFiles(sampleFiles(), 'test');
     const inForce = store.snapshot!;
@@ -109,7 +109,7 @@ describe('CatalogStore: a new catalog replaces the one in force only when it pas
     assert.equal(store.snapshot, inForce);
   });
 
-  test('an incompatible history is refused even as the first catalog; nothing is in force then', () => {
+  it('an incompatible history is refused even as the first catalog; nothing is in force then', () => {
     const store = new CatalogStore();
     const outcome = store.proposeFiles(withFile('shipment/1.2.0.schema.json', breaking120), 'test');
     assert.equal(outcome.ok, false);
@@ -133,7 +133,7 @@ describe('CatalogStore: a new catalog replaces the one in force only when it pas
     ['a path that climbs out of the catalog', (f) => withFile('../etc/passwd.json', '{}', f), 'invalid-path'],
   ];
   for (const [what, edit, rule] of updates) {
-    test(`refused: ${what} (${rule})`, () => {
+    it(`refused: ${what} (${rule})`, () => {
       const store = new CatalogStore();
       store.proposeFiles(sampleFiles(), 'test');
       const inForce = store.snapshot;
@@ -144,14 +144,14 @@ describe('CatalogStore: a new catalog replaces the one in force only when it pas
     });
   }
 
-  test('STRICT (default) refuses an optional property added to an open model; LENIENT takes it', () => {
+  it('STRICT (default) refuses an optional property added to an open model; LENIENT takes it', () => {
     const strict = new CatalogStore().proposeFiles(openModelCatalog(), 'test');
     assert.ok(!strict.ok && strict.reasons.some((r) => r.rule === 'property-added-to-open-content-model'), JSON.stringify(strict));
     const lenient = new CatalogStore({ policy: 'LENIENT' }).proposeFiles(openModelCatalog(), 'test');
     assert.ok(lenient.ok, JSON.stringify(lenient));
   });
 
-  test('an unavailable source is reported once per problem and leaves the catalog in force', () => {
+  it('an unavailable source is reported once per problem and leaves the catalog in force', () => {
     const store = new CatalogStore();
     store.proposeFiles(sampleFiles(), 'test');
     let calls = 0;
@@ -165,7 +165,7 @@ describe('CatalogStore: a new catalog replaces the one in force only when it pas
     assert.equal(summarizeIssue(state.issue), 'catalog source unavailable: no answer');
   });
 
-  test('close forgets the listeners', () => {
+  it('close forgets the listeners', () => {
     const store = new CatalogStore();
     let calls = 0;
     store.onState(() => (calls += 1));
@@ -177,7 +177,7 @@ describe('CatalogStore: a new catalog replaces the one in force only when it pas
 });
 
 describe('the catalog bundle', () => {
-  test('round trip: encode, decode, load gives the same catalog; the digest ignores file order', () => {
+  it('round trip: encode, decode, load gives the same catalog; the digest ignores file order', () => {
     const files = sampleFiles();
     const { bundle, text } = encodeCatalogBundle(files);
     assert.equal(bundle.format, 1);
@@ -193,7 +193,7 @@ describe('the catalog bundle', () => {
     assert.equal(loaded.catalog.entities.size, 4);
   });
 
-  test('the digest is SHA-256 of the RFC 8785 canonical JSON of files (documented in docs/catalog.md)', async () => {
+  it('the digest is SHA-256 of the RFC 8785 canonical JSON of files (documented in docs/catalog.md)', async () => {
     const { createHash } = await import('node:crypto');
     const files = new Map([['b.json', 'x"y'], ['a.json', 'é\n']]);
     const canonical = '{"a.json":"é\\n","b.json":"x\\"y"}';
@@ -221,7 +221,7 @@ describe('the catalog bundle', () => {
     ['files altered after the digest', text({ ...good, files: { ...good.files, 'catalog.json': '{}' } }), 'digest-mismatch'],
   ];
   for (const [what, input, rule, maxBytes] of malformed) {
-    test(`refused: ${what} (${rule})`, () => {
+    it(`refused: ${what} (${rule})`, () => {
       const decoded = decodeCatalogBundle(input, maxBytes === undefined ? {} : { maxBytes });
       assert.equal(decoded.ok, false);
       assert.ok(!decoded.ok && decoded.reasons.some((r) => r.rule === rule), JSON.stringify(decoded));
@@ -229,7 +229,7 @@ describe('the catalog bundle', () => {
     });
   }
 
-  test('one retained schema message per version and shared file, the file text unchanged', () => {
+  it('one retained schema message per version and shared file, the file text unchanged', () => {
     const loaded = loadCatalogFromFiles(sampleFiles());
     assert.ok(loaded.ok);
     const messages = schemaMessages(loaded.catalog);
@@ -267,7 +267,7 @@ describe('FolderCatalogSource: polling by hash', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  test('reads the folder, then sees a new version file within the interval, once', async () => {
+  it('reads the folder, then sees a new version file within the interval, once', async () => {
     const source = new FolderCatalogSource({ dir, intervalMs: 100, settleMs: 20 });
     try {
       const seen = listen(source);
@@ -284,14 +284,14 @@ describe('FolderCatalogSource: polling by hash', () => {
     }
   });
 
-  test('the README and dot files are not part of the catalog', async () => {
+  it('the README and dot files are not part of the catalog', async () => {
     await writeFile(join(dir, '.DS_Store.json'), 'junk');
     const read = await readCatalogFolder(dir);
     assert.ok(read.ok);
     assert.ok(!read.files.has('README.md') && !read.files.has('.DS_Store.json'));
   });
 
-  test('a missing folder is reported as unavailable, once', async () => {
+  it('a missing folder is reported as unavailable, once', async () => {
     const source = new FolderCatalogSource({ dir: join(dir, 'nope'), intervalMs: 50 });
     try {
       const seen = listen(source);
@@ -304,7 +304,7 @@ describe('FolderCatalogSource: polling by hash', () => {
     }
   });
 
-  test('interval 0 reads once and sets no timer', async () => {
+  it('interval 0 reads once and sets no timer', async () => {
     const source = new FolderCatalogSource({ dir: SAMPLE_CATALOG_DIR, intervalMs: 0 });
     const seen = listen(source);
     assert.equal((await seen.next()).kind, 'files');
@@ -344,12 +344,12 @@ describe('UrlCatalogSource: a bundle over HTTP', () => {
     };
   }
 
-  test('only http and https URLs are accepted', () => {
+  it('only http and https URLs are accepted', () => {
     assert.ok(checkCatalogUrl('https://hq.example/cdm.json').ok);
     for (const bad of ['file:///etc/passwd', 'ftp://x/y', 'not a url', 'data:application/json,{}']) assert.equal(checkCatalogUrl(bad).ok, false, bad);
   });
 
-  test('fetches the bundle, then asks with If-None-Match and takes a 304 as unchanged, then sees a change', async () => {
+  it('fetches the bundle, then asks with If-None-Match and takes a 304 as unchanged, then sees a change', async () => {
     let files = sampleFiles();
     serveBundle(() => encodeCatalogBundle(files).text);
     requests.length = 0;
@@ -383,7 +383,7 @@ describe('UrlCatalogSource: a bundle over HTTP', () => {
     ['a server that never answers', () => undefined, 'timeout', { timeoutMs: 200 }],
   ];
   for (const [what, respond, rule, options] of failures) {
-    test(`unavailable: ${what} (${rule})`, async () => {
+    it(`unavailable: ${what} (${rule})`, async () => {
       handler = respond;
       const source = new UrlCatalogSource({ url: `${base}/cdm.json`, intervalMs: 0, ...options });
       try {
@@ -395,7 +395,7 @@ describe('UrlCatalogSource: a bundle over HTTP', () => {
     });
   }
 
-  test('a refused connection is unavailable, with the cause', async () => {
+  it('a refused connection is unavailable, with the cause', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
@@ -409,7 +409,7 @@ describe('UrlCatalogSource: a bundle over HTTP', () => {
     }
   });
 
-  test('close aborts a fetch in flight at once', async () => {
+  it('close aborts a fetch in flight at once', async () => {
     handler = () => undefined;
     const source = new UrlCatalogSource({ url: `${base}/cdm.json`, intervalMs: 50, timeoutMs: 60_000 });
     const seen = listen(source);
@@ -450,7 +450,7 @@ class FakeBus implements CatalogBus {
 }
 
 describe('the catalog on the bus', () => {
-  test('publishCatalogToBus: every schema retained on its own topic, the bundle last', async () => {
+  it('publishCatalogToBus: every schema retained on its own topic, the bundle last', async () => {
     const bus = new FakeBus();
     const loaded = loadCatalogFromFiles(sampleFiles());
     assert.ok(loaded.ok);
@@ -463,7 +463,7 @@ describe('the catalog on the bus', () => {
     assert.ok(decoded.ok && decoded.digest === digest);
   });
 
-  test('BusCatalogSource: the retained bundle arrives on subscribe; a later one replaces it; junk is unavailable; empty is ignored', async () => {
+  it('BusCatalogSource: the retained bundle arrives on subscribe; a later one replaces it; junk is unavailable; empty is ignored', async () => {
     const bus = new FakeBus();
     await bus.publish(CATALOG_BUNDLE_TOPIC, Buffer.from(encodeCatalogBundle(sampleFiles()).text), { qos: 1, retain: true });
     const source = new BusCatalogSource(bus);
@@ -483,7 +483,7 @@ describe('the catalog on the bus', () => {
     assert.equal(bus.subscribers, 0, 'close unsubscribes');
   });
 
-  test('a site store fed by the bus source takes the central catalog', async () => {
+  it('a site store fed by the bus source takes the central catalog', async () => {
     const bus = new FakeBus();
     const central = loadCatalogFromFiles(sampleFiles());
     assert.ok(central.ok);

@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,7 +53,7 @@ function witnessFits(level: CompatibilityLevel, n: number, accepted: number, ref
 }
 
 describe('compatibility table', () => {
-  test('has at least 60 histories covering all seven levels, incompatible ones with witnesses', () => {
+  it('has at least 60 histories covering all seven levels, incompatible ones with witnesses', () => {
     assert.ok(cases.length >= 60, `only ${cases.length} cases`);
     for (const level of COMPATIBILITY_LEVELS) assert.ok(cases.some((c) => c.level === level), `no case for ${level}`);
     for (const level of COMPATIBILITY_LEVELS.filter((l) => l !== 'NONE')) {
@@ -64,7 +64,7 @@ describe('compatibility table', () => {
   });
 
   for (const c of cases) {
-    test(`${c.file}: ${c.level}${c.policy ? ` ${c.policy}` : ''}: ${c.name}`, () => {
+    it(`${c.file}: ${c.level}${c.policy ? ` ${c.policy}` : ''}: ${c.name}`, () => {
       const index = createSchemaIndex();
       for (const r of c.resources ?? []) addSchemaDocument(index, r);
       const result = checkCompatibility(c.level, c.schemas, { index, ...(c.policy ? { policy: c.policy } : {}) });

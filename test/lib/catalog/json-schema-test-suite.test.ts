@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -73,7 +73,7 @@ function suiteAjv(): Ajv2020 {
 const files = walk(testsDir).filter((f) => f.endsWith('.json')).map((f) => relative(testsDir, f).split('\\').join('/'));
 
 describe('JSON-Schema-Test-Suite draft 2020-12 through the catalog ajv', () => {
-  test('the fixture holds the keywords the CDM uses, with its licence', () => {
+  it('the fixture holds the keywords the CDM uses, with its licence', () => {
     for (const keyword of ['type', 'required', 'properties', 'additionalProperties', 'enum', 'const', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern', 'items', 'prefixItems', 'ref', 'refRemote', 'defs', 'optional/format/date-time', 'optional/format/uuid', 'optional/format/email']) {
       assert.ok(files.includes(`${keyword}.json`), `${keyword}.json missing`);
     }
@@ -81,7 +81,7 @@ describe('JSON-Schema-Test-Suite draft 2020-12 through the catalog ajv', () => {
     assert.match(readFileSync(join(root, 'SOURCE.md'), 'utf8'), /44401e0c046704b476ec9d2e2fccdaee618f259d/);
   });
 
-  test('every known deviation names a real case', () => {
+  it('every known deviation names a real case', () => {
     for (const d of KNOWN_DEVIATIONS) {
       const groups = JSON.parse(readFileSync(join(testsDir, d.file), 'utf8')) as SuiteGroup[];
       const group = groups.find((g) => g.description === d.group);
@@ -91,7 +91,7 @@ describe('JSON-Schema-Test-Suite draft 2020-12 through the catalog ajv', () => {
   });
 
   for (const file of files) {
-    test(file, () => {
+    it(file, () => {
       const groups = JSON.parse(readFileSync(join(testsDir, file), 'utf8')) as SuiteGroup[];
       const ajv = suiteAjv();
       let checked = 0;

@@ -2,7 +2,7 @@
 // properties are a public wire contract that other sites' code reads, so the
 // attribute names are asserted exactly, not just round-tripped.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import fc from 'fast-check';
 import type { CdmEnvelope } from '../../../lib/envelope/envelope';
 import {
@@ -73,7 +73,7 @@ function reasonsOf(wire: WireMessage, limits?: DecodeLimits): Array<[string, str
 }
 
 describe('encodeMessage: the wire contract', () => {
-  test('structured mode: one JSON event with these attribute names, in this order', () => {
+  it('structured mode: one JSON event with these attribute names, in this order', () => {
     const wire = encoded(full, record, 'structured');
     assert.deepEqual(wire.properties, { contentType: 'application/cloudevents+json' });
     assert.equal(
@@ -97,14 +97,14 @@ describe('encodeMessage: the wire contract', () => {
     );
   });
 
-  test('structured mode leaves out optional attributes that are not set', () => {
+  it('structured mode leaves out optional attributes that are not set', () => {
     const wire = encoded(required, 'x', 'structured');
     assert.deepEqual(Object.keys(JSON.parse(wire.payload.toString('utf8')) as object), [
       'specversion', 'type', 'datacontenttype', 'dataschema', 'id', 'source', 'time', 'cdmentity', 'cdmversion', 'cdmsite', 'data',
     ]);
   });
 
-  test('binary mode: the data alone, attributes as MQTT 5 user properties', () => {
+  it('binary mode: the data alone, attributes as MQTT 5 user properties', () => {
     const wire = encoded(full, record, 'binary');
     assert.equal(wire.payload.toString('utf8'), JSON.stringify(record));
     assert.equal(wire.properties?.contentType, 'application/json');
@@ -124,7 +124,7 @@ describe('encodeMessage: the wire contract', () => {
     });
   });
 
-  test('binary mode leaves out optional attributes that are not set', () => {
+  it('binary mode leaves out optional attributes that are not set', () => {
     const wire = encoded(required, record, 'binary');
     assert.deepEqual(Object.keys(wire.properties?.userProperties ?? {}).sort(), [
       'cdmentity', 'cdmsite', 'cdmversion', 'dataschema', 'id', 'source', 'specversion', 'time', 'type',
@@ -137,7 +137,7 @@ describe('encodeMessage: the wire contract', () => {
     ['order', '12.0.0-rc.1', 'tectonic.cdm.order.v12'],
   ];
   for (const [entity, version, type] of types) {
-    test(`eventType(${entity}@${version}) = ${type}`, () => assert.equal(eventType({ entity, version }), type));
+    it(`eventType(${entity}@${version}) = ${type}`, () => assert.equal(eventType({ entity, version }), type));
   }
 
   const unencodable: Array<[string, unknown, Array<[string, string]>]> = [
@@ -149,7 +149,7 @@ describe('encodeMessage: the wire contract', () => {
   ];
   for (const mode of modes) {
     for (const [name, data, expected] of unencodable) {
-      test(`${mode} mode refuses ${name} as data, as a reason, not a throw`, () => {
+      it(`${mode} mode refuses ${name} as data, as a reason, not a throw`, () => {
         const result = encodeMessage(required, data, mode);
         assert.equal(result.ok, false);
         if (!result.ok) assert.deepEqual(result.reasons.map((r) => [r.path, r.rule]), expected);
@@ -175,7 +175,7 @@ describe('encodeMessage: the structured event is the attributes and the data as 
     },
     { requiredKeys: ['entity', 'version', 'site', 'id', 'time', 'source'] },
   );
-  test('property-based, across entities, sources and optional attributes', () => {
+  it('property-based, across entities, sources and optional attributes', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(envelope, fc.jsonValue({ maxDepth: 2 })), { minLength: 1, maxLength: 8 }), (pairs) => {
         for (const [env, data] of pairs) {
@@ -223,7 +223,7 @@ describe('encodeMessage then decodeMessage', () => {
   for (const mode of modes) {
     for (const [envelopeName, envelope] of [['required attributes', required], ['every optional attribute', full]] as const) {
       for (const [name, value] of data) {
-        test(`${mode}, ${envelopeName}, ${name}`, () => {
+        it(`${mode}, ${envelopeName}, ${name}`, () => {
           const decoded = decodeMessage(encoded(envelope, value, mode));
           assert.deepEqual(decoded, { ok: true, value: { envelope, data: value, mode } });
         });
@@ -231,7 +231,7 @@ describe('encodeMessage then decodeMessage', () => {
     }
   }
 
-  test('each optional attribute on its own survives both modes', () => {
+  it('each optional attribute on its own survives both modes', () => {
     for (const mode of modes) {
       for (const extra of [{ correlationId: 'c' }, { traceparent }, { validated: 'shipment@1.2.0' }]) {
         const envelope = { ...required, ...extra };
@@ -240,7 +240,7 @@ describe('encodeMessage then decodeMessage', () => {
     }
   });
 
-  test('binary user properties that MQTT.js delivers as arrays (repeated keys) use the first value', () => {
+  it('binary user properties that MQTT.js delivers as arrays (repeated keys) use the first value', () => {
     const wire = binary({ cdmsite: ['site-a', 'site-b'], specversion: ['1.0'] });
     assert.deepEqual(decodeMessage(wire), { ok: true, value: { envelope: required, data: record, mode: 'binary' } });
   });
@@ -253,16 +253,16 @@ describe('encodeMessage then decodeMessage', () => {
     ['application/cloudevents+json', 'a +json suffix'],
   ];
   for (const [contentType, name] of contentTypes) {
-    test(`binary mode accepts ${name}`, () => {
+    it(`binary mode accepts ${name}`, () => {
       assert.equal(decodeMessage(binary({}, JSON.stringify(record), contentType)).ok, true);
     });
   }
 
-  test('binary mode takes the content type from a datacontenttype user property when the MQTT one is missing', () => {
+  it('binary mode takes the content type from a datacontenttype user property when the MQTT one is missing', () => {
     assert.deepEqual(reasonsOf(binary({ datacontenttype: 'text/csv' }, 'a,b', null)), [['contentType', 'unsupported']]);
   });
 
-  test('a message with user properties but no specversion is read as structured', () => {
+  it('a message with user properties but no specversion is read as structured', () => {
     const wire = encoded(required, record, 'structured');
     wire.properties = { ...wire.properties, userProperties: { other: 'x' } };
     assert.deepEqual(decodeMessage(wire), { ok: true, value: { envelope: required, data: record, mode: 'structured' } });
@@ -303,19 +303,19 @@ describe('decodeMessage: malformed structured events', () => {
     ['no data', structured(event({ data: undefined })), [['event.data', 'required']]],
   ];
   for (const [name, wire, expected] of cases) {
-    test(name, () => assert.deepEqual(reasonsOf(wire), expected));
+    it(name, () => assert.deepEqual(reasonsOf(wire), expected));
   }
 
-  test('the reason names what the specversion was', () => {
+  it('the reason names what the specversion was', () => {
     const decoded = decodeMessage(structured(event({ specversion: '0.3' })));
     assert.deepEqual(decoded, { ok: false, reasons: [{ path: 'event.specversion', rule: 'const', message: 'must be "1.0" (a CloudEvents 1.0 event), got "0.3"' }] });
   });
 
-  test('data: null is a record, not missing data', () => {
+  it('data: null is a record, not missing data', () => {
     assert.deepEqual(decodeMessage(structured(event({ data: null }))), { ok: true, value: { envelope: required, data: null, mode: 'structured' } });
   });
 
-  test('extra attributes (extensions from other producers) are ignored', () => {
+  it('extra attributes (extensions from other producers) are ignored', () => {
     assert.deepEqual(decodeMessage(structured(event({ subject: 'x', otherext: 'y' }))), { ok: true, value: { envelope: required, data: record, mode: 'structured' } });
   });
 });
@@ -341,10 +341,10 @@ describe('decodeMessage: malformed binary messages', () => {
     ['a cdmsite with a wildcard in the first of two values', binary({ cdmsite: ['+', 'site-a'] }), [['properties.cdmsite', 'pattern']]],
   ];
   for (const [name, wire, expected] of cases) {
-    test(name, () => assert.deepEqual(reasonsOf(wire), expected));
+    it(name, () => assert.deepEqual(reasonsOf(wire), expected));
   }
 
-  test('any JSON value is data, arrays and strings included', () => {
+  it('any JSON value is data, arrays and strings included', () => {
     for (const payload of ['[1,2]', '"text"', 'null', '3']) {
       const decoded = decodeMessage(binary({}, payload));
       assert.deepEqual(decoded, { ok: true, value: { envelope: required, data: JSON.parse(payload) as unknown, mode: 'binary' } }, payload);
@@ -363,14 +363,14 @@ describe('decodeMessage: prototype poisoning', () => {
     ['constructor.prototype in a binary payload', binary({}, '{"x":{"constructor":{"prototype":{"polluted":true}}}}'), [['payload', 'prototype-key']]],
   ];
   for (const [name, wire, expected] of cases) {
-    test(`refuses ${name} and leaves Object.prototype alone`, () => {
+    it(`refuses ${name} and leaves Object.prototype alone`, () => {
       assert.deepEqual(reasonsOf(wire), expected);
       assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted'), false);
       assert.equal(({} as Record<string, unknown>).polluted, undefined);
     });
   }
 
-  test('a constructor key that is not constructor.prototype is plain data', () => {
+  it('a constructor key that is not constructor.prototype is plain data', () => {
     const decoded = decodeMessage({ payload: Buffer.from(`{${head},"data":{"constructor":"Ford"}}`) });
     assert.ok(decoded.ok);
     assert.deepEqual(decoded.value.data, { constructor: 'Ford' });
@@ -378,12 +378,12 @@ describe('decodeMessage: prototype poisoning', () => {
 });
 
 describe('decodeMessage: limits', () => {
-  test('the defaults are 1 MiB and 64 levels', () => {
+  it('the defaults are 1 MiB and 64 levels', () => {
     assert.deepEqual(DEFAULT_DECODE_LIMITS, { maxBytes: 1024 * 1024, maxDepth: 64 });
   });
 
   for (const mode of modes) {
-    test(`${mode}: a payload of exactly maxBytes passes, one byte more is refused before parsing`, () => {
+    it(`${mode}: a payload of exactly maxBytes passes, one byte more is refused before parsing`, () => {
       const wire = encoded(required, { text: 'ü'.repeat(10) }, mode);
       const size = wire.payload.length;
       assert.equal(decodeMessage(wire, { maxBytes: size, maxDepth: 64 }).ok, true);
@@ -391,7 +391,7 @@ describe('decodeMessage: limits', () => {
       assert.deepEqual(refused, { ok: false, reasons: [{ path: '', rule: 'maxBytes', message: `message is ${size} bytes, more than the limit of ${size - 1}` }] });
     });
 
-    test(`${mode}: data exactly maxDepth deep passes, one level more is refused`, () => {
+    it(`${mode}: data exactly maxDepth deep passes, one level more is refused`, () => {
       const limits = { maxBytes: 1024 * 1024, maxDepth: 5 };
       const deepest = JSON.parse(nested('{"a":', '}', 5)) as unknown;
       assert.equal(decodeMessage(encoded(required, deepest, mode), limits).ok, true);
@@ -410,7 +410,7 @@ describe('decodeMessage: limits', () => {
   ];
   for (const [mode, wrap, path] of hostile) {
     for (const [shape, open, close] of [['arrays', '[', ']'], ['objects', '{"a":', '}'], ['constructor keys', '{"constructor":', '}']] as const) {
-      test(`${mode}: 100,000 nested ${shape} are refused without a stack overflow`, () => {
+      it(`${mode}: 100,000 nested ${shape} are refused without a stack overflow`, () => {
         const wire = wrap(nested(open, close, 100_000));
         assert.deepEqual(reasonsOf(wire, { maxBytes: 10 * 1024 * 1024, maxDepth: 64 }), [[path, 'maxDepth']]);
       });
@@ -433,10 +433,10 @@ describe('exceedsDepth', () => {
     ['the deep branch is not the first', { a: 1, b: [2], c: { d: { e: [] } } }, 3, true],
   ];
   for (const [name, value, max, expected] of cases) {
-    test(`${name}: ${expected}`, () => assert.equal(exceedsDepth(value, max), expected));
+    it(`${name}: ${expected}`, () => assert.equal(exceedsDepth(value, max), expected));
   }
 
-  test('walks 100,000 levels of objects without recursion', () => {
+  it('walks 100,000 levels of objects without recursion', () => {
     let value: Record<string, unknown> = {};
     const root = value;
     for (let i = 0; i < 100_000; i++) {

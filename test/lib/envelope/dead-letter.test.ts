@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import { DEAD_LETTER_KIND, deadLetterFilter, deadLetterOf, deadLetterTopic, decodeDeadLetter } from '../../../lib/envelope/dead-letter';
 import { DedupWindow, messageKey } from '../../../lib/envelope/dedup-window';
 import { topicMatches } from '../../../lib/envelope/topics';
@@ -9,7 +9,7 @@ const cdm = { entity: 'shipment', version: '1.1.0', site: 'site-a', id: '01JD000
 const reasons = [{ path: 'status', rule: 'lookup', message: 'from "stat": unknown code "XYZ"' }];
 
 describe('dead letters', () => {
-  test('a rejected message becomes a document on tectonic/dlq/{site}/{stage} and back', () => {
+  it('a rejected message becomes a document on tectonic/dlq/{site}/{stage} and back', () => {
     const built = deadLetterOf({ reject: { stage: 'cdm-validate', reasons }, cdm, payload: { stat: 'XYZ' }, site: 'site-a', now });
     assert.ok(built.ok);
     assert.equal(built.value.topic, 'tectonic/dlq/site-a/cdm-validate');
@@ -28,14 +28,14 @@ describe('dead letters', () => {
     ['a site that is no topic level', { reject: { stage: 'x', reasons }, cdm, payload: 1, site: 'a/b', now }, /not a site id/],
   ];
   for (const [what, input, expected] of cases) {
-    test(`refused: ${what}`, () => {
+    it(`refused: ${what}`, () => {
       const built = deadLetterOf(input);
       assert.ok(!built.ok);
       assert.match(built.reasons[0]?.message ?? '', expected as RegExp);
     });
   }
 
-  test('an odd stage becomes "unknown", odd reasons are left out, a bad envelope is not carried', () => {
+  it('an odd stage becomes "unknown", odd reasons are left out, a bad envelope is not carried', () => {
     const built = deadLetterOf({ reject: { stage: '../x', reasons: [...reasons, { nope: 1 }] }, cdm: { entity: 'x' }, payload: null, site: 'site-a', now });
     assert.ok(built.ok);
     assert.equal(built.value.topic, deadLetterTopic('site-a', 'unknown'));
@@ -51,7 +51,7 @@ describe('dead letters', () => {
     ['a deep payload', `{"kind":"tectonic.dead-letter","site":"a","stage":"s","time":"t","reasons":[],"payload":${'['.repeat(100)}${']'.repeat(100)}}`, 'maxDepth'],
   ];
   for (const [what, text, rule] of hostile) {
-    test(`decoding refuses ${what}`, () => {
+    it(`decoding refuses ${what}`, () => {
       const decoded = decodeDeadLetter(Buffer.from(text));
       assert.ok(!decoded.ok);
       assert.equal(decoded.reasons[0]?.rule, rule);
@@ -61,18 +61,18 @@ describe('dead letters', () => {
 });
 
 describe('DedupWindow', () => {
-  test('admits a key once within the window, forgets the oldest beyond it', () => {
+  it('admits a key once within the window, forgets the oldest beyond it', () => {
     const window = new DedupWindow(3);
     assert.deepEqual(['a', 'b', 'a', 'c', 'd', 'a', 'b'].map((k) => window.admit(k)), [true, true, false, true, true, true, true]);
     assert.equal(window.remembered, 3);
   });
 
-  test('size 0 admits everything', () => {
+  it('size 0 admits everything', () => {
     const window = new DedupWindow(0);
     assert.deepEqual([window.admit('a'), window.admit('a')], [true, true]);
   });
 
-  test('ids are per site', () => {
+  it('ids are per site', () => {
     const window = new DedupWindow(10);
     assert.equal(window.admit(messageKey('site-a', '1')), true);
     assert.equal(window.admit(messageKey('site-b', '1')), true);

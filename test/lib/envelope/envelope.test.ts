@@ -1,6 +1,6 @@
 // checkEnvelope and majorOf: what msg.cdm must hold before anything is published.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import fc from 'fast-check';
 import { type CdmEnvelope, checkEnvelope, envelopeProblems, isCleanEnvelope, majorOf, markValidated, typeName, validationMark } from '../../../lib/envelope/envelope';
 
@@ -31,12 +31,12 @@ describe('checkEnvelope: accepted envelopes', () => {
     { name: 'unicode in id and source', input: { ...valid, id: 'ü€-😀', source: 'urn:größe' }, expected: { ...valid, id: 'ü€-😀', source: 'urn:größe' } },
   ];
   for (const { name, input, expected } of cases) {
-    test(name, () => {
+    it(name, () => {
       assert.deepEqual(checkEnvelope(input), { ok: true, value: expected });
     });
   }
 
-  test('returns a fresh plain object, not the input', () => {
+  it('returns a fresh plain object, not the input', () => {
     const input = { ...valid };
     const checked = checkEnvelope(input);
     assert.ok(checked.ok);
@@ -44,7 +44,7 @@ describe('checkEnvelope: accepted envelopes', () => {
     assert.equal(Object.getPrototypeOf(checked.value), Object.prototype);
   });
 
-  test('an own __proto__ key does not travel into the copy', () => {
+  it('an own __proto__ key does not travel into the copy', () => {
     const input = JSON.parse(`{"entity":"shipment","version":"1.2.0","site":"a","id":"1","time":"2026-11-24T07:00:00Z","source":"s","__proto__":{"polluted":true}}`) as Record<string, unknown>;
     const checked = checkEnvelope(input);
     assert.ok(checked.ok);
@@ -103,7 +103,7 @@ describe('checkEnvelope: refused envelopes', () => {
     ['several problems at once', { ...valid, entity: 'a/b', time: 'now', traceparent: 'x' }, [['cdm.entity', 'pattern'], ['cdm.time', 'format'], ['cdm.traceparent', 'format']]],
   ];
   for (const [name, input, expected] of cases) {
-    test(name, () => {
+    it(name, () => {
       const checked = checkEnvelope(input);
       assert.equal(checked.ok, false);
       if (checked.ok) return;
@@ -112,12 +112,12 @@ describe('checkEnvelope: refused envelopes', () => {
     });
   }
 
-  test('the prefix names the paths', () => {
+  it('the prefix names the paths', () => {
     const checked = checkEnvelope({ ...valid, site: '' }, 'msg.cdm');
     assert.deepEqual(checked, { ok: false, reasons: [{ path: 'msg.cdm.site', rule: 'minLength', message: 'must not be empty' }] });
   });
 
-  test('the type reason names what it got', () => {
+  it('the type reason names what it got', () => {
     const checked = checkEnvelope([]);
     assert.equal(checked.ok, false);
     if (!checked.ok) assert.match(checked.reasons[0]?.message ?? '', /got array$/);
@@ -144,7 +144,7 @@ describe('checkEnvelope: the quick check and the worded one agree', () => {
     },
     { requiredKeys: [] },
   );
-  test('on random envelopes, clean and spoiled', () => {
+  it('on random envelopes, clean and spoiled', () => {
     fc.assert(
       fc.property(envelope, (input) => {
         const checked = checkEnvelope(input);
@@ -157,14 +157,14 @@ describe('checkEnvelope: the quick check and the worded one agree', () => {
     );
   });
 
-  test('a source found clean once does not vouch for a different one', () => {
+  it('a source found clean once does not vouch for a different one', () => {
     assert.ok(checkEnvelope({ ...valid, source: 'urn:clean' }).ok);
     assert.deepEqual(checkEnvelope({ ...valid, source: 'urn:clean\n' }), { ok: false, reasons: [{ path: 'cdm.source', rule: 'format', message: 'must not contain control characters' }] });
   });
 });
 
 describe('markValidated: msg.cdm as cdm-validate passes it on', () => {
-  test('a new object with every member of the old one and the validation', () => {
+  it('a new object with every member of the old one and the validation', () => {
     const old = { ...valid, correlationId: 'c-1', extra: { note: 'kept' } };
     const next = markValidated(old, 'shipment', '1.3.0');
     assert.notEqual(next, old);
@@ -172,11 +172,11 @@ describe('markValidated: msg.cdm as cdm-validate passes it on', () => {
     assert.equal(old.version, '1.2.0', 'the old envelope is left as it was');
   });
 
-  test('from no envelope at all: entity, version and mark alone', () => {
+  it('from no envelope at all: entity, version and mark alone', () => {
     for (const cdm of [undefined, null, 'text', [1]]) assert.deepEqual(markValidated(cdm, 'order', '2.0.0'), { entity: 'order', version: '2.0.0', validated: 'order@2.0.0' });
   });
 
-  test('an own "__proto__" member stays a member and sets no prototype', () => {
+  it('an own "__proto__" member stays a member and sets no prototype', () => {
     const parsed = JSON.parse('{"entity":"shipment","__proto__":{"polluted":true}}') as Record<string, unknown>;
     const next = markValidated(parsed, 'shipment', '1.2.0');
     assert.equal(Object.getPrototypeOf(next), Object.prototype);
@@ -184,7 +184,7 @@ describe('markValidated: msg.cdm as cdm-validate passes it on', () => {
     assert.deepEqual(Object.getOwnPropertyDescriptor(next, '__proto__')?.value, { polluted: true });
   });
 
-  test('the mark is one string per entity and version', () => {
+  it('the mark is one string per entity and version', () => {
     assert.equal(validationMark('shipment', '1.2.0'), 'shipment@1.2.0');
     assert.equal(validationMark('shipment', '1.2.0'), validationMark('shipment', '1.2.0'));
     assert.equal(validationMark('shipment', '1.3.0'), 'shipment@1.3.0');
@@ -194,10 +194,10 @@ describe('markValidated: msg.cdm as cdm-validate passes it on', () => {
 describe('majorOf and typeName', () => {
   const majors: Array<[string, number]> = [['0.1.0', 0], ['1.2.0', 1], ['12.0.3', 12], ['2.0.0-rc.1', 2]];
   for (const [version, major] of majors) {
-    test(`majorOf(${version}) = ${major}`, () => assert.equal(majorOf(version), major));
+    it(`majorOf(${version}) = ${major}`, () => assert.equal(majorOf(version), major));
   }
   const types: Array<[unknown, string]> = [[null, 'null'], [[], 'array'], [{}, 'object'], ['', 'string'], [1, 'number'], [undefined, 'undefined'], [true, 'boolean']];
   for (const [value, name] of types) {
-    test(`typeName(${JSON.stringify(value) ?? 'undefined'}) = ${name}`, () => assert.equal(typeName(value), name));
+    it(`typeName(${JSON.stringify(value) ?? 'undefined'}) = ${name}`, () => assert.equal(typeName(value), name));
   }
 });

@@ -2,7 +2,7 @@
 // and secure-json-parse for the rest; exceedsDepth walks recursively up to
 // its limit. Both must answer exactly what the plain definitions do.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import fc from 'fast-check';
 import sjson from 'secure-json-parse';
 import { exceedsDepth, parseJson } from '../../../lib/envelope/cloudevents';
@@ -35,9 +35,9 @@ describe('parseJson', () => {
     ['not JSON', '{"a":'],
     ['a scalar', '42'],
   ];
-  for (const [name, text] of cases) test(name, () => assert.deepStrictEqual(viaParseJson(text), reference(text)));
+  for (const [name, text] of cases) it(name, () => assert.deepStrictEqual(viaParseJson(text), reference(text)));
 
-  test('random JSON with the dangerous names mixed in, property-based', () => {
+  it('random JSON with the dangerous names mixed in, property-based', () => {
     const key = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('__proto__', 'constructor', 'prototype', '\\u005f_proto__', 'c\\u006fnstructor'));
     const value = fc.letrec((tie) => ({
       node: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 1 }), fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(key, tie('node'), { maxKeys: 3 })),
@@ -59,14 +59,14 @@ describe('exceedsDepth', () => {
     for (let i = 0; i < depth; i++) v = i % 2 === 0 ? [v] : { k: v };
     return v;
   };
-  test('objects and arrays count, scalars do not', () => {
+  it('objects and arrays count, scalars do not', () => {
     assert.equal(exceedsDepth(nested(3), 3), false);
     assert.equal(exceedsDepth(nested(4), 3), true);
     assert.equal(exceedsDepth('text', 0), false);
     assert.equal(exceedsDepth({}, 0), true);
   });
 
-  test('the recursive walk answers what the iterative one does', () => {
+  it('the recursive walk answers what the iterative one does', () => {
     const iterative = (value: unknown, maxDepth: number): boolean => {
       const stack: Array<[unknown, number]> = [[value, 1]];
       while (stack.length > 0) {
@@ -83,7 +83,7 @@ describe('exceedsDepth', () => {
     );
   });
 
-  test('a limit deeper than any record takes the walk that needs no stack', () => {
+  it('a limit deeper than any record takes the walk that needs no stack', () => {
     assert.equal(exceedsDepth(nested(100_000), 50_000), true);
     assert.equal(exceedsDepth(nested(1_000), 50_000), false);
   });

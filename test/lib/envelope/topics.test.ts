@@ -1,7 +1,7 @@
 // Canonical topics cdm/{entity}/v{major}/{site}, the filters a subscriber
 // asks for, and MQTT topic matching [MQTT-4.7] including $share [MQTT-4.8.2].
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import {
   type SubscriptionSelection,
   canonicalTopic,
@@ -19,7 +19,7 @@ describe('canonicalTopic', () => {
     [{ entity: 'order', version: '12.0.0-rc.1', site: 'b.c' }, 'cdm/order/v12/b.c'],
   ];
   for (const [envelope, topic] of cases) {
-    test(`${envelope.entity}@${envelope.version} at ${envelope.site} -> ${topic}`, () => {
+    it(`${envelope.entity}@${envelope.version} at ${envelope.site} -> ${topic}`, () => {
       assert.equal(canonicalTopic(envelope), topic);
     });
   }
@@ -41,10 +41,10 @@ describe('parseCanonicalTopic', () => {
     ['', undefined],
   ];
   for (const [topic, expected] of cases) {
-    test(`"${topic}"`, () => assert.deepEqual(parseCanonicalTopic(topic), expected));
+    it(`"${topic}"`, () => assert.deepEqual(parseCanonicalTopic(topic), expected));
   }
 
-  test('round trips canonicalTopic', () => {
+  it('round trips canonicalTopic', () => {
     assert.deepEqual(parseCanonicalTopic(canonicalTopic({ entity: 'shipment', version: '3.1.4', site: 'x' })), { entity: 'shipment', major: 3, site: 'x' });
   });
 });
@@ -62,7 +62,7 @@ describe('subscriptionFilters', () => {
     [{ majors: [1, 2], group: 'g' }, ['$share/g/cdm/+/v1/+', '$share/g/cdm/+/v2/+']],
   ];
   for (const [selection, filters] of accepted) {
-    test(`${JSON.stringify(selection)} -> ${filters.join(', ')}`, () => {
+    it(`${JSON.stringify(selection)} -> ${filters.join(', ')}`, () => {
       assert.deepEqual(subscriptionFilters(selection), { ok: true, value: filters });
     });
   }
@@ -80,14 +80,14 @@ describe('subscriptionFilters', () => {
     [{ entity: 'a b', site: '#', group: '+', majors: [-2] }, [['entity', 'pattern'], ['site', 'pattern'], ['group', 'pattern'], ['versions', 'type']]],
   ];
   for (const [selection, expected] of refused) {
-    test(`refuses ${JSON.stringify(selection)}`, () => {
+    it(`refuses ${JSON.stringify(selection)}`, () => {
       const checked = subscriptionFilters(selection);
       assert.equal(checked.ok, false);
       if (!checked.ok) assert.deepEqual(checked.reasons.map((r) => [r.path, r.rule]), expected);
     });
   }
 
-  test('every filter it builds matches the canonical topic it selects', () => {
+  it('every filter it builds matches the canonical topic it selects', () => {
     const checked = subscriptionFilters({ entity: 'shipment', majors: [1, 2], site: 'site-a', group: 'g' });
     assert.ok(checked.ok);
     const topic = canonicalTopic({ entity: 'shipment', version: '2.0.0', site: 'site-a' });
@@ -109,7 +109,7 @@ describe('parseMajors', () => {
     ['2, 1, 2', [2, 1, 2]],
   ];
   for (const [list, majors] of accepted) {
-    test(`"${list}" -> [${majors.join(', ')}]`, () => assert.deepEqual(parseMajors(list), { ok: true, value: majors }));
+    it(`"${list}" -> [${majors.join(', ')}]`, () => assert.deepEqual(parseMajors(list), { ok: true, value: majors }));
   }
 
   const refused: Array<[string, string]> = [
@@ -121,7 +121,7 @@ describe('parseMajors', () => {
     ['vv1', 'vv1'],
   ];
   for (const [list, part] of refused) {
-    test(`refuses "${list}"`, () => {
+    it(`refuses "${list}"`, () => {
       const checked = parseMajors(list);
       assert.equal(checked.ok, false);
       if (checked.ok) return;
@@ -187,7 +187,7 @@ describe('topicMatches [MQTT-4.7]', () => {
     ['$share/g/cdm/#', '$share/g/cdm/x', false],
   ];
   for (const [filter, topic, matches] of cases) {
-    test(`"${filter}" ${matches ? 'matches' : 'does not match'} "${topic}"`, () => {
+    it(`"${filter}" ${matches ? 'matches' : 'does not match'} "${topic}"`, () => {
       assert.equal(topicMatches(filter, topic), matches);
     });
   }
@@ -205,12 +205,12 @@ describe('topicDisagreement', () => {
     ['shipments', envelope, [['topic', 'pattern']]],
   ];
   for (const [topic, env, expected] of cases) {
-    test(`"${topic}" against ${env.entity}@${env.version} at ${env.site}`, () => {
+    it(`"${topic}" against ${env.entity}@${env.version} at ${env.site}`, () => {
       assert.deepEqual(topicDisagreement(topic, env).map((r) => [r.path, r.rule]), expected);
     });
   }
 
-  test('the messages name both sides', () => {
+  it('the messages name both sides', () => {
     assert.deepEqual(topicDisagreement('cdm/order/v2/site-b', envelope).map((r) => r.message), [
       'is "shipment" but the topic says "order"',
       'is 1.2.0 but the topic says v2',

@@ -2,7 +2,7 @@
 // and low-water mark that hold and resume reading, and the lease, on a clock
 // the test moves by hand.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import { type FlowClock, InFlight } from '../../../lib/flow/in-flight';
 
 /** A clock whose time and timers move only when the test says so. */
@@ -60,7 +60,7 @@ function send(flow: InFlight, id: string, copies: number): void {
 }
 
 describe('InFlight: what counts as finished', () => {
-  test('one record to one node: finished when that node completes it', () => {
+  it('one record to one node: finished when that node completes it', () => {
     const { flow } = tracker(10);
     send(flow, 'a', 1);
     assert.equal(flow.size, 1);
@@ -69,7 +69,7 @@ describe('InFlight: what counts as finished', () => {
     assert.equal(flow.has('a'), false);
   });
 
-  test('fan-out, one message to two wires: finished only when both copies are done', () => {
+  it('fan-out, one message to two wires: finished only when both copies are done', () => {
     const { flow } = tracker(10);
     send(flow, 'a', 2);
     flow.complete('a');
@@ -78,7 +78,7 @@ describe('InFlight: what counts as finished', () => {
     assert.equal(flow.size, 0);
   });
 
-  test('a node that passes the message on keeps it open: its send is counted before its own done', () => {
+  it('a node that passes the message on keeps it open: its send is counted before its own done', () => {
     const { flow } = tracker(10);
     send(flow, 'a', 1);
     flow.deliver('a'); // node 1 sends to node 2
@@ -88,20 +88,20 @@ describe('InFlight: what counts as finished', () => {
     assert.equal(flow.size, 0);
   });
 
-  test('a node that drops the message (done without sending) finishes it', () => {
+  it('a node that drops the message (done without sending) finishes it', () => {
     const { flow } = tracker(10);
     send(flow, 'a', 1);
     flow.complete('a');
     assert.equal(flow.size, 0);
   });
 
-  test('a record sent with nothing wired finishes as soon as the entry lets go', () => {
+  it('a record sent with nothing wired finishes as soon as the entry lets go', () => {
     const { flow } = tracker(10);
     send(flow, 'a', 0);
     assert.equal(flow.size, 0);
   });
 
-  test('events for ids it does not track are ignored and say so', () => {
+  it('events for ids it does not track are ignored and say so', () => {
     const { flow } = tracker(10);
     assert.equal(flow.deliver('nobody'), false);
     assert.equal(flow.complete('nobody'), false);
@@ -112,7 +112,7 @@ describe('InFlight: what counts as finished', () => {
 });
 
 describe('InFlight: the limit and the room notification', () => {
-  test('holding from the record that reaches the limit; room again at the low-water mark (3/4 by default)', () => {
+  it('holding from the record that reaches the limit; room again at the low-water mark (3/4 by default)', () => {
     const { flow, pressure } = tracker(4);
     assert.equal(flow.lowWater, 3);
     for (const id of ['a', 'b', 'c']) send(flow, id, 1);
@@ -125,7 +125,7 @@ describe('InFlight: the limit and the room notification', () => {
     assert.equal(flow.holding, false);
   });
 
-  test('no flapping: between the low-water mark and the limit nothing is announced', () => {
+  it('no flapping: between the low-water mark and the limit nothing is announced', () => {
     const { flow, pressure } = tracker(10);
     for (let i = 0; i < 10; i++) send(flow, `r${i}`, 1);
     assert.deepEqual(pressure, [true]);
@@ -141,7 +141,7 @@ describe('InFlight: the limit and the room notification', () => {
     assert.deepEqual(pressure, [true, false, true]);
   });
 
-  test('a limit of 1 holds for every record and resumes when it is finished', () => {
+  it('a limit of 1 holds for every record and resumes when it is finished', () => {
     const { flow, pressure } = tracker(1);
     assert.equal(flow.lowWater, 0);
     send(flow, 'a', 1);
@@ -150,14 +150,14 @@ describe('InFlight: the limit and the room notification', () => {
     assert.deepEqual(pressure, [true, false]);
   });
 
-  test('limit 0 never holds', () => {
+  it('limit 0 never holds', () => {
     const { flow, pressure } = tracker(0);
     for (let i = 0; i < 5000; i++) send(flow, `r${i}`, 1);
     assert.equal(flow.size, 5000);
     assert.deepEqual(pressure, []);
   });
 
-  test('a low-water mark at or above the limit is clamped below it, so a hold can end', () => {
+  it('a low-water mark at or above the limit is clamped below it, so a hold can end', () => {
     const { flow, pressure } = tracker(5, { lowWater: 9 });
     assert.equal(flow.lowWater, 4);
     for (let i = 0; i < 5; i++) send(flow, `r${i}`, 1);
@@ -165,7 +165,7 @@ describe('InFlight: the limit and the room notification', () => {
     assert.deepEqual(pressure, [true, false]);
   });
 
-  test('clear() forgets everything and tells a holding listener there is room', () => {
+  it('clear() forgets everything and tells a holding listener there is room', () => {
     const { flow, clock, pressure } = tracker(2);
     send(flow, 'a', 1);
     send(flow, 'b', 1);
@@ -178,7 +178,7 @@ describe('InFlight: the limit and the room notification', () => {
 });
 
 describe('InFlight: the lease', () => {
-  test('a record open for leaseMs counts as finished, is reported, and makes room', () => {
+  it('a record open for leaseMs counts as finished, is reported, and makes room', () => {
     const { flow, clock, pressure, expired } = tracker(2, { leaseMs: 1000 });
     send(flow, 'a', 1);
     clock.advance(400);
@@ -197,7 +197,7 @@ describe('InFlight: the lease', () => {
     assert.equal(clock.pending, 0, 'the sweep stops when nothing is left');
   });
 
-  test('records finished in time are never reported', () => {
+  it('records finished in time are never reported', () => {
     const { flow, clock, expired } = tracker(10, { leaseMs: 1000 });
     send(flow, 'a', 1);
     clock.advance(500);
@@ -207,7 +207,7 @@ describe('InFlight: the lease', () => {
     assert.equal(clock.pending, 0);
   });
 
-  test('late events for an expired record change nothing', () => {
+  it('late events for an expired record change nothing', () => {
     const { flow, clock } = tracker(10, { leaseMs: 1000 });
     send(flow, 'a', 1);
     clock.advance(1000);
@@ -216,7 +216,7 @@ describe('InFlight: the lease', () => {
     assert.equal(flow.size, 0);
   });
 
-  test('expire() lets go of every record at or past its lease at once', () => {
+  it('expire() lets go of every record at or past its lease at once', () => {
     const { flow, clock } = tracker(10, { leaseMs: 1000 });
     send(flow, 'a', 1);
     send(flow, 'b', 1);

@@ -1,7 +1,7 @@
 // decodeLocalRecord: what bus-subscribe's records kind passes on and what it
 // refuses, with the reasons a catch node sees.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import { decodeLocalRecord } from '../../../lib/flow/local-record';
 
 const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
@@ -18,7 +18,7 @@ describe('decodeLocalRecord', () => {
     ['a key that only looks like a prototype', '{"proto":1,"constructor":{"name":"x"}}', { proto: 1, constructor: { name: 'x' } }],
   ];
   for (const [name, text, value] of passes) {
-    test(`passes ${name}`, () => {
+    it(`passes ${name}`, () => {
       assert.deepEqual(decodeLocalRecord(Buffer.from(text)), { ok: true, value });
     });
   }
@@ -33,7 +33,7 @@ describe('decodeLocalRecord', () => {
     ['more bytes than the limit, before parsing', Buffer.from(`"${'x'.repeat(200)}"`), { path: '', rule: 'maxBytes', message: /202 bytes, more than the limit of 100/ }, 100],
   ];
   for (const [name, payload, expected, maxBytes] of refusals) {
-    test(`refuses ${name}`, () => {
+    it(`refuses ${name}`, () => {
       const decoded = decodeLocalRecord(payload, { maxBytes: maxBytes ?? 1024 * 1024, maxDepth: 64 });
       assert.equal(decoded.ok, false);
       if (decoded.ok) return;
@@ -45,7 +45,7 @@ describe('decodeLocalRecord', () => {
     });
   }
 
-  test('a deep payload is refused without overflowing the stack', () => {
+  it('a deep payload is refused without overflowing the stack', () => {
     const decoded = decodeLocalRecord(Buffer.from(nested(5000)));
     assert.equal(decoded.ok, false);
   });

@@ -1,7 +1,7 @@
 // checkTopicFilter: the records kind's topic field, checked against the MQTT
 // rules for filters before the broker sees it.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import { checkTopicFilter } from '../../../lib/flow/topic-filter';
 
 describe('checkTopicFilter', () => {
@@ -17,7 +17,7 @@ describe('checkTopicFilter', () => {
     ['werk/Köln/°C', { filter: 'werk/Köln/°C', match: 'werk/Köln/°C' }],
   ];
   for (const [text, value] of valid) {
-    test(`accepts "${text}"`, () => assert.deepEqual(checkTopicFilter(text), { ok: true, value }));
+    it(`accepts "${text}"`, () => assert.deepEqual(checkTopicFilter(text), { ok: true, value }));
   }
 
   const invalid: Array<[string, string, RegExp]> = [
@@ -36,7 +36,7 @@ describe('checkTopicFilter', () => {
     ['x'.repeat(65_536), 'maxLength', /longer than 65535 bytes/],
   ];
   for (const [text, rule, message] of invalid) {
-    test(`refuses "${text.length > 40 ? `${text.slice(0, 10)}... (${text.length} characters)` : text}"`, () => {
+    it(`refuses "${text.length > 40 ? `${text.slice(0, 10)}... (${text.length} characters)` : text}"`, () => {
       const checked = checkTopicFilter(text);
       assert.equal(checked.ok, false);
       if (checked.ok) return;

@@ -1,7 +1,7 @@
 // isoInstant must be exactly Date's toISOString, whatever the instant: the
 // mapper's dates and the envelope's time are written with it.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import fc from 'fast-check';
 import { isoInstant } from '../../../lib/mapping/iso-instant';
 
@@ -31,16 +31,16 @@ describe('isoInstant', () => {
     ['a fraction of a millisecond', 1.75],
     ['the largest instant Date holds', 8.64e15],
   ];
-  for (const [name, instant] of cases) test(name, () => assert.equal(isoInstant(instant), viaDate(instant)));
+  for (const [name, instant] of cases) it(name, () => assert.equal(isoInstant(instant), viaDate(instant)));
 
-  test('an instant Date cannot hold throws the same RangeError', () => {
+  it('an instant Date cannot hold throws the same RangeError', () => {
     for (const instant of [8.64e15 + 1, Number.NaN, Number.POSITIVE_INFINITY]) {
       assert.equal(outcome(isoInstant, instant), outcome(viaDate, instant));
       assert.match(outcome(isoInstant, instant), /^RangeError/);
     }
   });
 
-  test('any instant, property-based (the day cache fills and clears on the way)', () => {
+  it('any instant, property-based (the day cache fills and clears on the way)', () => {
     fc.assert(
       fc.property(fc.oneof(fc.integer({ min: -8.64e15, max: 8.64e15 }), fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.double({ min: -9e15, max: 9e15, noNaN: true })), (instant) => {
         assert.equal(outcome(isoInstant, instant), outcome(viaDate, instant));

@@ -3,7 +3,8 @@
 // cases we know Luxon treats in a surprising way; a property compares the two
 // paths on random formats, zones and texts.
 import assert from 'node:assert/strict';
-import { describe, mock, test } from 'node:test';
+import { describe, it } from 'mocha';
+import { mock } from 'node:test';
 import fc from 'fast-check';
 import { DateTime, Settings } from 'luxon';
 import { dateCompiler } from '../../../lib/mapping/transforms/date';
@@ -43,12 +44,12 @@ describe('which formats take the numeric path', () => {
     ['', false],
   ];
   for (const [format, qualifies] of rows) {
-    test(`${JSON.stringify(format)}: ${qualifies ? 'numeric' : 'Luxon'}`, () => {
+    it(`${JSON.stringify(format)}: ${qualifies ? 'numeric' : 'Luxon'}`, () => {
       assert.equal(compileNumericFormat(format) !== undefined, qualifies);
     });
   }
 
-  test("splits a format as Luxon's Formatter.parseFormat does", () => {
+  it("splits a format as Luxon's Formatter.parseFormat does", () => {
     assert.deepEqual(splitFormat("dd.MM.yyyy'T'HH"), [
       { literal: false, val: 'dd' },
       { literal: false, val: '.' },
@@ -125,7 +126,7 @@ describe('the numeric reader reads as Luxon does', () => {
     ['yy takes three digits, completed as two', 'dd.MM.yy', '24.11.026', wall('2026-11-24T00:00:00Z')],
   ];
   for (const [label, format, text, expected] of rows) {
-    test(label, () => {
+    it(label, () => {
       const reader = compileNumericFormat(format);
       assert.ok(reader, `${format} does not take the numeric path`);
       assert.deepEqual(reader.read(text), expected, 'the numeric reader');
@@ -133,7 +134,7 @@ describe('the numeric reader reads as Luxon does', () => {
     });
   }
 
-  test('yy follows Settings.twoDigitCutoffYear at the time of reading, as Luxon does', () => {
+  it('yy follows Settings.twoDigitCutoffYear at the time of reading, as Luxon does', () => {
     const reader = compileNumericFormat('dd.MM.yy');
     assert.ok(reader);
     const before = Settings.twoDigitCutoffYear;
@@ -232,7 +233,7 @@ const zone = fc.constantFrom('UTC', 'Europe/Berlin', 'America/New_York', 'UTC+2'
 const ambiguous = fc.constantFrom('earlier', 'later', 'reject');
 
 describe('the date transform gives the same outcome on both paths', () => {
-  test('random numeric formats, zones and texts', () => {
+  it('random numeric formats, zones and texts', () => {
     const compiledPairs = new Map<string, [CompiledTransform, CompiledTransform]>();
     const pair = (options: Record<string, unknown>): [CompiledTransform, CompiledTransform] => {
       const key = JSON.stringify(options);
@@ -278,7 +279,7 @@ describe('the date transform gives the same outcome on both paths', () => {
     );
   });
 
-  test('values that are not text, and text too long to be a date', () => {
+  it('values that are not text, and text too long to be a date', () => {
     const options = { format: 'dd.MM.yyyy HH:mm', zone: 'Europe/Berlin' };
     const viaFast = compileWith(fast, options).transform;
     const viaLuxon = compileWith(luxon, options).transform;
@@ -288,7 +289,7 @@ describe('the date transform gives the same outcome on both paths', () => {
     }
   });
 
-  test('the fast path does not call Luxon to parse', () => {
+  it('the fast path does not call Luxon to parse', () => {
     const viaFast = compileWith(fast, { format: 'dd.MM.yyyy HH:mm', zone: 'Europe/Berlin' }).transform;
     assert.ok(viaFast);
     const spy = mock.method(DateTime, 'fromFormatParser');
@@ -301,7 +302,7 @@ describe('the date transform gives the same outcome on both paths', () => {
     }
   });
 
-  test('a locale with other digits keeps Luxon, and reads them as Luxon does', () => {
+  it('a locale with other digits keeps Luxon, and reads them as Luxon does', () => {
     // Luxon reads only the locale's digits: Arabic-Indic for -u-nu-arab, no Latin ones.
     const options = { format: 'dd.MM.yyyy HH:mm', zone: 'UTC', locale: 'ar-EG-u-nu-arab' };
     const a = compileWith(fast, options);

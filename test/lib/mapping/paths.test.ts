@@ -1,7 +1,7 @@
 // Dotted paths: what a getter reads, what a setter builds, and which paths
 // are refused before any record is seen.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import { compileGetter, compileSetter, parsePath } from '../../../lib/mapping/paths';
 import type { Reason } from '../../../lib/reasons';
 
@@ -29,8 +29,8 @@ describe('getters', () => {
     ['a.hasOwnProperty', undefined],
     ['missing.x.y', undefined],
   ];
-  for (const [text, expected] of cases) test(text, () => assert.equal(compileGetter(path(text))(record), expected));
-  test('a getter on a non-object root', () => {
+  for (const [text, expected] of cases) it(text, () => assert.equal(compileGetter(path(text))(record), expected));
+  it('a getter on a non-object root', () => {
     assert.equal(compileGetter(path('a'))(null), undefined);
     assert.equal(compileGetter(path('a.b'))('text'), undefined);
     assert.equal(compileGetter(path('length'))('text'), undefined);
@@ -38,7 +38,7 @@ describe('getters', () => {
 });
 
 describe('setters', () => {
-  test('build objects and arrays on the way, keeping arrays dense', () => {
+  it('build objects and arrays on the way, keeping arrays dense', () => {
     const out: Record<string, unknown> = {};
     compileSetter(path('a.b', 'target'))(out, 1);
     compileSetter(path('a.c.2.d', 'target'))(out, 'x');
@@ -64,7 +64,7 @@ describe('refused paths', () => {
     [['a'], 'source', /got array/],
   ];
   for (const [text, kind, message] of cases) {
-    test(`${String(text).slice(0, 20)} (${kind})`, () => {
+    it(`${String(text).slice(0, 20)} (${kind})`, () => {
       const reasons: Reason[] = [];
       assert.equal(parsePath(text, 'rules[0].to', kind, reasons), undefined);
       assert.equal(reasons.length, 1);
@@ -72,7 +72,7 @@ describe('refused paths', () => {
       assert.match(reasons[0]?.message ?? '', message);
     });
   }
-  test('an index first is fine in a source path', () => {
+  it('an index first is fine in a source path', () => {
     assert.deepEqual(path('0.a').indexes, [0, -1]);
   });
 });

@@ -2,7 +2,7 @@
 // concat across fields, arrays with nested specs, expressions, and that every
 // reason of a record is reported.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import { type CompiledMapping, compileMappingSpec } from '../../../lib/mapping/index';
 import { compiled, mapNow, spec } from './helpers';
 
@@ -19,12 +19,12 @@ describe('missing sources', () => {
     ['inherited members are not data', { to: 'a', from: 'toString' }, {}, { ok: false, reasons: [{ path: 'a', rule: 'missing', message: 'from "toString": is missing' }] }],
   ];
   for (const [label, rule, record, expected] of cases) {
-    test(label, () => assert.deepEqual(compiled(spec([rule])).map(record), expected));
+    it(label, () => assert.deepEqual(compiled(spec([rule])).map(record), expected));
   }
 });
 
 describe('records', () => {
-  test('every reason of a record is reported, in rule order', () => {
+  it('every reason of a record is reported, in rule order', () => {
     const m = compiled(
       spec([
         { to: 'id', from: 'id' },
@@ -42,14 +42,14 @@ describe('records', () => {
     });
   });
 
-  test('a record that is not an object is refused as a whole', () => {
+  it('a record that is not an object is refused as a whole', () => {
     const m = compiled(spec([{ to: 'a', value: 1 }]));
     for (const [record, type] of [[null, 'null'], ['text', 'string'], [[1], 'array'], [3, 'number']] as const) {
       assert.deepEqual(m.map(record), { ok: false, reasons: [{ path: '', rule: 'type', message: `the record must be an object, got ${type}` }] });
     }
   });
 
-  test('output keys follow the rules, and nested targets build objects and arrays', () => {
+  it('output keys follow the rules, and nested targets build objects and arrays', () => {
     const m = compiled(
       spec([
         { to: 'z', value: 1 },
@@ -62,7 +62,7 @@ describe('records', () => {
     assert.equal(JSON.stringify(result), '{"ok":true,"value":{"z":1,"carrier":{"name":"DHL"},"tags":[null,"fragile"],"a":{"k":[1,2]}}}');
   });
 
-  test('copied and constant objects are fresh for every record', () => {
+  it('copied and constant objects are fresh for every record', () => {
     const m = compiled(spec([{ to: 'p', from: 'p' }, { to: 'k', value: { list: [1] } }]));
     const record = { p: { name: 'Ada', ids: [{ v: 1 }] } };
     const first = mapNow(m, record);
@@ -73,14 +73,14 @@ describe('records', () => {
     assert.notEqual(first.value.k, second.value.k);
   });
 
-  test('a copied value with a __proto__ key is refused, and nothing is polluted', () => {
+  it('a copied value with a __proto__ key is refused, and nothing is polluted', () => {
     const m = compiled(spec([{ to: 'p', from: 'p' }]));
     const record = JSON.parse('{"p":{"a":{"__proto__":{"polluted":true}}}}') as unknown;
     assert.deepEqual(m.map(record), { ok: false, reasons: [{ path: 'p', rule: 'json', message: 'from "p": the value holds the key "__proto__" at "a", which is refused' }] });
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 
-  test('a copied value nested deeper than 64 levels is refused', () => {
+  it('a copied value nested deeper than 64 levels is refused', () => {
     let deep: unknown = 'bottom';
     for (let i = 0; i < 10_000; i++) deep = { d: deep };
     const result = mapNow(compiled(spec([{ to: 'p', from: 'p' }])), { p: deep });
@@ -89,7 +89,7 @@ describe('records', () => {
     assert.match(result.reasons[0]?.message ?? '', /nested deeper than 64 levels/);
   });
 
-  test('a copied value that is not JSON data is refused', () => {
+  it('a copied value that is not JSON data is refused', () => {
     const result = compiled(spec([{ to: 'p', from: 'p' }])).map({ p: { when: new Date(0) } });
     assert.deepEqual(result, { ok: false, reasons: [{ path: 'p', rule: 'json', message: 'from "p": the value holds a Date object at "when", which is not JSON data' }] });
   });
@@ -97,19 +97,19 @@ describe('records', () => {
 
 describe('concat', () => {
   const name = (options: Record<string, unknown>) => compiled(spec([{ to: 'name', from: 'first', transforms: [{ concat: options }] }]));
-  test('joins other fields with a separator', () => {
+  it('joins other fields with a separator', () => {
     assert.deepEqual(name({ with: ['last', 'title.0'], separator: ' ' }).map({ first: 'Ada', last: 'Lovelace', title: ['Countess'] }), { ok: true, value: { name: 'Ada Lovelace Countess' } });
   });
-  test('numbers join as text', () => {
+  it('numbers join as text', () => {
     assert.deepEqual(name({ with: ['n'], separator: '-' }).map({ first: 'L', n: 7 }), { ok: true, value: { name: 'L-7' } });
   });
-  test('a missing field is a reason', () => {
+  it('a missing field is a reason', () => {
     assert.deepEqual(name({ with: ['last'] }).map({ first: 'Ada' }), { ok: false, reasons: [{ path: 'name', rule: 'concat', message: 'from "first": the field "last" to join is missing' }] });
   });
-  test('skipMissing leaves it out', () => {
+  it('skipMissing leaves it out', () => {
     assert.deepEqual(name({ with: ['middle', 'last'], separator: ' ', skipMissing: true }).map({ first: 'Ada', last: 'Lovelace', middle: null }), { ok: true, value: { name: 'Ada Lovelace' } });
   });
-  test('an object to join is a reason', () => {
+  it('an object to join is a reason', () => {
     assert.deepEqual(name({ with: ['last'] }).map({ first: 'Ada', last: {} }), { ok: false, reasons: [{ path: 'name', rule: 'concat', message: 'from "first": the field "last" to join is object, not text or a number' }] });
   });
 });
@@ -124,13 +124,13 @@ describe('array with a nested spec', () => {
       },
     ]),
   );
-  test('maps element by element with relative paths', () => {
+  it('maps element by element with relative paths', () => {
     assert.deepEqual(lines.map({ items: [{ code: 'a1', q: '2' }, { code: 'b2', q: 3 }] }), {
       ok: true,
       value: { lines: [{ sku: 'A1', qty: 2, unit: 'each' }, { sku: 'B2', qty: 3, unit: 'each' }] },
     });
   });
-  test('every element reason names the element, target and source', () => {
+  it('every element reason names the element, target and source', () => {
     assert.deepEqual(lines.map({ items: [{ code: 'a1', q: 'x' }, 'oops', { q: '1' }] }), {
       ok: false,
       reasons: [
@@ -140,7 +140,7 @@ describe('array with a nested spec', () => {
       ],
     });
   });
-  test('arrays nest', () => {
+  it('arrays nest', () => {
     const nested = compiled(spec([{ to: 'a', from: 'a', transforms: [{ array: { each: { rules: [{ to: 'b', from: 'b', transforms: [{ array: { each: { transforms: [{ number: {} }] } } }] }] } } }] }]));
     assert.deepEqual(nested.map({ a: [{ b: ['1', '2'] }, { b: ['x'] }] }), {
       ok: false,
@@ -150,28 +150,28 @@ describe('array with a nested spec', () => {
 });
 
 describe('expression', () => {
-  test('a spec with an expression is asynchronous; one without is not', () => {
+  it('a spec with an expression is asynchronous; one without is not', () => {
     assert.equal(compiled(spec([{ to: 'a', from: 'a' }])).sync, true);
     assert.equal(compiled(spec([{ to: 'a', expression: 'a' }])).sync, false);
     assert.equal(compiled(spec([{ to: 'l', from: 'l', transforms: [{ array: { each: { rules: [{ to: 'x', expression: 'x' }] } } }] }])).sync, false);
   });
 
-  test('evaluates with the record as input, then runs the transforms', async () => {
+  it('evaluates with the record as input, then runs the transforms', async () => {
     const m = compiled(spec([{ to: 'id', from: 'id' }, { to: 'total', expression: '$sum(lines.(qty * price))', transforms: [{ round: 2 }] }, { to: 'first', expression: 'lines[0].sku' }]));
     assert.deepEqual(await m.map({ id: 'o1', lines: [{ qty: 2, price: 1.115, sku: 'A' }, { qty: 1, price: 0.5, sku: 'B' }] }), { ok: true, value: { id: 'o1', total: 2.73, first: 'A' } });
   });
 
-  test('inside an array element the element is the input', async () => {
+  it('inside an array element the element is the input', async () => {
     const m = compiled(spec([{ to: 'l', from: 'l', transforms: [{ array: { each: { rules: [{ to: 'x', expression: '$string(n * 2)' }] } } }] }]));
     assert.deepEqual(await m.map({ l: [{ n: 1 }, { n: 2 }] }), { ok: true, value: { l: [{ x: '2' }, { x: '4' }] } });
   });
 
-  test('no result is a missing source: optional, default or a reason', async () => {
+  it('no result is a missing source: optional, default or a reason', async () => {
     const m = compiled(spec([{ to: 'a', expression: 'nope' }, { to: 'b', expression: 'nope', optional: true }, { to: 'c', expression: 'nope', default: 0 }]));
     assert.deepEqual(await m.map({}), { ok: false, reasons: [{ path: 'a', rule: 'missing', message: 'expression: is missing' }] });
   });
 
-  test('a runtime error is a reason', async () => {
+  it('a runtime error is a reason', async () => {
     const m = compiled(spec([{ to: 'a', expression: '$number(x)' }]));
     const result = await m.map({ x: 'abc' });
     assert.ok(!result.ok);
@@ -179,12 +179,12 @@ describe('expression', () => {
     assert.match(result.reasons[0]?.message ?? '', /^expression: failed \[D3030\]/);
   });
 
-  test('a function as a result is not JSON data', async () => {
+  it('a function as a result is not JSON data', async () => {
     const result = await compiled(spec([{ to: 'a', expression: 'function($x){ $x }' }])).map({});
     assert.deepEqual(result, { ok: false, reasons: [{ path: 'a', rule: 'expression', message: 'expression: returned a function, not data' }] });
   });
 
-  test('a runaway expression is stopped by the time bound', async () => {
+  it('a runaway expression is stopped by the time bound', async () => {
     const result = compileMappingSpecWith({ expressionTimeoutMs: 100 });
     const started = Date.now();
     const outcome = await result.map({});
@@ -192,13 +192,13 @@ describe('expression', () => {
     assert.deepEqual(outcome, { ok: false, reasons: [{ path: 'a', rule: 'expression', message: 'expression: ran longer than 100 ms and was stopped' }] });
   });
 
-  test('runaway recursion is stopped by the depth bound', async () => {
+  it('runaway recursion is stopped by the depth bound', async () => {
     const result = await compiled(spec([{ to: 'a', expression: '($f := function($n){ $n > 0 ? 1 + $f($n - 1) : 0 }; $f(100000))' }])).map({});
     assert.ok(!result.ok);
     assert.match(result.reasons[0]?.message ?? '', /^expression: (went deeper than 300 evaluation levels|failed: Maximum call stack)/);
   });
 
-  test('constructor and __proto__ lead nowhere inside an expression', async () => {
+  it('constructor and __proto__ lead nowhere inside an expression', async () => {
     const result = await compiled(spec([{ to: 'a', expression: '$type(constructor)', optional: true }, { to: 'b', expression: '$string(__proto__)', default: 'none' }])).map({});
     assert.deepEqual(result, { ok: true, value: { b: 'none' } });
   });

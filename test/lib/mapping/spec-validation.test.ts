@@ -1,7 +1,7 @@
 // A spec is checked when it is compiled, and every mistake is reported with
 // the path of the part that is wrong, so the editor can point at the cell.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import { compileMappingSpec } from '../../../lib/mapping/index';
 import { refused, spec } from './helpers';
 import { designExampleSpec } from '../../fixtures/mapping/design-example';
@@ -82,7 +82,7 @@ const cases: Case[] = [
 
 describe('spec validation', () => {
   for (const [label, input, expected] of cases) {
-    test(label, () => {
+    it(label, () => {
       const reasons = refused(input);
       assert.deepEqual(
         reasons.map((r) => [r.path, r.rule]),
@@ -95,7 +95,7 @@ describe('spec validation', () => {
     });
   }
 
-  test('the DESIGN example compiles', () => {
+  it('the DESIGN example compiles', () => {
     const result = refusedOrCompiled(designExampleSpec());
     assert.deepEqual(result, { entity: 'shipment', version: '1.0.0', sync: true });
   });

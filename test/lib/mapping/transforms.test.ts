@@ -2,7 +2,7 @@
 // the reason (rule and message) a technician would read. Bad input is in
 // every table: empty strings, null, grouped numbers, impossible dates,
 // daylight-saving gaps, unknown codes, NaN/Infinity, huge strings.
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import { type Row, check, transformed } from './helpers';
 
 const huge = 'x'.repeat(1_000_000);
@@ -11,7 +11,7 @@ const hugeDigits = '9'.repeat(100_000);
 function table(name: string, rows: Row[]): void {
   describe(name, () => {
     for (const [label, transforms, input, expected] of rows) {
-      test(label, async () => check(await transformed(transforms, input), expected, label));
+      it(label, async () => check(await transformed(transforms, input), expected, label));
     }
   });
 }

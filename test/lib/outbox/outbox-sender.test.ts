@@ -2,7 +2,7 @@
 // timers), then once end to end against a real embedded broker that is stopped
 // and restarted while 1000 entries go out.
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { after, describe, it } from 'mocha';
 import mqtt, { type MqttClient } from 'mqtt';
 import { BusClient } from '../../../lib/bus/bus-client';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../../lib/bus/embedded-broker';
@@ -149,17 +149,17 @@ describe('backoffDelay', () => {
     [60, 30_000],
   ];
   for (const [attempts, expected] of cases) {
-    test(`1 s doubling, capped at 30 s: after ${attempts} failures waits ${expected} ms`, () => {
+    it(`1 s doubling, capped at 30 s: after ${attempts} failures waits ${expected} ms`, () => {
       assert.equal(backoffDelay({ backoffMs: 1000 }, attempts), expected);
     });
   }
-  test('a policy rule with its own cap', () => {
+  it('a policy rule with its own cap', () => {
     assert.equal(backoffDelay({ backoffMs: 250, maxBackoffMs: 1000 }, 4), 1000);
   });
 });
 
 describe('OutboxSender', () => {
-  test('publishes in seq order up to the window, and one more as each is delivered', async () => {
+  it('publishes in seq order up to the window, and one more as each is delivered', async () => {
     const { outbox, bus, sender, delivered } = rig({ window: 3 });
     outbox.add(5);
     sender.start();
@@ -170,7 +170,7 @@ describe('OutboxSender', () => {
     assert.deepEqual(outbox.acked, [0]);
   });
 
-  test('acks out of order are reported per entry, as they come', async () => {
+  it('acks out of order are reported per entry, as they come', async () => {
     const { outbox, bus, sender, delivered } = rig({ window: 4 });
     outbox.add(4);
     sender.start();
@@ -183,7 +183,7 @@ describe('OutboxSender', () => {
     assert.equal(outbox.held.size, 0);
   });
 
-  test('new entries in the outbox are sent without a kick', async () => {
+  it('new entries in the outbox are sent without a kick', async () => {
     const { outbox, bus, sender } = rig();
     sender.start();
     assert.deepEqual(bus.published, []);
@@ -193,7 +193,7 @@ describe('OutboxSender', () => {
     await bus.answer(1, 'ok');
   });
 
-  test('a failure puts the entry back and holds everything newer until the back-off; then the retry goes first', async () => {
+  it('a failure puts the entry back and holds everything newer until the back-off; then the retry goes first', async () => {
     const { outbox, bus, timers, sender, delivered } = rig({ window: 2 });
     outbox.add(4);
     sender.start();
@@ -215,7 +215,7 @@ describe('OutboxSender', () => {
     assert.deepEqual(bus.published, [0, 1, 0, 2, 3, 4]);
   });
 
-  test('entries in flight behind a failed one that fail too come back in seq order', async () => {
+  it('entries in flight behind a failed one that fail too come back in seq order', async () => {
     const { outbox, bus, timers, sender } = rig({ window: 3 });
     outbox.add(3);
     sender.start();
@@ -227,7 +227,7 @@ describe('OutboxSender', () => {
     assert.deepEqual(bus.published, [0, 1, 2, 0, 1, 2]);
   });
 
-  test('the back-off doubles with each failure of the same entry, to the cap', async () => {
+  it('the back-off doubles with each failure of the same entry, to the cap', async () => {
     const { outbox, bus, timers, sender } = rig({ window: 1, retry: { backoffMs: 100, maxBackoffMs: 500 } });
     outbox.add(1);
     sender.start();
@@ -241,7 +241,7 @@ describe('OutboxSender', () => {
     assert.equal(outbox.held.get(0)?.attempts, 6);
   });
 
-  test('after maxAttempts the entry is given up with the reason, deleted, and the rest go on', async () => {
+  it('after maxAttempts the entry is given up with the reason, deleted, and the rest go on', async () => {
     const { outbox, bus, timers, sender, givenUp, delivered } = rig({ window: 1, retry: { maxAttempts: 2, backoffMs: 10 } });
     outbox.add(2);
     sender.start();
@@ -255,7 +255,7 @@ describe('OutboxSender', () => {
     assert.deepEqual(delivered, [1]);
   });
 
-  test('when onGiveUp fails the entry stays in the outbox and is tried again', async () => {
+  it('when onGiveUp fails the entry stays in the outbox and is tried again', async () => {
     const { outbox, bus, timers, sender } = rig({
       window: 1,
       retry: { maxAttempts: 1, backoffMs: 10 },
@@ -269,7 +269,7 @@ describe('OutboxSender', () => {
     assert.deepEqual(bus.published, [0, 0]);
   });
 
-  test('kick({ retryNow: true }) ends the back-off (the bus reconnected)', async () => {
+  it('kick({ retryNow: true }) ends the back-off (the bus reconnected)', async () => {
     const { outbox, bus, timers, sender } = rig({ window: 1 });
     outbox.add(2);
     sender.start();
@@ -279,7 +279,7 @@ describe('OutboxSender', () => {
     assert.deepEqual(timers.scheduled, []);
   });
 
-  test('a publish that throws counts as a failed one', async () => {
+  it('a publish that throws counts as a failed one', async () => {
     const { outbox, timers, sender } = rig({
       publish: () => {
         throw new Error('not connected');
@@ -292,7 +292,7 @@ describe('OutboxSender', () => {
     assert.equal(outbox.held.get(0)?.attempts, 1);
   });
 
-  test('stop() sends nothing new and resolves once the publishes in flight settle', async () => {
+  it('stop() sends nothing new and resolves once the publishes in flight settle', async () => {
     const { outbox, bus, sender, delivered } = rig({ window: 2 });
     outbox.add(4);
     sender.start();
@@ -312,7 +312,7 @@ describe('OutboxSender', () => {
     assert.equal(outbox.next()?.seq, 1, 'the failed one is back in the outbox, first in line');
   });
 
-  test('stop() is bounded: after stopTimeoutMs it gives what is still in flight back to the outbox', async () => {
+  it('stop() is bounded: after stopTimeoutMs it gives what is still in flight back to the outbox', async () => {
     const { outbox, bus, timers, sender } = rig({ window: 2, stopTimeoutMs: 500 });
     outbox.add(2);
     sender.start();
@@ -337,7 +337,8 @@ describe('OutboxSender with a real broker', () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   });
 
-  test('1000 entries reach a persistent-session subscriber across a broker stop and restart', { timeout: 60_000 }, async () => {
+  it('1000 entries reach a persistent-session subscriber across a broker stop and restart', async function (this: Mocha.Context) {
+    this.timeout(60_000);
     const brokerDir = await tempDir('tectonic-broker-');
     const outboxDir = await tempDir('tectonic-outbox-');
     cleanups.push(() => brokerDir.remove(), () => outboxDir.remove());
@@ -387,7 +388,7 @@ describe('OutboxSender with a real broker', () => {
 });
 
 describe('OutboxSender: connection gate, per-entry retry, pacing', () => {
-  test('while canSend() is false nothing is handed out, and a kick after it turns true sends in order', async () => {
+  it('while canSend() is false nothing is handed out, and a kick after it turns true sends in order', async () => {
     let connected = false;
     const r = rig({ canSend: () => connected });
     r.sender.start();
@@ -404,7 +405,7 @@ describe('OutboxSender: connection gate, per-entry retry, pacing', () => {
     assert.deepEqual(r.delivered, [0, 1, 2]);
   });
 
-  test('retryFor() gives each entry its own rule: this one is given up after two attempts', async () => {
+  it('retryFor() gives each entry its own rule: this one is given up after two attempts', async () => {
     const r = rig({ retryFor: (entry) => (entry.seq === 0 ? { maxAttempts: 2, backoffMs: 100 } : undefined), window: 1 });
     r.sender.start();
     r.outbox.add(2);
@@ -420,7 +421,7 @@ describe('OutboxSender: connection gate, per-entry retry, pacing', () => {
     assert.equal(r.bus.published.at(-1), 1, 'the next entry goes on');
   });
 
-  test('pace() holds an entry until its rate allows it, and everything behind it waits in order', async () => {
+  it('pace() holds an entry until its rate allows it, and everything behind it waits in order', async () => {
     let tokens = 1;
     const r = rig({
       pace: () => {

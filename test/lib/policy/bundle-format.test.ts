@@ -1,12 +1,12 @@
 // The bundle format: the sample parses, and every malformed shape is refused
 // with a reason naming where.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import { checkBundle, parseBundleText } from '../../../lib/policy/bundle-format';
 import { document, sampleDocument } from './policy-fixtures';
 
 describe('bundle format', () => {
-  test('the sample bundle policies/central-default.yaml is valid', () => {
+  it('the sample bundle policies/central-default.yaml is valid', () => {
     const checked = checkBundle(sampleDocument());
     assert.ok(checked.ok, JSON.stringify(checked));
     assert.equal(checked.value.id, 'central-default');
@@ -14,7 +14,7 @@ describe('bundle format', () => {
     assert.deepEqual(new Set(checked.value.rules.map((r) => r.kind)), new Set(['allow', 'maxBytes', 'validation', 'transport', 'mask', 'deny', 'require', 'retry', 'rate']));
   });
 
-  test('YAML and JSON give the same document; YAML timestamps stay strings', () => {
+  it('YAML and JSON give the same document; YAML timestamps stay strings', () => {
     const yaml = parseBundleText('id: a\nversion: 1\nissuedAt: 2026-11-24T00:00:00Z\nexpiresAt: 2026-12-24T00:00:00Z\nrules:\n  - maxBytes: 10\n');
     const json = parseBundleText('{"id":"a","version":1,"issuedAt":"2026-11-24T00:00:00Z","expiresAt":"2026-12-24T00:00:00Z","rules":[{"maxBytes":10}]}');
     assert.ok(yaml.ok && json.ok);
@@ -29,7 +29,7 @@ describe('bundle format', () => {
     ['a YAML binary', 'b: !!binary aGVsbG8=\n', /no JSON form/],
   ];
   for (const [name, text, message] of unreadable) {
-    test(`unreadable: ${name}`, () => {
+    it(`unreadable: ${name}`, () => {
       const parsed = parseBundleText(text);
       assert.equal(parsed.ok, false);
       assert.match(parsed.ok ? '' : (parsed.reasons[0]?.message ?? ''), message);
@@ -64,7 +64,7 @@ describe('bundle format', () => {
     ['allow scoped by entity', { rules: [{ allow: { entity: 'x', entities: { shipment: '*' } } }] }, [['rules[0].allow.entity', 'unknown-member']]],
   ];
   for (const [name, change, expected] of invalid) {
-    test(`invalid: ${name}`, () => {
+    it(`invalid: ${name}`, () => {
       const doc = '__replace' in change ? change.__replace : { ...document([]), ...change };
       if (typeof doc === 'object' && doc !== null && !Array.isArray(doc)) for (const [k, v] of Object.entries(doc)) if (v === undefined) delete (doc as Record<string, unknown>)[k];
       const checked = checkBundle(doc);
@@ -72,7 +72,7 @@ describe('bundle format', () => {
     });
   }
 
-  test('every problem is reported at once', () => {
+  it('every problem is reported at once', () => {
     const checked = checkBundle({ ...document([{ maxBytes: -1 }, { deny: { when: '', reason: '' } }]), version: 'seven' });
     assert.equal(checked.ok, false);
     assert.ok(!checked.ok && checked.reasons.length >= 4, JSON.stringify(checked));

@@ -1,7 +1,7 @@
 // RFC 8785 (JSON Canonicalization Scheme) vectors: the signature covers the
 // canonical form, so a site and the signer must produce it byte for byte.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import { canonicalJson, checkJsonData } from '../../../lib/policy/canonical';
 
 function canon(value: unknown): string {
@@ -11,12 +11,12 @@ function canon(value: unknown): string {
 }
 
 describe('canonicalJson: RFC 8785 examples', () => {
-  test('section 3.2.2: the sample input', () => {
+  it('section 3.2.2: the sample input', () => {
     const input = JSON.parse('{"numbers":[333333333.33333329,1E30,4.50,2e-3,0.000000000000000000000000001],"string":"\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/","literals":[null,true,false]}') as unknown;
     assert.equal(canon(input), '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}');
   });
 
-  test('section 3.2.3: members sorted by UTF-16 code units', () => {
+  it('section 3.2.3: members sorted by UTF-16 code units', () => {
     const input = {
       '\u20ac': 'Euro Sign',
       '\r': 'Carriage Return',
@@ -57,14 +57,14 @@ describe('canonicalJson: RFC 8785 examples', () => {
     ['43143ff3c1cb0959', '1424953923781206.2'],
   ];
   for (const [bits, expected] of numbers) {
-    test(`appendix B: ${bits} -> ${expected}`, () => {
+    it(`appendix B: ${bits} -> ${expected}`, () => {
       const view = new DataView(new ArrayBuffer(8));
       view.setBigUint64(0, BigInt(`0x${bits}`));
       assert.equal(canon(view.getFloat64(0)), expected);
     });
   }
 
-  test('appendix B: NaN and Infinity have no canonical form', () => {
+  it('appendix B: NaN and Infinity have no canonical form', () => {
     for (const bits of ['7fffffffffffffff', '7ff0000000000000']) {
       const view = new DataView(new ArrayBuffer(8));
       view.setBigUint64(0, BigInt(`0x${bits}`));
@@ -83,14 +83,14 @@ describe('canonicalJson: only JSON data is signed', () => {
     ['a function', { f: () => 1 }, 'json-type'],
   ];
   for (const [name, value, rule] of refused) {
-    test(`refuses ${name}`, () => {
+    it(`refuses ${name}`, () => {
       const result = checkJsonData(value);
       assert.equal(result.ok, false);
       assert.equal(result.ok ? '' : result.reasons[0]?.rule, rule);
     });
   }
 
-  test('a surrogate pair is fine; key order and spacing do not matter', () => {
+  it('a surrogate pair is fine; key order and spacing do not matter', () => {
     assert.equal(canon({ b: [1, { d: 2, c: '😀' }], a: null }), '{"a":null,"b":[1,{"c":"😀","d":2}]}');
     assert.equal(canon(JSON.parse('{ "b" : [ 1 , { "c" : "😀" , "d" : 2.0 } ] , "a" : null }')), canon({ a: null, b: [1, { c: '😀', d: 2 }] }));
   });

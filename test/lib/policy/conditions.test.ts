@@ -1,7 +1,7 @@
 // CEL conditions: what compiles, what is refused at compile time (reaching
 // process state, unbounded cost), and what fails closed at evaluation.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import { CONDITION_LIMITS, compileCondition } from '../../../lib/policy/conditions';
 import type { ConditionInput, ConditionResult } from '../../../lib/policy/conditions';
 
@@ -33,7 +33,7 @@ describe('conditions: evaluation', () => {
     ['payload.status.matches("^del[a-z]+$")', true],
   ];
   for (const [source, expected] of table) {
-    test(`${source} -> ${expected}`, () => assert.deepEqual(run(source), { ok: true, value: expected }));
+    it(`${source} -> ${expected}`, () => assert.deepEqual(run(source), { ok: true, value: expected }));
   }
 
   // A condition that cannot be evaluated is an outcome, not an exception:
@@ -51,14 +51,14 @@ describe('conditions: evaluation', () => {
     ['payload.status.constructor == null', /No such key|no such|not/i],
   ];
   for (const [source, message] of failing) {
-    test(`cannot evaluate: ${source}`, () => {
+    it(`cannot evaluate: ${source}`, () => {
       const result = run(source);
       assert.equal(result.ok, false, JSON.stringify(result));
       assert.match(result.ok ? '' : result.message, message);
     });
   }
 
-  test('a payload that is not an object fails the same way', () => {
+  it('a payload that is not an object fails the same way', () => {
     const result = run('payload.weightKg > 1.0', { ...input, payload: 'just a string' });
     assert.equal(result.ok, false);
   });
@@ -90,28 +90,28 @@ describe('conditions: refused at compile time', () => {
     ['a huge list literal', `payload.count in [${Array.from({ length: 100 }, (_, i) => i).join(',')}]`, /maxListElements|maxAstNodes|does not parse/],
   ];
   for (const [name, source, message] of refused) {
-    test(name, () => {
+    it(name, () => {
       const compiled = compileCondition(source);
       assert.equal(compiled.ok, false, `${source} compiled`);
       assert.match(compiled.ok ? '' : compiled.message, message);
     });
   }
 
-  test('the documented limits are what is enforced', () => {
+  it('the documented limits are what is enforced', () => {
     assert.equal(compileCondition(`${'true && '.repeat(100)}true`).ok, true);
     assert.ok(compileCondition('x'.repeat(CONDITION_LIMITS.maxLength + 1)).ok === false);
   });
 });
 
 describe('conditions: bounded cost', () => {
-  test('one comprehension over a large list is linear and fast', () => {
+  it('one comprehension over a large list is linear and fast', () => {
     const big = { ...input, payload: { tags: Array.from({ length: 50_000 }, (_, i) => `t${i}`) } };
     const start = performance.now();
     assert.deepEqual(run('payload.tags.exists(t, t == "t49999")', big), { ok: true, value: true });
     assert.ok(performance.now() - start < 1000, 'a single comprehension over 50k elements took over a second');
   });
 
-  test('a regex on a long adversarial string stays fast (only linear patterns are allowed)', () => {
+  it('a regex on a long adversarial string stays fast (only linear patterns are allowed)', () => {
     const evil = { ...input, payload: { status: `${'a'.repeat(50_000)}!` } };
     const start = performance.now();
     assert.equal(run('payload.status.matches("^a+$")', evil).ok, true);

@@ -2,7 +2,7 @@
 // verdict. Rules are scoped by entity and site; a condition that cannot be
 // evaluated rejects.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import fc from 'fast-check';
 import { compilePolicy } from '../../../lib/policy/engine';
 import type { PolicyInput, PolicyVerdict } from '../../../lib/policy/engine';
@@ -32,7 +32,7 @@ function run(c: Case): PolicyVerdict {
 function table(kind: string, cases: Case[]): void {
   describe(`rule kind: ${kind}`, () => {
     for (const c of cases) {
-      test(c.name, () => {
+      it(c.name, () => {
         const verdict = run(c);
         const got = verdict.pass ? [] : verdict.reasons.map((r: Reason) => [r.rule, r.path]);
         assert.deepEqual(got, c.reasons, JSON.stringify(verdict));
@@ -136,7 +136,7 @@ table('envelope', [
 ]);
 
 describe('the engine as a whole', () => {
-  test('the input is never modified', () => {
+  it('the input is never modified', () => {
     const payload = structuredClone(labResult);
     const cdm = structuredClone(labCdm);
     const policy = compiled([{ mask: { paths: ['patient.name'], method: 'hash' } }, { mask: { paths: ['**.value'], method: 'drop' } }], { site: 'clinic-3' });
@@ -147,30 +147,30 @@ describe('the engine as a whole', () => {
     assert.notEqual(verdict.payload, payload);
   });
 
-  test('the pass annotates the bundle and the concrete paths masked', () => {
+  it('the pass annotates the bundle and the concrete paths masked', () => {
     const verdict = compiled([{ mask: { paths: ['patient.ids[*].value'], method: 'hash' } }], { site: 'clinic-3' }).evaluate({ payload: labResult, cdm: labCdm });
     assert.ok(verdict.pass);
     assert.deepEqual(verdict.annotations, { policy: 'test-policy@3', masked: ['patient.ids[1].value', 'patient.ids[0].value'] });
   });
 
-  test('every failing rule is reported, in rule order', () => {
+  it('every failing rule is reported, in rule order', () => {
     const verdict = compiled([{ maxBytes: 1 }, { validation: 'required' }, { deny: { when: 'true', reason: 'no' } }]).evaluate({ payload: shipment, cdm: { ...shipmentCdm, validated: undefined } });
     assert.deepEqual(verdict.pass ? [] : verdict.reasons.map((r) => r.rule), ['rules[0].maxBytes', 'rules[1].validation', 'rules[2].deny']);
   });
 
-  test('a Date in the record is judged as the JSON string it will be sent as', () => {
+  it('a Date in the record is judged as the JSON string it will be sent as', () => {
     const verdict = compiled([{ require: { when: 'payload.at == "1970-01-01T00:00:00.000Z"', reason: 'r' } }]).evaluate({ payload: { at: new Date(0) }, cdm: shipmentCdm });
     assert.deepEqual(verdict, { pass: true, payload: { at: '1970-01-01T00:00:00.000Z' }, annotations: { policy: 'test-policy@3', masked: [] } });
   });
 
-  test('a record too large to run conditions on is rejected', () => {
+  it('a record too large to run conditions on is rejected', () => {
     const policy = compiled([{ deny: { when: 'false', reason: 'never' } }], { maxConditionInputBytes: 100 });
     const verdict = policy.evaluate({ payload: { blob: 'x'.repeat(200) }, cdm: shipmentCdm });
     assert.equal(verdict.pass, false);
     assert.match(verdict.pass ? '' : (verdict.reasons[0]?.message ?? ''), /too large to evaluate the condition/);
   });
 
-  test('expiry is checked at every evaluation', () => {
+  it('expiry is checked at every evaluation', () => {
     let now = new Date('2026-12-23T23:59:59Z');
     const policy = compiled([], { now: () => now });
     assert.equal(policy.evaluate({ payload: shipment, cdm: shipmentCdm }).pass, true);
@@ -180,26 +180,26 @@ describe('the engine as a whole', () => {
 });
 
 describe('compilePolicy refusals', () => {
-  test('a rollback below the last version seen', () => {
+  it('a rollback below the last version seen', () => {
     const result = compilePolicy(bundle([]), { now: clock, site: 'site-a', lastSeenVersion: 4 });
     assert.deepEqual(result.ok ? [] : result.reasons.map((r) => r.rule), ['policy-rollback']);
   });
 
-  test('the same version again is not a rollback', () => {
+  it('the same version again is not a rollback', () => {
     assert.equal(compilePolicy(bundle([]), { now: clock, site: 'site-a', lastSeenVersion: 3 }).ok, true);
   });
 
-  test('a hash mask without a key at this site', () => {
+  it('a hash mask without a key at this site', () => {
     const result = compilePolicy(bundle([{ mask: { paths: ['a'], method: 'hash' } }]), { now: clock, site: 'site-a' });
     assert.equal(result.ok, false);
     assert.match(result.ok ? '' : (result.reasons[0]?.message ?? ''), /no hash key/);
   });
 
-  test('a hash mask for another site needs no key here', () => {
+  it('a hash mask for another site needs no key here', () => {
     assert.equal(compilePolicy(bundle([{ mask: { site: 'clinic-3', paths: ['a'], method: 'hash' } }]), { now: clock, site: 'site-a' }).ok, true);
   });
 
-  test('named hash keys: a rule names its key, others use "default"', () => {
+  it('named hash keys: a rule names its key, others use "default"', () => {
     const rules = [{ mask: { paths: ['a'], method: 'hash', key: 'pii-2026' } }, { mask: { paths: ['b'], method: 'hash' } }];
     const missing = compilePolicy(bundle(rules), { now: clock, site: 'site-a', hashKey: { default: 'd' } });
     assert.match(missing.ok ? '' : (missing.reasons[0]?.message ?? ''), /key "pii-2026"/);
@@ -211,7 +211,7 @@ describe('compilePolicy refusals', () => {
     assert.notEqual(out.a, out.b, 'different keys give different hashes of the same value');
   });
 
-  test('the hash key is the engine\'s, not the bundle\'s', () => {
+  it('the hash key is the engine\'s, not the bundle\'s', () => {
     const a = compiled([{ mask: { paths: ['a'], method: 'hash' } }], { hashKey: HASH_KEY }).evaluate({ payload: { a: 'x' }, cdm: shipmentCdm });
     const b = compiled([{ mask: { paths: ['a'], method: 'hash' } }], { hashKey: 'another site secret' }).evaluate({ payload: { a: 'x' }, cdm: shipmentCdm });
     assert.notDeepEqual(a.payload, b.payload);
@@ -226,14 +226,14 @@ describe('retry and rate, for bus-publish', () => {
     { rate: { site: 'site-b', perSecond: 100 } },
   ];
 
-  test('retryFor: the first rule in scope', () => {
+  it('retryFor: the first rule in scope', () => {
     const policy = compiled(rules);
     assert.deepEqual(policy.retryFor('lab-result'), { maxAttempts: 10, backoffMs: 5000 });
     assert.deepEqual(policy.retryFor('shipment'), { maxAttempts: 5, backoffMs: 1000 });
     assert.equal(compiled([]).retryFor('shipment'), undefined);
   });
 
-  test('rateLimiter: a token bucket on the injected clock, one per rule and site', () => {
+  it('rateLimiter: a token bucket on the injected clock, one per rule and site', () => {
     let now = new Date('2026-11-25T12:00:00.000Z');
     const policy = compiled(rules, { now: () => now });
     const bucket = policy.rateLimiter('shipment');
@@ -250,7 +250,7 @@ describe('retry and rate, for bus-publish', () => {
     assert.equal(policy.rateLimiter('inventory-level', 'site-b')?.perSecond, 100);
   });
 
-  test('a clock stepping back adds no tokens', () => {
+  it('a clock stepping back adds no tokens', () => {
     let now = new Date('2026-11-25T12:00:10Z');
     const bucket = compiled([{ rate: { perSecond: 1, burst: 1 } }], { now: () => now }).rateLimiter('x');
     assert.ok(bucket);
@@ -320,9 +320,9 @@ describe("the record's JSON form", () => {
     ['top-level null', null],
     ['an empty object and array', { o: {}, a: [] }],
   ];
-  for (const [name, payload] of cases) test(name, () => expectRoundTrip(payload));
+  for (const [name, payload] of cases) it(name, () => expectRoundTrip(payload));
 
-  test('size limits and byteSize decide on the exact size, whatever bound the walk took, property-based', () => {
+  it('size limits and byteSize decide on the exact size, whatever bound the walk took, property-based', () => {
     // The engine measures a record exactly only when the bound from its walk is not enough to decide.
     fc.assert(
       fc.property(fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }), fc.integer({ min: -3, max: 3 }), (payload, off) => {
@@ -336,7 +336,7 @@ describe("the record's JSON form", () => {
     );
   });
 
-  test('a cycle and a BigInt are refused with JSON.stringify\'s own words', () => {
+  it('a cycle and a BigInt are refused with JSON.stringify\'s own words', () => {
     const cycle: Record<string, unknown> = { a: 1 };
     cycle.self = { back: cycle };
     for (const payload of [cycle, { n: 10n }]) {
@@ -351,7 +351,7 @@ describe("the record's JSON form", () => {
     }
   });
 
-  test('numbers, property-based: integers, doubles and short decimals measure as they print', () => {
+  it('numbers, property-based: integers, doubles and short decimals measure as they print', () => {
     const decimal = fc.tuple(fc.integer({ min: -1e9, max: 1e9 }), fc.constantFrom(1, 10, 100, 1000, 10000)).map(([m, scale]) => m / scale);
     fc.assert(
       fc.property(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.maxSafeInteger(), decimal), (n) => expectRoundTrip([n, -n])),
@@ -359,7 +359,7 @@ describe("the record's JSON form", () => {
     );
   });
 
-  test('any JSON-like value, property-based', () => {
+  it('any JSON-like value, property-based', () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.anything({ withNullPrototype: true, withBoxedValues: true, withSparseArray: true, withDate: true, withMap: true, withSet: true }), (json, anything) => {
         expectRoundTrip(json);

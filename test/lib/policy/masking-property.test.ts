@@ -2,7 +2,7 @@
 // anywhere in the serialised message the gate would send (payload, envelope
 // and annotations), whatever the shape of the arrays and nested objects.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import fc from 'fast-check';
 import { compiled, shipmentCdm } from './policy-fixtures';
 
@@ -35,7 +35,7 @@ describe('masking property', () => {
     { maxBytes: 1_000_000 },
   ]);
 
-  test('no original value of a masked field survives', () => {
+  it('no original value of a masked field survives', () => {
     fc.assert(
       fc.property(recordShape, (shape) => {
         let n = 0;

@@ -2,7 +2,7 @@
 // any depth) and what it leaves behind.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import { parseMaskPath } from '../../../lib/policy/mask-path';
 import type { MaskStep } from '../../../lib/policy/mask-path';
 import { applyMask, hashValue, MAX_MASK_DEPTH, maskTransform, partialValue } from '../../../lib/policy/masks';
@@ -21,7 +21,7 @@ describe('parseMaskPath', () => {
     ['[*]', [{ kind: 'elements' }]],
   ];
   for (const [text, steps] of valid) {
-    test(`"${text}"`, () => assert.deepEqual(parseMaskPath(text), { ok: true, steps }));
+    it(`"${text}"`, () => assert.deepEqual(parseMaskPath(text), { ok: true, steps }));
   }
   const invalid: [string, RegExp][] = [
     ['', /empty/],
@@ -37,7 +37,7 @@ describe('parseMaskPath', () => {
     ['x'.repeat(300), /longer than/],
   ];
   for (const [text, message] of invalid) {
-    test(`refuses "${text.slice(0, 20)}"`, () => {
+    it(`refuses "${text.slice(0, 20)}"`, () => {
       const parsed = parseMaskPath(text);
       assert.equal(parsed.ok, false);
       assert.match(parsed.ok ? '' : parsed.message, message);
@@ -122,26 +122,26 @@ describe('applyMask: where paths reach', () => {
     },
   ];
   for (const c of cases) {
-    test(c.name, () => {
+    it(c.name, () => {
       const result = masked(record, c.path, c.spec);
       assert.deepEqual(result.record, c.expect(structuredClone(record)));
       assert.deepEqual([...result.touched].sort(), [...c.touched].sort());
     });
   }
 
-  test('** does not reach into a value it has already masked', () => {
+  it('** does not reach into a value it has already masked', () => {
     const result = masked({ secret: { secret: 'inner', other: 1 } }, '**.secret', { method: 'redact' });
     assert.deepEqual(result.record, { secret: '[REDACTED]' });
   });
 
-  test('an own "__proto__" member (from JSON.parse) is masked, not left in place', () => {
+  it('an own "__proto__" member (from JSON.parse) is masked, not left in place', () => {
     const record: unknown = JSON.parse('{"__proto__":"MRN-777","x":1}');
     const result = masked(record, '*', { method: 'redact' });
     assert.equal(JSON.stringify(result.record), '{"__proto__":"[REDACTED]","x":"[REDACTED]"}');
     assert.equal(Object.getPrototypeOf(result.record), Object.prototype);
   });
 
-  test(`a record nested deeper than ${MAX_MASK_DEPTH} levels is refused under **, not walked into a stack overflow`, () => {
+  it(`a record nested deeper than ${MAX_MASK_DEPTH} levels is refused under **, not walked into a stack overflow`, () => {
     let deep: unknown = { email: 'x' };
     for (let i = 0; i < MAX_MASK_DEPTH + 10; i++) deep = { d: deep };
     const parsed = parseMaskPath('**.email');
@@ -165,25 +165,25 @@ describe('mask methods', () => {
     ['hash of a number is the HMAC of its canonical JSON, unlike the string', 12345, { method: 'hash' }, hmac('12345')],
   ];
   for (const [name, value, spec, expected] of table) {
-    test(name, () => {
+    it(name, () => {
       const outcome = maskTransform(spec, KEY)(value);
       assert.deepEqual(outcome, { drop: false, value: expected });
     });
   }
 
-  test('hash: equal values stay joinable, different keys do not match', () => {
+  it('hash: equal values stay joinable, different keys do not match', () => {
     assert.equal(hashValue('MRN-1', KEY), hashValue('MRN-1', Buffer.from('k')));
     assert.notEqual(hashValue('MRN-1', KEY), hashValue('MRN-2', KEY));
     assert.notEqual(hashValue('MRN-1', KEY), hashValue('MRN-1', Buffer.from('other')));
     assert.match(hashValue('MRN-1', KEY), /^hmac:[A-Za-z0-9_-]{43}$/);
   });
 
-  test('hash needs a key', () => {
+  it('hash needs a key', () => {
     assert.throws(() => maskTransform({ method: 'hash' }), { code: 'BAD_CONFIG' });
     assert.throws(() => maskTransform({ method: 'hash' }, Buffer.alloc(0)), { code: 'BAD_CONFIG' });
   });
 
-  test('partialValue of null and booleans redacts', () => {
+  it('partialValue of null and booleans redacts', () => {
     assert.equal(partialValue(null, 2), '[REDACTED]');
     assert.equal(partialValue(true, 2), '[REDACTED]');
   });

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, it } from 'mocha';
 import type { JsonObject } from '../../../lib/catalog/types';
 import { BusPolicySource, FilePolicySource, PolicyCache, UrlPolicySource, bundleDigest, checkPolicyUrl, policyTopic } from '../../../lib/policy/policy-source';
 import type { PolicySource, PolicySourceEvent } from '../../../lib/policy/policy-source';
@@ -50,19 +50,19 @@ describe('policyTopic and checkPolicyUrl', () => {
     ['x'.repeat(65), undefined],
   ];
   for (const [id, expected] of topics) {
-    test(`bundle id ${JSON.stringify(id.slice(0, 20))} -> ${expected ?? 'refused'}`, () => {
+    it(`bundle id ${JSON.stringify(id.slice(0, 20))} -> ${expected ?? 'refused'}`, () => {
       const result = policyTopic(id);
       if (expected === undefined) assert.equal(result.ok, false);
       else assert.deepEqual(result, { ok: true, topic: expected });
     });
   }
   for (const [url, ok] of [['https://hq.example/p.json', true], ['http://127.0.0.1:8080/p', true], ['file:///etc/passwd', false], ['data:,x', false], ['not a url', false]] as const) {
-    test(`url ${url} -> ${ok ? 'accepted' : 'refused'}`, () => assert.equal(checkPolicyUrl(url).ok, ok));
+    it(`url ${url} -> ${ok ? 'accepted' : 'refused'}`, () => assert.equal(checkPolicyUrl(url).ok, ok));
   }
 });
 
 describe('splitPublicKeys', () => {
-  test('one PEM, two PEMs with text around them, none, and text that is no key', () => {
+  it('one PEM, two PEMs with text around them, none, and text that is no key', () => {
     const a = generatePolicyKeyPair().publicKeyPem.trim();
     const b = generatePolicyKeyPair().publicKeyPem.trim();
     assert.deepEqual(splitPublicKeys(a), [a]);
@@ -79,7 +79,7 @@ describe('FilePolicySource', () => {
   });
   after(() => dir.remove());
 
-  test('reports the bundle once, stays quiet while it is unchanged, reports a change after it settles', async () => {
+  it('reports the bundle once, stays quiet while it is unchanged, reports a change after it settles', async () => {
     const path = join(dir.path, 'poll.json');
     await writeFile(path, text(liveBundle(1)));
     const source = new FilePolicySource({ path, intervalMs: 50, settleMs: 20 });
@@ -99,7 +99,7 @@ describe('FilePolicySource', () => {
     }
   });
 
-  test('a missing file is unavailable (reported once), then its bundle is taken when it appears', async () => {
+  it('a missing file is unavailable (reported once), then its bundle is taken when it appears', async () => {
     const path = join(dir.path, 'later.json');
     const source = new FilePolicySource({ path, intervalMs: 30, settleMs: 0 });
     const seen = collect(source);
@@ -117,7 +117,7 @@ describe('FilePolicySource', () => {
     }
   });
 
-  test('a file over the size cap is refused as policy-too-large without being read', async () => {
+  it('a file over the size cap is refused as policy-too-large without being read', async () => {
     const path = join(dir.path, 'large.json');
     await writeFile(path, 'x'.repeat(4096));
     const source = new FilePolicySource({ path, intervalMs: 0, maxBytes: 1024 });
@@ -132,7 +132,7 @@ describe('FilePolicySource', () => {
     }
   });
 
-  test('close stops polling', async () => {
+  it('close stops polling', async () => {
     const path = join(dir.path, 'closed.json');
     await writeFile(path, text(liveBundle(1)));
     const source = new FilePolicySource({ path, intervalMs: 20, settleMs: 0 });
@@ -187,7 +187,7 @@ describe('UrlPolicySource', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  test('a conditional GET: 200 with an ETag, then 304 (no event), then the changed bundle', async () => {
+  it('a conditional GET: 200 with an ETag, then 304 (no event), then the changed bundle', async () => {
     body = text(liveBundle(1));
     etag = '"v1"';
     requests.length = 0;
@@ -209,7 +209,7 @@ describe('UrlPolicySource', () => {
     }
   });
 
-  test('a declared body over the cap is refused as policy-too-large', async () => {
+  it('a declared body over the cap is refused as policy-too-large', async () => {
     const source = new UrlPolicySource({ url: `${base}/large-declared`, intervalMs: 0, maxBytes: 1024 });
     const seen = collect(source);
     const refused = await seen.next('refused');
@@ -219,7 +219,7 @@ describe('UrlPolicySource', () => {
     await source.close();
   });
 
-  test('a streamed body over the cap is refused while it streams', async () => {
+  it('a streamed body over the cap is refused while it streams', async () => {
     const source = new UrlPolicySource({ url: `${base}/large-chunked`, intervalMs: 0, maxBytes: 1500 });
     const seen = collect(source);
     const refused = await seen.next('refused');
@@ -228,7 +228,7 @@ describe('UrlPolicySource', () => {
     await source.close();
   });
 
-  test('a server that does not answer times out as unavailable', async () => {
+  it('a server that does not answer times out as unavailable', async () => {
     const source = new UrlPolicySource({ url: `${base}/hang`, intervalMs: 0, timeoutMs: 200 });
     const seen = collect(source);
     const started = Date.now();
@@ -239,7 +239,7 @@ describe('UrlPolicySource', () => {
     await source.close();
   });
 
-  test('an HTTP error and a refused connection are unavailable, not refusals', async () => {
+  it('an HTTP error and a refused connection are unavailable, not refusals', async () => {
     const error = new UrlPolicySource({ url: `${base}/error`, intervalMs: 0 });
     const seenError = collect(error);
     const outage = await seenError.next('unavailable');
@@ -254,7 +254,7 @@ describe('UrlPolicySource', () => {
     await dead.close();
   });
 
-  test('close aborts a request in flight at once', async () => {
+  it('close aborts a request in flight at once', async () => {
     const source = new UrlPolicySource({ url: `${base}/hang`, intervalMs: 60_000, timeoutMs: 30_000 });
     const seen = collect(source);
     await waitFor(() => requests.some((r) => r.url === '/hang'), { message: 'the request to hang' });
@@ -290,7 +290,7 @@ describe('BusPolicySource', () => {
     return bus;
   }
 
-  test('subscribes to the topic, reports each new bundle, ignores an empty retained message, refuses one over the cap', async () => {
+  it('subscribes to the topic, reports each new bundle, ignores an empty retained message, refuses one over the cap', async () => {
     const bus = fakeBus();
     const source = new BusPolicySource(bus, 'tectonic/policy/central-default', { maxBytes: 4096 });
     const seen = collect(source);
@@ -317,7 +317,7 @@ describe('PolicyCache', () => {
   });
   after(() => dir.remove());
 
-  test('a missing cache is empty; a written one reads back; the folder is created', async () => {
+  it('a missing cache is empty; a written one reads back; the folder is created', async () => {
     const cache = new PolicyCache(join(dir.path, 'deep', 'er', 'a.json'));
     assert.deepEqual(await cache.read(), { cached: {} });
     await cache.write({ signed: 'SIGNED', bundleId: 'central-default', highestVersion: 7 });
@@ -332,7 +332,7 @@ describe('PolicyCache', () => {
     ['another format', '{"format": 99, "signed": "x"}', /cache format 99/],
   ];
   for (const [name, content, problem] of broken) {
-    test(`a cache that is ${name} is ignored with the problem named`, async () => {
+    it(`a cache that is ${name} is ignored with the problem named`, async () => {
       const file = join(dir.path, `broken-${name.replace(/\W/g, '-')}.json`);
       await writeFile(file, content);
       const { cached, problem: said } = await new PolicyCache(file).read();
@@ -341,13 +341,13 @@ describe('PolicyCache', () => {
     });
   }
 
-  test('a version that is not a whole number from 1 up is dropped', async () => {
+  it('a version that is not a whole number from 1 up is dropped', async () => {
     const file = join(dir.path, 'versions.json');
     await writeFile(file, JSON.stringify({ format: 1, signed: 'S', highestVersion: -3 }));
     assert.deepEqual((await new PolicyCache(file).read()).cached, { signed: 'S' });
   });
 
-  test('writes are atomic: many at once leave one whole file and no temporary files', async () => {
+  it('writes are atomic: many at once leave one whole file and no temporary files', async () => {
     const sub = join(dir.path, 'atomic');
     const cache = new PolicyCache(join(sub, 'policy.json'));
     const big = 'y'.repeat(200_000);
@@ -359,7 +359,7 @@ describe('PolicyCache', () => {
     assert.deepEqual(await readdir(sub), ['policy.json']);
   });
 
-  test('a failed write leaves the previous cache intact and no temporary file', async () => {
+  it('a failed write leaves the previous cache intact and no temporary file', async () => {
     const sub = join(dir.path, 'failing');
     const cache = new PolicyCache(join(sub, 'policy.json'));
     await cache.write({ signed: 'GOOD', highestVersion: 3 });
@@ -416,7 +416,7 @@ describe('SitePolicy: cache, restart, refusals', () => {
   const name = (p: SitePolicy): string => (p.status.state === 'in-force' ? p.status.name : `fail-closed ${p.status.reason.rule}`);
   const verdictOf = (p: SitePolicy): boolean => p.evaluate({ payload: shipment, cdm: shipmentCdm }).pass;
 
-  test('nothing loaded: fails closed with policy-unavailable; an outage says why', async () => {
+  it('nothing loaded: fails closed with policy-unavailable; an outage says why', async () => {
     const { policy, source } = site('empty');
     await policy.start();
     assert.equal(name(policy), 'fail-closed policy-unavailable');
@@ -426,7 +426,7 @@ describe('SitePolicy: cache, restart, refusals', () => {
     await policy.close();
   });
 
-  test('a good bundle goes in force and is cached; a restart without the network enforces the cached one', async () => {
+  it('a good bundle goes in force and is cached; a restart without the network enforces the cached one', async () => {
     const first = site('restart');
     await first.policy.start();
     first.source.offer(liveBundle(3));
@@ -446,7 +446,7 @@ describe('SitePolicy: cache, restart, refusals', () => {
     await second.policy.close();
   });
 
-  test('a rollback stays refused across a restart, and fails the gates closed (the refusal policy)', async () => {
+  it('a rollback stays refused across a restart, and fails the gates closed (the refusal policy)', async () => {
     const first = site('rollback');
     await first.policy.start();
     first.source.offer(liveBundle(3));
@@ -465,7 +465,7 @@ describe('SitePolicy: cache, restart, refusals', () => {
     await second.policy.close();
   });
 
-  test('a cached bundle that no longer verifies is refused, but its version still guards against a rollback', async () => {
+  it('a cached bundle that no longer verifies is refused, but its version still guards against a rollback', async () => {
     const file = join(dir.path, 'tampered-cache.json');
     const doc = liveBundle(5);
     await writeFile(file, JSON.stringify({ format: 1, signed: text(doc).replace('"maxBytes":65536', '"maxBytes":65537'), bundleId: 'test-policy', highestVersion: 5 }));
@@ -477,7 +477,7 @@ describe('SitePolicy: cache, restart, refusals', () => {
     await policy.close();
   });
 
-  test('a bundle of another id is refused when the id is pinned, and a cache of another id is ignored', async () => {
+  it('a bundle of another id is refused when the id is pinned, and a cache of another id is ignored', async () => {
     const pinned = site('pinned', { bundleId: 'central-default' });
     await pinned.policy.start();
     pinned.source.offer(liveBundle(9));
@@ -495,7 +495,7 @@ describe('SitePolicy: cache, restart, refusals', () => {
     await other.policy.close();
   });
 
-  test('a refusal at the source (too large) fails closed; an outage after it keeps the refusal as the reason', async () => {
+  it('a refusal at the source (too large) fails closed; an outage after it keeps the refusal as the reason', async () => {
     const { policy, source } = site('too-large');
     await policy.start();
     source.offer(liveBundle(1));
@@ -506,7 +506,7 @@ describe('SitePolicy: cache, restart, refusals', () => {
     await policy.close();
   });
 
-  test('a bundle that expires while in force wakes the listeners with policy-expired', async () => {
+  it('a bundle that expires while in force wakes the listeners with policy-expired', async () => {
     const { policy, source, statuses } = site('expiring');
     await policy.start();
     source.offer(liveBundle(1, undefined, { expiresAt: new Date(Date.now() + 300).toISOString() }));
@@ -517,7 +517,7 @@ describe('SitePolicy: cache, restart, refusals', () => {
     await policy.close();
   });
 
-  test('a central instance publishes each bundle it puts in force once, never a refused one', async () => {
+  it('a central instance publishes each bundle it puts in force once, never a refused one', async () => {
     const published: Array<{ id: string; version: number; bytes: string }> = [];
     const { policy, source } = site('central', {
       publish: (bytes, bundle) => {

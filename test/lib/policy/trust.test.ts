@@ -1,7 +1,7 @@
 // Trust: signatures, tampering, key rotation, validity, rollback and size;
 // and the PolicyState a gate uses, which fails closed on every refusal.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, it } from 'mocha';
 import { stringify as toYaml } from 'yaml';
 import type { JsonObject } from '../../../lib/catalog/types';
 import { PolicyState } from '../../../lib/policy/policy-state';
@@ -19,7 +19,7 @@ function refusal(result: ReturnType<typeof checkBundleTrust>): string {
 }
 
 describe('signatures', () => {
-  test('sign then verify, as an object, as JSON text and as YAML text', () => {
+  it('sign then verify, as an object, as JSON text and as YAML text', () => {
     const s = signed(sampleDocument());
     assert.equal(refusal(trust(s)), 'accepted');
     assert.equal(refusal(trust(JSON.stringify(s, null, 2))), 'accepted');
@@ -27,7 +27,7 @@ describe('signatures', () => {
     assert.equal(refusal(trust(Buffer.from(JSON.stringify(s)))), 'accepted');
   });
 
-  test('the signature has the documented shape, keyed by the public key', () => {
+  it('the signature has the documented shape, keyed by the public key', () => {
     const pair = keys();
     const s = signed(document([]));
     const signature = s.signature as Record<string, string>;
@@ -41,7 +41,7 @@ describe('signatures', () => {
     assert.equal(Buffer.from(signature.value ?? '', 'base64').length, 64);
   });
 
-  test('member order and re-signing do not matter; an old signature is replaced', () => {
+  it('member order and re-signing do not matter; an old signature is replaced', () => {
     const doc = document([{ maxBytes: 10 }]);
     const reordered: JsonObject = Object.fromEntries(Object.entries(doc).reverse());
     assert.deepEqual(signed(doc).signature, signed(reordered).signature, 'Ed25519 is deterministic over the canonical form');
@@ -50,7 +50,7 @@ describe('signatures', () => {
     assert.deepEqual(twice.signed.signature, signed(doc).signature);
   });
 
-  test('one flipped byte anywhere in the signed JSON is refused', () => {
+  it('one flipped byte anywhere in the signed JSON is refused', () => {
     const text = JSON.stringify(signed(sampleDocument()));
     const bytes = Buffer.from(text, 'utf8');
     const seen = new Map<string, number>();
@@ -66,7 +66,7 @@ describe('signatures', () => {
     assert.deepEqual([...seen.keys()].sort(), ['policy-bad-signature', 'policy-malformed', 'policy-unknown-key', 'policy-unsigned']);
   });
 
-  test('a changed value or a changed signature is a bad signature', () => {
+  it('a changed value or a changed signature is a bad signature', () => {
     const s = signed(sampleDocument());
     assert.equal(refusal(trust({ ...s, version: 8 })), 'policy-bad-signature');
     assert.equal(refusal(trust({ ...s, rules: [] })), 'policy-bad-signature');
@@ -82,7 +82,7 @@ describe('signatures', () => {
     assert.equal(refusal(trust({ ...s, signature: { ...sig, extra: 1 } })), 'policy-bad-signature');
   });
 
-  test('no signature, a wrong key, an unknown key', () => {
+  it('no signature, a wrong key, an unknown key', () => {
     assert.equal(refusal(trust(document([]))), 'policy-unsigned');
     const stranger = generatePolicyKeyPair();
     assert.equal(refusal(trust(signed(document([]), stranger))), 'policy-unknown-key');
@@ -92,7 +92,7 @@ describe('signatures', () => {
     assert.equal(refusal(trust(forged)), 'policy-bad-signature');
   });
 
-  test('key rotation: old and new keys both trusted', () => {
+  it('key rotation: old and new keys both trusted', () => {
     const next = generatePolicyKeyPair();
     const both = [keys().publicKeyPem, next.publicKeyPem];
     const oldSigned = trust(signed(document([])), { trustedKeys: both });
@@ -103,7 +103,7 @@ describe('signatures', () => {
     assert.equal(refusal(trust(signed(document([])), { trustedKeys: [next.publicKeyPem] })), 'policy-unknown-key');
   });
 
-  test('a trusted key that is not an Ed25519 public key is a configuration error', () => {
+  it('a trusted key that is not an Ed25519 public key is a configuration error', () => {
     assert.equal(refusal(trust(signed(document([])), { trustedKeys: ['not a pem'] })), 'policy-trust-config');
     assert.equal(refusal(trust(signed(document([])), { trustedKeys: [] })), 'policy-trust-config');
     assert.equal(verifyBundleSignature(signed(document([])), [keys().privateKeyPem]).ok, true, 'a private key is accepted for its public half');
@@ -127,10 +127,10 @@ describe('checkBundleTrust: fail-closed reasons', () => {
     ['the same version again', () => trust(signed(document([], { version: 3 })), { lastSeenVersion: 3 }), 'accepted'],
   ];
   for (const [name, run, rule] of cases) {
-    test(name, () => assert.equal(refusal(run()), rule));
+    it(name, () => assert.equal(refusal(run()), rule));
   }
 
-  test('a malformed signed bundle lists every problem in details', () => {
+  it('a malformed signed bundle lists every problem in details', () => {
     const result = trust(signed(document([{ maxBytes: 'big' }, { deny: { when: 'process.exit()', reason: 'x' } }])));
     assert.ok(!result.ok);
     assert.deepEqual(result.details.map((d) => d.path), ['rules[0].maxBytes', 'rules[1].deny.when']);
@@ -143,14 +143,14 @@ describe('PolicyState: what a gate holds', () => {
   }
   const lab = { payload: labResult, cdm: labCdm, transport: { tls: true } };
 
-  test('before any bundle, every record is rejected as policy-unavailable', () => {
+  it('before any bundle, every record is rejected as policy-unavailable', () => {
     const s = state();
     assert.deepEqual(s.evaluate(lab), { pass: false, reasons: [{ path: '', rule: 'policy-unavailable', message: 'no policy bundle has been loaded yet' }] });
     assert.equal(s.status().state, 'fail-closed');
     assert.equal(s.policy, undefined);
   });
 
-  test('a trusted bundle is enforced; the sample masks patient data', () => {
+  it('a trusted bundle is enforced; the sample masks patient data', () => {
     const s = state();
     const offer = s.offer(JSON.stringify(signed(sampleDocument())));
     assert.deepEqual(offer, { ok: true, name: 'central-default@7', keyId: keys().keyId });
@@ -173,7 +173,7 @@ describe('PolicyState: what a gate holds', () => {
     ['no bundle at all', () => undefined, 'policy-missing'],
   ];
   for (const [name, make, rule] of refusals) {
-    test(`${name}: refused, and the gate fails closed with the reason`, () => {
+    it(`${name}: refused, and the gate fails closed with the reason`, () => {
       const s = state();
       assert.ok(s.offer(signed(sampleDocument())).ok);
       const offer = s.offer(make() as string);
@@ -191,14 +191,14 @@ describe('PolicyState: what a gate holds', () => {
     });
   }
 
-  test('keep-current: a refused bundle leaves the valid one in force', () => {
+  it('keep-current: a refused bundle leaves the valid one in force', () => {
     const s = state(clock, { onRefusal: 'keep-current' });
     assert.ok(s.offer(signed(sampleDocument())).ok);
     assert.equal(s.offer(signed({ ...sampleDocument(), version: 6 })).ok, false);
     assert.equal(s.evaluate(lab).pass, true);
   });
 
-  test('a bundle that expires while in force starts failing closed', () => {
+  it('a bundle that expires while in force starts failing closed', () => {
     let now = new Date('2026-12-23T23:00:00Z');
     const s = state(() => now);
     assert.ok(s.offer(signed(sampleDocument())).ok);
@@ -210,20 +210,20 @@ describe('PolicyState: what a gate holds', () => {
     assert.equal(s.policy, undefined);
   });
 
-  test('a site without the hash key cannot enforce a hashing bundle: policy-invalid', () => {
+  it('a site without the hash key cannot enforce a hashing bundle: policy-invalid', () => {
     const s = new PolicyState({ trustedKeys: [keys().publicKeyPem], now: clock, site: 'clinic-3' });
     const offer = s.offer(signed(sampleDocument()));
     assert.deepEqual(offer.ok ? '' : offer.reason.rule, 'policy-invalid');
     assert.deepEqual(s.evaluate({ payload: shipment, cdm: shipmentCdm }).pass, false);
   });
 
-  test('a restart remembers the last version: a rollback is refused from the start', () => {
+  it('a restart remembers the last version: a rollback is refused from the start', () => {
     const s = state(clock, { lastSeenVersion: 9 });
     assert.equal(s.offer(signed(sampleDocument())).ok, false);
     assert.equal(s.evaluate(lab).pass, false);
   });
 
-  test('a newer version replaces the one in force without a restart', () => {
+  it('a newer version replaces the one in force without a restart', () => {
     const s = state();
     assert.ok(s.offer(signed(sampleDocument())).ok);
     assert.ok(s.offer(signed({ ...sampleDocument(), version: 8, rules: [{ deny: { when: 'true', reason: 'frozen by central' } }] })).ok);
@@ -232,7 +232,7 @@ describe('PolicyState: what a gate holds', () => {
     assert.equal(s.lastSeenVersion, 8);
   });
 
-  test('failClosed: the source is unreachable and nothing is cached', () => {
+  it('failClosed: the source is unreachable and nothing is cached', () => {
     const s = state();
     assert.ok(s.offer(signed(sampleDocument())).ok);
     s.failClosed({ path: '', rule: 'policy-unavailable', message: 'https://central/policy: ECONNREFUSED' });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, it } from 'mocha';
 import { ConditionalFetch, type FetchOutcome } from '../../../lib/sources/conditional-fetch';
 import { checkHttpUrl } from '../../../lib/sources/http-url';
 import { PollLoop } from '../../../lib/sources/poll-loop';
@@ -18,7 +18,7 @@ describe('checkHttpUrl', () => {
     ['not a url', '"not a url" is not a URL'],
   ];
   for (const [text, message] of cases) {
-    test(`${JSON.stringify(text)} -> ${message ?? 'accepted'}`, () => {
+    it(`${JSON.stringify(text)} -> ${message ?? 'accepted'}`, () => {
       const checked = checkHttpUrl(text, 'thing');
       if (message === undefined) assert.equal(checked.ok, true);
       else assert.deepEqual(checked, { ok: false, reason: { path: 'url', rule: 'invalid-url', message } });
@@ -43,7 +43,7 @@ describe('ConditionalFetch', () => {
 
   const strip = (got: FetchOutcome): unknown => (got.kind === 'body' ? { ...got, bytes: got.bytes.toString() } : got);
 
-  test('sends the remembered ETag, and only once remembered; 304 is unchanged', async () => {
+  it('sends the remembered ETag, and only once remembered; 304 is unchanged', async () => {
     seen.length = 0;
     handler = (req, res) => {
       if (req.headers['if-none-match'] === '"v1"') res.writeHead(304).end();
@@ -57,7 +57,7 @@ describe('ConditionalFetch', () => {
     assert.deepEqual(seen, [undefined, undefined, '"v1"']);
   });
 
-  test('non-200, a body over the cap (declared or streamed), a timeout, an abort', async () => {
+  it('non-200, a body over the cap (declared or streamed), a timeout, an abort', async () => {
     const url = `${base}/y`;
     handler = (_req, res) => res.writeHead(503, 'Busy').end();
     assert.deepEqual(await new ConditionalFetch({ url, maxBytes: 100, headers: {} }).get(), { kind: 'failed', rule: 'http-status', message: `${url} answered 503 Busy` });
@@ -82,14 +82,14 @@ describe('ConditionalFetch', () => {
     server.closeAllConnections();
   });
 
-  test('an unreachable host is fetch-failed', async () => {
+  it('an unreachable host is fetch-failed', async () => {
     const got = await new ConditionalFetch({ url: 'http://127.0.0.1:1/z', maxBytes: 100, headers: {} }).get();
     assert.equal(got.kind === 'failed' ? got.rule : got.kind, 'fetch-failed');
   });
 });
 
 describe('PollLoop', () => {
-  test('runs again after each run ends, never two at once; stop waits for the run in progress', async () => {
+  it('runs again after each run ends, never two at once; stop waits for the run in progress', async () => {
     const loop = new PollLoop(5);
     let running = 0;
     let runs = 0;
@@ -111,7 +111,7 @@ describe('PollLoop', () => {
     assert.equal(runs, runsAtStop);
   });
 
-  test('an interval of 0 runs once; a loop stopped before it starts runs at most once', async () => {
+  it('an interval of 0 runs once; a loop stopped before it starts runs at most once', async () => {
     let runs = 0;
     const once = new PollLoop(0);
     once.start(() => Promise.resolve(void (runs += 1)));
