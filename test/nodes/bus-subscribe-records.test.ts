@@ -10,7 +10,7 @@ import type { MqttClient } from 'mqtt';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../lib/bus/embedded-broker';
 import { encodeMessage } from '../../lib/envelope/cloudevents';
-import { HOOK_IDS } from '../../lib/flow/message-hooks';
+import { HOOK_IDS } from '../../nodes/support/message-hooks';
 import { connectRaw, endRaw } from '../lib/bus/mqtt-helpers';
 import { delay, freePort, repoRoot, waitFor } from '../support/node-red-process';
 import { Inbox, type Msg, calls, catchNode, helper, load, logged, node, packNodes, startServer, stopServer } from '../support/red-helper';

@@ -5,10 +5,10 @@
 // Node-RED.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'mocha';
-import { InFlight } from '../../../lib/flow/in-flight';
-import { HOOK_IDS, type HookEngine, callsDone, followRecords } from '../../../lib/flow/message-hooks';
+import { InFlight } from '../../lib/flow/in-flight';
+import { HOOK_IDS, type HookEngine, callsDone, followRecords } from '../../nodes/support/message-hooks';
 
-describe('lib/flow/message-hooks', () => {
+describe('nodes/support/message-hooks', () => {
   interface RuntimeHooks extends HookEngine {
     has(hookId: string): boolean;
     trigger(hookId: string, payload: unknown, done: (err?: unknown) => void): void;

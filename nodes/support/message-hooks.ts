@@ -1,4 +1,4 @@
-import type { InFlight } from './in-flight';
+import type { InFlight } from '../../lib/flow/in-flight';
 
 /**
  * Follows tracked records through a Node-RED runtime with its message hooks

@@ -1,0 +1,99 @@
+import type { IPublishPacket } from 'mqtt';
+import { decodeMessage } from '../envelope/cloudevents';
+import { decodeDeadLetter } from '../envelope/dead-letter';
+import { DedupWindow, messageKey } from '../envelope/dedup-window';
+import { topicDisagreement } from '../envelope/topics';
+import { decodeLocalRecord } from '../flow/local-record';
+import type { Reason } from '../reasons';
+import type { SubscribeSettings } from './subscribe-settings';
+
+// Enough of a malformed message to see what it was, without echoing megabytes into the debug sidebar.
+const RAW_PREVIEW_CHARS = 2048;
+
+/** A message that could not be read, for the log and the catch node. */
+export interface MalformedReport {
+  topic: string;
+  /** The start of the payload as text. */
+  payloadPreview: string;
+  reasons: Reason[];
+}
+
+/** Where decoded messages go: the node's output, log and status. */
+export interface InboundSink {
+  /** A message for the flow. */
+  deliver(msg: Record<string, unknown>): void;
+  malformed(report: MalformedReport): void;
+  /** A count changed. */
+  changed(): void;
+}
+
+/**
+ * Turns what a subscription receives into flow messages, by its kind:
+ * canonical CloudEvents (checked against their topic, duplicates dropped by
+ * envelope id), dead letters (back as the refused message, for replay), or a
+ * site's own JSON records. Everything not readable is reported, not thrown.
+ */
+export class InboundDecoder {
+  readonly counts = { received: 0, duplicatesDropped: 0, malformed: 0 };
+  /** Decodes one MQTT message: the handler of the subscription's kind, chosen once. */
+  readonly receive: (topic: string, payload: Buffer, packet: IPublishPacket) => void;
+  private readonly settings: Pick<SubscribeSettings, 'limits'>;
+  private readonly dedup: DedupWindow;
+  private readonly sink: InboundSink;
+
+  constructor(settings: Pick<SubscribeSettings, 'kind' | 'dedupWindow' | 'limits'>, sink: InboundSink) {
+    this.settings = settings;
+    this.dedup = new DedupWindow(settings.dedupWindow);
+    this.sink = sink;
+    const handlers = { canonical: this.onCanonical, 'dead-letter': this.onDeadLetter, records: this.onRecord };
+    this.receive = handlers[settings.kind];
+  }
+
+  private readonly onCanonical = (topic: string, payload: Buffer, packet: IPublishPacket): void => {
+    const decoded = decodeMessage({ payload, properties: packet.properties }, this.settings.limits);
+    if (!decoded.ok) return this.reportMalformed(topic, payload, decoded.reasons);
+    const disagreement = topicDisagreement(topic, decoded.value.envelope);
+    if (disagreement.length > 0) return this.reportMalformed(topic, payload, disagreement);
+    if (!this.admit(decoded.value.envelope.site, decoded.value.envelope.id)) return;
+    this.counts.received += 1;
+    this.sink.changed();
+    this.sink.deliver({ topic, payload: decoded.value.data, cdm: decoded.value.envelope });
+  };
+
+  // Dead letters come back as the message that was refused, with msg.reject,
+  // ready to be fixed and sent through the pipeline again (the replay path).
+  private readonly onDeadLetter = (topic: string, payload: Buffer): void => {
+    const decoded = decodeDeadLetter(payload, this.settings.limits);
+    if (!decoded.ok) return this.reportMalformed(topic, payload, decoded.reasons);
+    const letter = decoded.value;
+    if (!this.admit(letter.site, `${letter.stage}\u0000${letter.time}\u0000${letter.cdm?.id ?? JSON.stringify(letter.payload)}`)) return;
+    this.counts.received += 1;
+    this.sink.changed();
+    const msg: Record<string, unknown> = { topic, payload: letter.payload, reject: { stage: letter.stage, reasons: letter.reasons, site: letter.site, time: letter.time } };
+    if (letter.cdm !== undefined) msg.cdm = letter.cdm;
+    this.sink.deliver(msg);
+  };
+
+  // A site's own records: JSON on any topic, no envelope yet and so no id to
+  // drop duplicates by; cdm-map makes msg.cdm downstream.
+  private readonly onRecord = (topic: string, payload: Buffer): void => {
+    const decoded = decodeLocalRecord(payload, this.settings.limits);
+    if (!decoded.ok) return this.reportMalformed(topic, payload, decoded.reasons);
+    this.counts.received += 1;
+    this.sink.changed();
+    this.sink.deliver({ topic, payload: decoded.value });
+  };
+
+  private admit(site: string, id: string): boolean {
+    if (this.dedup.admit(messageKey(site, id))) return true;
+    this.counts.duplicatesDropped += 1;
+    this.sink.changed();
+    return false;
+  }
+
+  private reportMalformed(topic: string, payload: Buffer, reasons: Reason[]): void {
+    this.counts.malformed += 1;
+    this.sink.changed();
+    this.sink.malformed({ topic, payloadPreview: payload.toString('utf8', 0, RAW_PREVIEW_CHARS), reasons });
+  }
+}
