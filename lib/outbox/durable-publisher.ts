@@ -1,0 +1,222 @@
+import type { PublishOptions } from '../bus/bus-client';
+import type { PublishSettings } from '../bus/publish-settings';
+import { type Reason, reason } from '../reasons';
+import { type AppendResult, DurableOutbox, type OutboxEntry } from './durable-outbox';
+import { type PublishRecord, assembleOutboxMessage } from './outbox-message';
+import { OutboxSender } from './outbox-sender';
+import { type PolicySource, PolicyPacing } from './policy-pacing';
+
+/** Publishes in flight at once (see the sender's window). */
+const SEND_WINDOW = 512;
+/** How long an entry on its way to the bus may wait for its PUBACK before the outbox writes it anyway, ms. */
+const SEND_GRACE_MS = 200;
+
+/** The part of the shared bus a publisher uses. */
+export interface PublishLink {
+  readonly state: { kind: string };
+  send(topic: string, payload: Buffer | string, options: PublishOptions, settled: (err?: Error) => void): void;
+  onState(listener: (state: { kind: string }) => void): () => void;
+}
+
+/** Where each record ends up; the node routes these to its outputs and status. */
+export interface PublishOutcomes<M extends PublishRecord> {
+  /** The bus took `msg` (msg.topic is the topic it went out on). */
+  delivered(msg: M): void;
+  /** `msg` will not reach the bus; msg.reject says why. */
+  refused(msg: M): void;
+  /** A message for an entry whose own was not kept (recovered after a restart, or nothing wired to take it). */
+  standIn(entry: OutboxEntry): M;
+  /** A count, the outbox depth or `full` changed. */
+  changed(): void;
+  /** The outbox is open, holding `recovered` entries from before a restart. */
+  opened(recovered: number): void;
+  openFailed(err: Error): void;
+}
+
+export interface DurablePublisherOptions<M extends PublishRecord> {
+  settings: PublishSettings;
+  /** The outbox's own folder. */
+  dir: string;
+  bus: PublishLink;
+  /** The bundle whose retry and rate rules apply, when the node names one. */
+  policy?: PolicySource;
+  /**
+   * Whether delivered messages go anywhere. When not, they are not kept at all:
+   * under overload a full outbox would otherwise pin up to maxCount messages in memory.
+   */
+  keepForOutput: boolean;
+  /** Names the refusals (msg.reject.stage) and starts the errors. */
+  stage: string;
+  outcomes: PublishOutcomes<M>;
+}
+
+/**
+ * Store-and-forward publishing of records: each is assembled (canonical or
+ * dead letter), appended to a durable outbox and sent from there by an
+ * OutboxSender, and its message is carried on once the broker acknowledges
+ * it, or refused with the reason once it cannot be sent.
+ */
+export class DurablePublisher<M extends PublishRecord> {
+  readonly counts = { accepted: 0, published: 0, rejected: 0, dropped: 0 };
+  /** From the first refusal until the bus takes something again: the outbox is full, or was a moment ago. */
+  full = false;
+  private readonly options: DurablePublisherOptions<M>;
+  private readonly outcomes: PublishOutcomes<M>;
+  private readonly ready: Promise<DurableOutbox>;
+  private readonly stopWatching: () => void;
+  private outbox: DurableOutbox | undefined;
+  private sender: OutboxSender | undefined;
+  /** Messages waiting for the broker's PUBACK, by outbox seq. Entries recovered after a restart have none. */
+  private readonly waiting = new Map<number, M>();
+  /**
+   * The outbox hands an entry to the bus beside its disk write, so the bus can
+   * take it (or the sender give it up) before its append is answered: what
+   * happened to such an entry waits here for the append's answer.
+   */
+  private readonly settledEarly = new Map<number, 'delivered' | 'given-up'>();
+
+  constructor(options: DurablePublisherOptions<M>) {
+    this.options = options;
+    this.outcomes = options.outcomes;
+    const { bus, settings } = options;
+    this.stopWatching = bus.onState((state) => {
+      // A new connection ends any back-off: what waits should go out now.
+      if (state.kind === 'connected') this.sender?.kick({ retryNow: true });
+    });
+    this.ready = DurableOutbox.open({
+      dir: options.dir,
+      maxCount: settings.outboxMaxCount,
+      maxBytes: settings.outboxMaxBytes,
+      whenFull: settings.whenFull,
+      // Entries go to the bus beside their write. While the bus is connected
+      // an entry waits a little before it is written: under load a PUBACK
+      // takes a few event-loop turns, far longer than the commit window, but
+      // most come well within the grace, and an acknowledged entry needs no write.
+      sendGraceMs: SEND_GRACE_MS,
+      sending: () => bus.state.kind === 'connected',
+    }).then((opened) => this.start(opened));
+    this.ready.catch((err: Error) => this.outcomes.openFailed(err));
+  }
+
+  /** Entries held, 0 until the outbox is open. */
+  get depth(): number {
+    return this.outbox?.depth ?? 0;
+  }
+
+  get bytes(): number {
+    return this.outbox?.bytes ?? 0;
+  }
+
+  /**
+   * Takes one record in. `done` is called once: with no argument when the
+   * record is accepted (on disk or taken by the bus, so it reaches the bus
+   * whatever happens to this process) or refused to the second output, with
+   * the error when it cannot be published at all.
+   */
+  publish(msg: M, done: (err?: Error) => void): void {
+    const assembled = assembleOutboxMessage(msg, this.options.settings, this.options.stage);
+    if (!assembled.ok) {
+      done(new Error(`${this.options.stage}: ${assembled.problem}`));
+      return;
+    }
+    const topic = assembled.message.topic;
+    const accepted = (appended: AppendResult): void => this.accepted(msg, topic, appended, done);
+    // Once the outbox is open, append at once, with a callback: a promise or a turn through `ready` per record is measurable.
+    if (this.outbox !== undefined) this.outbox.appendThen(assembled.message, accepted);
+    else this.ready.then((opened) => opened.appendThen(assembled.message, accepted), (err: Error) => done(err));
+  }
+
+  /** Stops sending and closes the outbox; what it holds waits on disk for the next start. Never rejects. */
+  close(): Promise<void> {
+    this.stopWatching();
+    return this.ready
+      .then(async (opened) => {
+        await this.sender?.stop();
+        await opened.close();
+      })
+      .catch(() => undefined);
+  }
+
+  private start(opened: DurableOutbox): DurableOutbox {
+    this.outbox = opened;
+    opened.onChange(() => this.outcomes.changed());
+    const bus = this.options.bus;
+    const pacing = new PolicyPacing(this.options.policy);
+    const sender = new OutboxSender({
+      outbox: opened,
+      publish: (entry: OutboxEntry, settled: (err?: Error) => void) => bus.send(entry.topic, entry.payload, { qos: entry.qos, properties: entry.properties }, settled),
+      // While disconnected the entries stay on disk, not in the MQTT client's memory.
+      canSend: () => bus.state.kind === 'connected',
+      // Enough in flight that most entries reach the bus inside the outbox's
+      // commit window and skip the disk; one socket write per turn.
+      window: SEND_WINDOW,
+      onePumpPerTurn: true,
+      retryFor: (entry: OutboxEntry) => pacing.retryFor(entry),
+      pace: (entry: OutboxEntry) => pacing.pace(entry),
+      onDelivered: (entry: OutboxEntry) => this.delivered(entry),
+      onGiveUp: (entry: OutboxEntry, why: Reason) => this.givenUp(entry, why),
+    });
+    this.sender = sender;
+    sender.start();
+    this.outcomes.opened(opened.depth);
+    this.outcomes.changed();
+    return opened;
+  }
+
+  private accepted(msg: M, topic: string, appended: AppendResult, done: (err?: Error) => void): void {
+    if (!appended.ok) {
+      this.full = true;
+      this.refuse(msg, [appended.reason]);
+      done();
+      return;
+    }
+    this.counts.accepted += 1;
+    const early = this.settledEarly.get(appended.seq);
+    if (early !== undefined) this.settledEarly.delete(appended.seq);
+    if (early === 'delivered') {
+      msg.topic = topic;
+      this.outcomes.delivered(msg);
+    } else if (early === undefined && this.options.keepForOutput) {
+      this.waiting.set(appended.seq, msg);
+    }
+    for (const evicted of appended.dropped) {
+      this.counts.dropped += 1;
+      const lost = this.waiting.get(evicted.seq);
+      this.waiting.delete(evicted.seq);
+      const { outboxMaxCount, outboxMaxBytes } = this.options.settings;
+      this.refuse(lost ?? this.outcomes.standIn(evicted), [
+        reason('', 'outbox-dropped', `dropped from the full outbox (limit ${outboxMaxCount} messages, ${outboxMaxBytes} bytes) to make room for newer messages`),
+      ]);
+    }
+    // Accepted: the message is on disk or the bus has it, and reaches the bus whatever happens to this process.
+    done();
+  }
+
+  private delivered(entry: OutboxEntry): void {
+    this.counts.published += 1;
+    this.full = false;
+    const msg = this.waiting.get(entry.seq);
+    this.waiting.delete(entry.seq);
+    if (msg !== undefined) {
+      msg.topic = entry.topic;
+      this.outcomes.delivered(msg);
+    } else if (this.options.keepForOutput) {
+      this.settledEarly.set(entry.seq, 'delivered');
+    }
+    this.outcomes.changed();
+  }
+
+  private givenUp(entry: OutboxEntry, why: Reason): void {
+    const known = this.waiting.get(entry.seq);
+    this.waiting.delete(entry.seq);
+    if (known === undefined && this.options.keepForOutput) this.settledEarly.set(entry.seq, 'given-up');
+    this.refuse(known ?? this.outcomes.standIn(entry), [why]);
+  }
+
+  private refuse(msg: M, reasons: Reason[]): void {
+    this.counts.rejected += 1;
+    msg.reject = { stage: this.options.stage, reasons };
+    this.outcomes.refused(msg);
+    this.outcomes.changed();
+  }
+}
