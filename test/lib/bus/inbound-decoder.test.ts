@@ -1,0 +1,117 @@
+// InboundDecoder: what a subscription of each kind makes of the MQTT
+// messages it receives: the flow message, a malformed report with its
+// reasons, or a duplicate dropped; with the counts the node shows.
+import assert from 'node:assert/strict';
+import { describe, it } from 'mocha';
+import type { IPublishPacket } from 'mqtt';
+import { InboundDecoder, type MalformedReport } from '../../../lib/bus/inbound-decoder';
+import type { SubscriptionKind } from '../../../lib/bus/subscribe-settings';
+import { DEFAULT_DECODE_LIMITS, encodeMessage } from '../../../lib/envelope/cloudevents';
+import { deadLetterOf } from '../../../lib/envelope/dead-letter';
+import type { CdmEnvelope } from '../../../lib/envelope/envelope';
+
+const cdm: CdmEnvelope = { entity: 'shipment', version: '1.2.0', site: 'site-a', id: '01JDTEST000001', time: '2026-11-24T07:00:01.250Z', source: 'urn:tectonic:site-a:erp' };
+const record = { shipmentId: 'SHP-1', status: 'delivered' };
+const TOPIC = 'cdm/shipment/v1/site-a';
+
+function event(envelope: CdmEnvelope = cdm, data: unknown = record): Buffer {
+  const wire = encodeMessage(envelope, data, 'structured');
+  assert.ok(wire.ok);
+  return Buffer.from(wire.value.payload);
+}
+
+const letter = deadLetterOf({ reject: { stage: 'cdm-validate', reasons: [{ path: 'status', rule: 'enum', message: 'unknown' }] }, cdm, payload: record, site: 'site-a', now: new Date('2026-11-24T08:00:00.000Z') });
+assert.ok(letter.ok);
+
+type Outcome = { deliver: Record<string, unknown> } | { malformed: Omit<MalformedReport, 'reasons'> & { rules: string[] } };
+
+function decode(kind: SubscriptionKind, messages: Array<[string, Buffer]>, maxBytes = DEFAULT_DECODE_LIMITS.maxBytes): { outcomes: Outcome[]; counts: InboundDecoder['counts']; changes: number } {
+  const outcomes: Outcome[] = [];
+  let changes = 0;
+  const decoder = new InboundDecoder(
+    { kind, dedupWindow: 100, limits: { ...DEFAULT_DECODE_LIMITS, maxBytes } },
+    {
+      deliver: (msg) => outcomes.push({ deliver: msg }),
+      malformed: ({ reasons, ...rest }) => outcomes.push({ malformed: { ...rest, rules: reasons.map((r) => r.rule) } }),
+      changed: () => (changes += 1),
+    },
+  );
+  for (const [topic, payload] of messages) decoder.receive(topic, payload, { topic, payload } as IPublishPacket);
+  return { outcomes, counts: { ...decoder.counts }, changes };
+}
+
+describe('lib/bus/inbound-decoder', () => {
+  it('canonical: the event becomes payload and msg.cdm', () => {
+    const { outcomes, counts } = decode('canonical', [[TOPIC, event()]]);
+    assert.deepEqual(outcomes, [{ deliver: { topic: TOPIC, payload: record, cdm } }]);
+    assert.deepEqual(counts, { received: 1, duplicatesDropped: 0, malformed: 0 });
+  });
+
+  it('canonical: a redelivered envelope id is dropped and counted, a new id is not', () => {
+    const { outcomes, counts } = decode('canonical', [
+      [TOPIC, event()],
+      [TOPIC, event()],
+      [TOPIC, event({ ...cdm, id: '01JDTEST000002' })],
+    ]);
+    assert.equal(outcomes.length, 2);
+    assert.deepEqual(counts, { received: 2, duplicatesDropped: 1, malformed: 0 });
+  });
+
+  const malformed: Array<[string, SubscriptionKind, string, Buffer, string[]]> = [
+    ['canonical: not JSON', 'canonical', TOPIC, Buffer.from('{nope'), ['json']],
+    ['canonical: the topic names another site', 'canonical', 'cdm/shipment/v1/site-b', event(), ['topic']],
+    ['dead-letter: not a dead letter', 'dead-letter', 'tectonic/dlq/site-a/cdm-validate', Buffer.from('{}'), []],
+    ['records: not JSON', 'records', 'site/fra/wms/a', Buffer.from('not json'), []],
+  ];
+  for (const [name, kind, topic, payload, rules] of malformed) {
+    it(`${name} is reported with the start of its payload, and counted`, () => {
+      const { outcomes, counts } = decode(kind, [[topic, payload]]);
+      assert.equal(outcomes.length, 1);
+      const report = (outcomes[0] as { malformed: { topic: string; payloadPreview: string; rules: string[] } }).malformed;
+      assert.equal(report.topic, topic);
+      assert.equal(report.payloadPreview, payload.toString('utf8'));
+      assert.ok(report.rules.length > 0);
+      for (const rule of rules) assert.ok(report.rules.some((r) => r.includes(rule)), `${report.rules.join(', ')} should name ${rule}`);
+      assert.deepEqual(counts, { received: 0, duplicatesDropped: 0, malformed: 1 });
+    });
+  }
+
+  it('a malformed payload is previewed by its first 2048 bytes only', () => {
+    const { outcomes } = decode('records', [['a/b', Buffer.from(`{${'x'.repeat(5000)}`)]], 10_000);
+    assert.equal((outcomes[0] as { malformed: { payloadPreview: string } }).malformed.payloadPreview.length, 2048);
+  });
+
+  it('dead-letter: back as the refused message with msg.reject, duplicates dropped', () => {
+    const { outcomes, counts } = decode('dead-letter', [
+      [letter.value.topic, letter.value.body],
+      [letter.value.topic, letter.value.body],
+    ]);
+    assert.deepEqual(outcomes, [
+      {
+        deliver: {
+          topic: letter.value.topic,
+          payload: record,
+          reject: { stage: 'cdm-validate', reasons: [{ path: 'status', rule: 'enum', message: 'unknown' }], site: 'site-a', time: '2026-11-24T08:00:00.000Z' },
+          cdm,
+        },
+      },
+    ]);
+    assert.deepEqual(counts, { received: 1, duplicatesDropped: 1, malformed: 0 });
+  });
+
+  it('records: JSON on any topic, never dropped as a duplicate (there is no id)', () => {
+    const body = Buffer.from(JSON.stringify(record));
+    const { outcomes, counts, changes } = decode('records', [
+      ['site/fra/wms/a', body],
+      ['site/fra/wms/a', body],
+    ]);
+    assert.deepEqual(outcomes, [{ deliver: { topic: 'site/fra/wms/a', payload: record } }, { deliver: { topic: 'site/fra/wms/a', payload: record } }]);
+    assert.deepEqual(counts, { received: 2, duplicatesDropped: 0, malformed: 0 });
+    assert.equal(changes, 2);
+  });
+
+  it('a payload above max bytes is malformed', () => {
+    const { counts } = decode('records', [['a/b', Buffer.from(JSON.stringify({ text: 'x'.repeat(200) }))]], 100);
+    assert.deepEqual(counts, { received: 0, duplicatesDropped: 0, malformed: 1 });
+  });
+});
