@@ -1,7 +1,11 @@
 import mqtt, { type DoneCallback, type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { TectonicError } from '../errors';
-import { topicMatches } from '../envelope/topics';
 import { type CorkableStream, coalesceWrites } from './coalesce-writes';
+import { InboundQueue } from './inbound-queue';
+import { keepAliveWhileHeld } from './keepalive';
+import { type MessageHandler, type Route, type SubscribeOutcome, RouteTable } from './route-table';
+
+export type { MessageHandler } from './route-table';
 
 export type QoS = NonNullable<IClientPublishOptions['qos']>;
 
@@ -47,7 +51,6 @@ export interface PublishOptions {
 /** Removes a handler; the last one for a filter also unsubscribes at the broker unless `keepAtBroker`. */
 export type Unsubscribe = (options?: { keepAtBroker?: boolean }) => Promise<void>;
 
-export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
 export type ConnectFunction = (url: string, options: IClientOptions) => MqttClient;
 
 function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
@@ -56,29 +59,6 @@ function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
     timer = setTimeout(resolve, ms);
   });
   return Promise.race([work.then(() => undefined), bound]).finally(() => clearTimeout(timer));
-}
-
-type SubscribeOutcome = { kind: 'granted' } | { kind: 'refused'; why: string } | { kind: 'interrupted' };
-
-interface Route {
-  qos: QoS;
-  handlers: Set<MessageHandler>;
-  /** The broker's answer to the latest SUBSCRIBE for this filter; none while offline. */
-  answer?: Promise<SubscribeOutcome>;
-  /** The broker has granted it at least once. */
-  confirmed: boolean;
-  /** Settles `answer` for callers who subscribed while offline. */
-  wake?: (outcome: SubscribeOutcome) => void;
-  /** Set while the route has no handler but its node is expected back (see parkMs). */
-  parked?: NodeJS.Timeout;
-}
-
-/** A PUBLISH that MQTT.js has handed over and not yet been told to acknowledge. */
-interface Inbound {
-  packet: IPublishPacket;
-  routed: boolean;
-  /** MQTT.js's callback: sends the PUBACK/PUBCOMP and lets it parse the next packet. Gone once its connection is. */
-  ack: DoneCallback | undefined;
 }
 
 /**
@@ -90,13 +70,7 @@ interface Inbound {
 export class BusClient {
   readonly protocolVersion: 4 | 5;
   private readonly client: MqttClient;
-  private readonly routes = new Map<string, Route>();
-  /**
-   * The routes each topic matched, so that routing a message splits no
-   * topic and matches no filter; forgotten whenever a route comes or goes.
-   * Bounded: a site may publish on a topic per device.
-   */
-  private readonly matches = new Map<string, Route[]>();
+  private readonly routes = new RouteTable();
   private readonly stateListeners = new Set<(state: BusState) => void>();
   private readonly errorListeners = new Set<(err: Error) => void>();
   /** Publishes the broker has not acknowledged yet, each failed with the error given. */
@@ -106,12 +80,8 @@ export class BusClient {
   private current: BusState = { kind: 'connecting' };
   private lastError: string | undefined;
   private closing: Promise<void> | undefined;
-  /** Active holdInbound() calls. */
-  private holds = 0;
-  /** In arrival order; at most one per connection is waiting for its acknowledgement. */
-  private readonly inbound: Inbound[] = [];
-  private draining = false;
-  private drainScheduled: NodeJS.Immediate | undefined;
+  /** Incoming messages, acknowledged once routed and while nothing holds them (holdInbound). */
+  private readonly inbound = new InboundQueue({ route: (packet) => this.route(packet), parkedFor: (topic) => this.routes.parkedFor(topic) });
 
   constructor(options: BusClientOptions, connect: ConnectFunction = mqtt.connect) {
     this.protocolVersion = options.protocolVersion;
@@ -151,7 +121,7 @@ export class BusClient {
     });
     this.client.on('reconnect', () => this.setState({ kind: 'connecting' }));
     this.client.on('close', () => {
-      this.forgetAcknowledgements();
+      this.inbound.forgetAcknowledgements();
       if (this.closing === undefined) this.setState({ kind: 'disconnected', error: this.lastError });
     });
     // Without an 'error' listener an EventEmitter throws, and a refused
@@ -166,17 +136,7 @@ export class BusClient {
     // callback runs (mqtt/build/lib/handlers/publish.js, pubrel.js). Holding
     // that callback is what holdInbound() does.
     this.client.handleMessage = (packet, callback) => this.receive(packet, callback);
-    // While a PUBLISH is held, the PINGRESP behind it is not read either: that
-    // is not a dead broker, so the keepalive timeout starts over instead, with
-    // a PINGREQ now so the broker still hears from us within the keepalive
-    // [MQTT-3.1.2-24]. A connection that really died meanwhile is noticed once
-    // reading resumes.
-    const keepaliveTimeout = this.client.onKeepaliveTimeout.bind(this.client);
-    this.client.onKeepaliveTimeout = () => {
-      if (!this.waitingForAck()) return keepaliveTimeout();
-      this.client.sendPing();
-      this.client.reschedulePing(true);
-    };
+    keepAliveWhileHeld(this.client, () => this.inbound.waitingForAck());
   }
 
   get state(): BusState {
@@ -212,19 +172,12 @@ export class BusClient {
    * (its inbound lane), which publishes nothing.
    */
   holdInbound(): () => void {
-    this.holds += 1;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.holds -= 1;
-      if (this.holds === 0) this.scheduleDrain();
-    };
+    return this.inbound.hold();
   }
 
   /** How many holds are active. */
   get inboundHolds(): number {
-    return this.holds;
+    return this.inbound.holdCount;
   }
 
   /** Resolves once the broker has acknowledged (QoS 1 and 2) or the packet is written (QoS 0). */
@@ -270,12 +223,11 @@ export class BusClient {
     if (route?.parked !== undefined) {
       clearTimeout(route.parked);
       route.parked = undefined;
-      this.scheduleDrain();
+      this.inbound.scheduleDrain();
     }
     if (route === undefined) {
       route = { qos, handlers: new Set(), confirmed: false };
-      this.routes.set(filter, route);
-      this.matches.clear();
+      this.routes.add(filter, route);
       route.answer = this.client.connected ? this.subscribeAtBroker(filter, route) : this.nextAnswer(route);
     }
     route.handlers.add(handler);
@@ -300,8 +252,8 @@ export class BusClient {
           this.park(filter, current);
           return;
         }
-        this.forget(filter);
-        this.scheduleDrain();
+        this.routes.forget(filter);
+        this.inbound.scheduleDrain();
         if (this.closing === undefined && this.client.connected) {
           // A broker that went away mid-unsubscribe must not hold a redeploy up.
           await withTimeout(this.client.unsubscribeAsync(filter).catch(() => undefined), this.closeTimeoutMs);
@@ -321,8 +273,8 @@ export class BusClient {
     clearTimeout(route.parked);
     route.parked = setTimeout(() => {
       route.parked = undefined;
-      if (route.handlers.size === 0 && this.routes.get(filter) === route) this.forget(filter);
-      this.scheduleDrain();
+      if (route.handlers.size === 0 && this.routes.get(filter) === route) this.routes.forget(filter);
+      this.inbound.scheduleDrain();
     }, this.parkMs);
     route.parked.unref();
   }
@@ -333,7 +285,7 @@ export class BusClient {
    * added while offline are. MQTT.js's own `resubscribe` would miss those.
    */
   private subscribeRoutes(sessionPresent: boolean): void {
-    for (const [filter, route] of this.routes) {
+    for (const [filter, route] of this.routes.entries()) {
       if (sessionPresent && route.confirmed) continue;
       const answer = this.subscribeAtBroker(filter, route);
       const wake = route.wake;
@@ -356,7 +308,7 @@ export class BusClient {
         // SUBACK 0x80 (MQTT 3.1.1) or a reason code >= 0x80 (MQTT 5) means refused [MQTT-3.9.3].
         const refused = granted?.find((g) => g.qos >= 128);
         if (refused !== undefined) {
-          if (this.routes.get(filter) === route) this.forget(filter);
+          if (this.routes.get(filter) === route) this.routes.forget(filter);
           const why = `the broker refused it (code ${refused.qos})`;
           // Handlers already attached learn of it here; new callers through their rejected promise.
           if (route.confirmed) this.report(new TectonicError('BUS_SUBSCRIBE_FAILED', `subscribe to ${filter} failed: ${why}`));
@@ -366,7 +318,7 @@ export class BusClient {
           resolve({ kind: 'interrupted' });
         } else if (err) {
           // MQTT.js refuses an invalid filter itself, without asking the broker.
-          if (this.routes.get(filter) === route) this.forget(filter);
+          if (this.routes.get(filter) === route) this.routes.forget(filter);
           resolve({ kind: 'refused', why: err.message });
         } else {
           route.confirmed = true;
@@ -378,7 +330,7 @@ export class BusClient {
 
   /** Ends the connection, gracefully if it can within the bound, then by force. Idempotent. */
   close(): Promise<void> {
-    if (this.closing === undefined) this.settleInbound();
+    if (this.closing === undefined) this.inbound.settle();
     this.closing ??= new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.client.end(true, {}, () => resolve()), this.closeTimeoutMs);
       this.client.end(false, {}, () => {
@@ -396,7 +348,6 @@ export class BusClient {
         clearTimeout(route.parked);
       }
       this.routes.clear();
-      this.matches.clear();
       this.setState({ kind: 'closed' });
       this.stateListeners.clear();
       this.errorListeners.clear();
@@ -422,96 +373,7 @@ export class BusClient {
       ack(new TectonicError('BUS_CLOSED', 'the bus connection is closing'));
       return;
     }
-    this.inbound.push({ packet, routed: false, ack });
-    this.drain();
-  }
-
-  private scheduleDrain(): void {
-    // Not synchronously: a hold is usually released from inside a node's
-    // done() (a runtime hook), and routing from there would run a new message
-    // through the flow in the middle of another one's completion.
-    this.drainScheduled ??= setImmediate(() => {
-      this.drainScheduled = undefined;
-      this.drain();
-    });
-  }
-
-  private drain(): void {
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      for (let entry = this.inbound[0]; entry !== undefined; entry = this.inbound[0]) {
-        if (!entry.routed) {
-          if (this.holds > 0 || this.parkedFor(entry.packet.topic)) return;
-          entry.routed = true;
-          this.route(entry.packet);
-        }
-        // Routing this one may have started a hold: then its acknowledgement, and so the next packet, waits.
-        if (this.holds > 0) return;
-        this.inbound.shift();
-        entry.ack?.();
-      }
-    } finally {
-      this.draining = false;
-    }
-  }
-
-  /** A message waits while any filter it matches is parked: its node is about to come back. */
-  private parkedFor(topic: string): boolean {
-    for (const [filter, route] of this.routes) {
-      if (route.parked !== undefined && route.handlers.size === 0 && topicMatches(filter, topic)) return true;
-    }
-    return false;
-  }
-
-  /** True while MQTT.js is waiting on us for the current connection. */
-  private waitingForAck(): boolean {
-    return this.inbound.some((entry) => entry.ack !== undefined);
-  }
-
-  /**
-   * The connection closed. MQTT.js reads a new connection with a new parser
-   * ("pump") and drops what the old one had parsed; an acknowledgement sent
-   * now would go out on the next connection for a packet id of the old one.
-   * So the held callbacks are let go unanswered: a persistent session has the
-   * broker resend those messages, as after any disconnect [MQTT-4.4.0-1], and
-   * the old pump waits for ever on a socket that is gone. Messages already
-   * read but not routed still go to their handlers when the hold ends, so
-   * nothing that reached us is lost (it may come twice: at least once).
-   */
-  private forgetAcknowledgements(): void {
-    for (const entry of this.inbound) entry.ack = undefined;
-    for (let i = this.inbound.length - 1; i >= 0; i--) if (this.inbound[i]?.routed) this.inbound.splice(i, 1);
-  }
-
-  /**
-   * close(): what the flow has received is acknowledged, so a persistent
-   * session does not resend it; what it has not stays with the broker.
-   */
-  private settleInbound(): void {
-    clearImmediate(this.drainScheduled);
-    this.drainScheduled = undefined;
-    const entries = this.inbound.splice(0);
-    for (const entry of entries) {
-      if (entry.routed) entry.ack?.();
-      else entry.ack?.(new TectonicError('BUS_CLOSED', 'the bus connection is closing'));
-    }
-  }
-
-  private forget(filter: string): void {
-    this.routes.delete(filter);
-    this.matches.clear();
-  }
-
-  private routesFor(topic: string): Route[] {
-    let found = this.matches.get(topic);
-    if (found === undefined) {
-      found = [];
-      for (const [filter, route] of this.routes) if (topicMatches(filter, topic)) found.push(route);
-      if (this.matches.size >= 1024) this.matches.clear();
-      this.matches.set(topic, found);
-    }
-    return found;
+    this.inbound.push(packet, ack);
   }
 
   private route(packet: IPublishPacket): void {
@@ -519,7 +381,7 @@ export class BusClient {
     // Topic Alias Maximum (absent means 0), so the broker must not use one [MQTT-3.1.2-26].
     const topic = packet.topic;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    for (const route of this.routesFor(topic)) {
+    for (const route of this.routes.matching(topic)) {
       for (const handler of route.handlers) {
         try {
           handler(topic, payload, packet);
