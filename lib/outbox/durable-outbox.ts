@@ -1,10 +1,12 @@
-import { ClassicLevel } from 'classic-level';
+import type { ClassicLevel } from 'classic-level';
 import { TectonicError } from '../errors';
 import { type Reason, reason } from '../reasons';
 import { ENTRY_RANGE, NEXT_SEQ_KEY, type OutboxEntry, type OutboxMessage, decodeEntry, decodeSeq, encodeEntry, encodeSeq, entryBytes, entryKey, seqOfKey } from './entry-codec';
-import { SeqHeap } from './seq-heap';
+import { type AppendResult, HeldEntries, type Slot } from './held-entries';
+import { openDatabase } from './outbox-database';
 
 export type { OutboxEntry, OutboxMessage } from './entry-codec';
+export type { AppendResult } from './held-entries';
 
 export interface OutboxOptions {
   /** A folder of its own (LevelDB locks it: one outbox per folder per process). */
@@ -29,22 +31,7 @@ export interface OutboxOptions {
   onProblem?: (problem: Reason) => void;
 }
 
-export type AppendResult = { ok: true; seq: number; dropped: readonly OutboxEntry[] } | { ok: false; reason: Reason };
-
 type Operation = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
-
-/** One entry the outbox holds, and where it is on its way to disk. */
-interface Slot {
-  entry: OutboxEntry;
-  bytes: number;
-  /** pending: in the batch being collected; writing: in the batch being written; durable: on disk. */
-  state: 'pending' | 'writing' | 'durable';
-  /** The bus took it (or it was given up) before it was on disk: no put, or a delete after the put. */
-  settled: boolean;
-  dropped: readonly OutboxEntry[];
-  /** The append waiting for this entry to be accepted; undefined once answered (and for entries loaded at open). */
-  answer?: (result: AppendResult) => void;
-}
 
 /** Writes collected for one LevelDB batch. */
 interface Batch {
@@ -92,13 +79,8 @@ export class DurableOutbox {
   private readonly now: () => number;
   private readonly commitIntervalMs: number;
   private readonly sendGraceMs: number;
-  /** Entries not yet acked, on disk or on their way there, handed out or not. */
-  private readonly held = new Map<number, Slot>();
-  /** Entries waiting to be handed out, oldest first (may hold seqs acked meanwhile; next() skips them). */
-  private readonly waiting = new SeqHeap();
-  private readonly inFlight = new Set<number>();
+  private readonly held: HeldEntries;
   private readonly listeners = new Set<(depth: number, bytes: number) => void>();
-  private heldBytes = 0;
   private nextSeq: number;
   private batch = emptyBatch();
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
@@ -114,6 +96,7 @@ export class DurableOutbox {
     this.commitIntervalMs = options.commitIntervalMs ?? 2;
     this.sendGraceMs = options.sendGraceMs ?? 0;
     this.nextSeq = nextSeq;
+    this.held = new HeldEntries(options.maxCount, options.maxBytes);
   }
 
   /**
@@ -147,9 +130,7 @@ export class DurableOutbox {
         continue;
       }
       const bytes = entryBytes(decoded.value);
-      outbox.held.set(seq, { entry: decoded.value, bytes, state: 'durable', settled: false, dropped: [] });
-      outbox.waiting.push(seq);
-      outbox.heldBytes += bytes;
+      outbox.held.add({ entry: decoded.value, bytes, state: 'durable', settled: false, dropped: [] });
       // The next-seq record is written with every append batch, but take the
       // highest key too in case it was written by an older layout or lost.
       if (seq >= outbox.nextSeq) outbox.nextSeq = seq + 1;
@@ -165,7 +146,7 @@ export class DurableOutbox {
 
   /** Payload + topic bytes of the entries held. */
   get bytes(): number {
-    return this.heldBytes;
+    return this.held.bytes;
   }
 
   /** Calls `listener` on every change of depth or bytes (an entry was appended, acked or dropped). */
@@ -201,13 +182,13 @@ export class DurableOutbox {
       return answer({ ok: false, reason: reason('', 'outbox-message-too-large', `the message is ${size} bytes (payload and topic), more than the whole outbox may hold (${maxBytes} bytes)`) });
     }
     let dropped: readonly OutboxEntry[] = NONE_DROPPED;
-    if (!this.fits(size)) {
-      const state = `the outbox holds ${this.held.size} messages (limit ${maxCount}) and ${this.heldBytes} bytes (limit ${maxBytes})`;
+    if (!this.held.fits(size)) {
+      const state = `the outbox holds ${this.held.size} messages (limit ${maxCount}) and ${this.held.bytes} bytes (limit ${maxBytes})`;
       if (this.options.whenFull === 'reject') {
         return answer({ ok: false, reason: reason('', 'outbox-full', `${state}; the bus has not taken them yet, so this message was refused`) });
       }
-      dropped = this.evictUntil(() => this.fits(size));
-      if (!this.fits(size)) {
+      dropped = this.held.evictFor(size);
+      if (!this.held.fits(size)) {
         return answer({ ok: false, reason: reason('', 'outbox-full', `${state} and every one that could be dropped is being sent or not yet on disk, so this message was refused`) });
       }
       for (const entry of dropped) this.batch.deletes.push(entryKey(entry.seq));
@@ -228,35 +209,21 @@ export class DurableOutbox {
     if (message.properties !== undefined) entry.properties = message.properties;
     if (message.key !== undefined) entry.key = message.key;
     const slot: Slot = { entry, bytes: size, state: 'pending', settled: false, dropped, answer };
-    this.held.set(seq, slot);
-    this.heldBytes += size;
-    this.waiting.push(seq);
+    this.held.add(slot);
     this.batch.slots.push(slot);
     this.schedule();
     // Listeners include the sender: it may publish the entry right now, beside the write.
     this.emit();
   }
 
-  private fits(size: number): boolean {
-    return this.held.size + 1 <= this.options.maxCount && this.heldBytes + size <= this.options.maxBytes;
-  }
-
   /** The oldest entry not handed out yet, now marked in flight; undefined when none waits. */
   next(): OutboxEntry | undefined {
-    for (;;) {
-      const seq = this.waiting.pop();
-      if (seq === undefined) return undefined;
-      const slot = this.held.get(seq);
-      if (slot === undefined || this.inFlight.has(seq)) continue;
-      this.inFlight.add(seq);
-      return slot.entry;
-    }
+    return this.held.next();
   }
 
   /** Hands an entry out again later (its publish failed): it comes before every newer entry. */
   release(seq: number): void {
-    if (!this.inFlight.delete(seq)) return;
-    if (this.held.has(seq)) this.waiting.push(seq);
+    this.held.release(seq);
   }
 
   /**
@@ -266,10 +233,9 @@ export class DurableOutbox {
    */
   ack(seq: number): Promise<void> {
     const slot = this.held.get(seq);
-    this.inFlight.delete(seq);
+    this.held.landed(seq);
     if (slot === undefined || this.closing !== undefined) return SETTLED;
-    this.held.delete(seq);
-    this.heldBytes -= slot.bytes;
+    this.held.remove(slot);
     this.emit();
     if (slot.state !== 'durable') {
       // committed() deletes it if its write is under way.
@@ -311,35 +277,6 @@ export class DurableOutbox {
     answer?.(result);
   }
 
-  /**
-   * Removes the oldest waiting entries on disk until `fits()`; puts them back
-   * if even that is not enough. Entries not yet on disk are newer than every
-   * one that is, and their appends are not answered yet: they are not dropped.
-   */
-  private evictUntil(fits: () => boolean): OutboxEntry[] {
-    const evicted: Slot[] = [];
-    while (!fits()) {
-      const seq = this.waiting.pop();
-      if (seq === undefined) break;
-      const slot = this.held.get(seq);
-      if (slot === undefined || this.inFlight.has(seq)) continue;
-      if (slot.state !== 'durable') {
-        this.waiting.push(seq);
-        break;
-      }
-      this.held.delete(seq);
-      this.heldBytes -= slot.bytes;
-      evicted.push(slot);
-    }
-    if (fits()) return evicted.map((slot) => slot.entry);
-    for (const slot of evicted) {
-      this.held.set(slot.entry.seq, slot);
-      this.heldBytes += slot.bytes;
-      this.waiting.push(slot.entry.seq);
-    }
-    return [];
-  }
-
   private schedule(): void {
     if (this.writing !== undefined || this.timer !== undefined) return;
     if (this.pendingOperations() >= MAX_BATCH_OPERATIONS) {
@@ -375,7 +312,7 @@ export class DurableOutbox {
     const sending = graceFrom !== Infinity && (this.options.sending?.() ?? false);
     for (const slot of batch.slots) {
       if (slot.settled) continue;
-      if (slot.entry.enqueuedAt > graceFrom && (sending || this.inFlight.has(slot.entry.seq))) {
+      if (slot.entry.enqueuedAt > graceFrom && (sending || this.held.isInFlight(slot.entry.seq))) {
         // On its way to the bus: its ack will most likely come first.
         this.batch.slots.push(slot);
         continue;
@@ -427,8 +364,7 @@ export class DurableOutbox {
       // One the bus took meanwhile was answered already: nothing is lost.
       if (slot.settled || this.held.get(slot.entry.seq) !== slot) continue;
       // The sender may have it in flight: its ack or release then finds nothing held.
-      this.held.delete(slot.entry.seq);
-      this.heldBytes -= slot.bytes;
+      this.held.remove(slot);
       lost = true;
       this.answer(slot, { ok: false, reason: reason('', 'outbox-write-failed', `the outbox could not write to disk (${why}); the message was not accepted`) });
     }
@@ -468,40 +404,6 @@ export class DurableOutbox {
   }
 
   private emit(): void {
-    for (const listener of this.listeners) listener(this.held.size, this.heldBytes);
+    for (const listener of this.listeners) listener(this.held.size, this.held.bytes);
   }
-}
-
-/**
- * Opens LevelDB in `dir`. The write buffer (the log LevelDB keeps before it
- * writes a sorted table) is sized from maxBytes: at LevelDB's default 4 MiB a
- * small outbox would use many times its bound on disk. A database left
- * corrupt by a crash is repaired once (LevelDB's own recovery) and reported.
- */
-async function openDatabase(dir: string, maxBytes: number, report: (problem: Reason) => void): Promise<ClassicLevel<Buffer, Buffer>> {
-  const writeBufferSize = Math.min(4 << 20, Math.max(64 << 10, Math.floor(maxBytes / 4)));
-  const make = (): ClassicLevel<Buffer, Buffer> => new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize });
-  let db = make();
-  try {
-    await db.open();
-    return db;
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause;
-    if (cause?.code !== 'LEVEL_CORRUPTION') throw openFailed(dir, err);
-  }
-  report(reason('outbox', 'outbox-repaired', `the outbox in ${dir} was corrupt and has been repaired; entries LevelDB could not read are lost`));
-  try {
-    await ClassicLevel.repair(dir);
-    db = make();
-    await db.open();
-    return db;
-  } catch (err) {
-    throw openFailed(dir, err);
-  }
-}
-
-function openFailed(dir: string, err: unknown): TectonicError {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  const why = cause?.code === 'LEVEL_LOCKED' ? 'another outbox (another node or process) has it open' : (cause?.message ?? (err as Error).message);
-  return new TectonicError('BAD_CONFIG', `the outbox cannot open ${dir}: ${why}`, { cause: err });
 }
