@@ -53,7 +53,7 @@ export = function (RED: NodeAPI): void {
       this.status(problemStatus(problem));
       this.error(`bus-subscribe: ${problem}`);
     };
-    const found = findBus(RED, config.bus);
+    const found = findBus(RED, config.bus, this);
     if ('problem' in found) return fail(found.problem);
     const bus = found.bus;
     const kind: Kind = config.kind === 'dead-letter' || config.kind === 'records' ? config.kind : 'canonical';
