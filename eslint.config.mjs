@@ -20,4 +20,10 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly' } },
   },
+  {
+    // Editor scripts Node-RED serves to the browser as they are: plain scripts, jQuery's $ and the editor's window.
+    files: ['resources/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { sourceType: 'script', parserOptions: { projectService: false }, globals: { $: 'readonly', window: 'readonly' } },
+  },
 );

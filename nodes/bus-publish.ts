@@ -34,7 +34,7 @@ export = function (RED: NodeAPI): void {
       this.error(`bus-publish: ${problem}`);
       this.on('input', (_msg, _send, done) => done(new Error(`bus-publish: ${problem}`)));
     };
-    const found = findBus(RED, config.bus);
+    const found = findBus(RED, config.bus, this);
     if ('problem' in found) return fail(found.problem);
     const bus = found.bus;
     const site = config.siteType === 'env' ? String(RED.util.evaluateNodeProperty(config.site ?? '', 'env', this, {}) ?? '') : (config.site ?? '');

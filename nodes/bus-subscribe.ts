@@ -36,7 +36,7 @@ export = function (RED: NodeAPI): void {
       this.status(problemStatus(problem));
       this.error(`bus-subscribe: ${problem}`);
     };
-    const found = findBus(RED, config.bus);
+    const found = findBus(RED, config.bus, this);
     if ('problem' in found) return fail(found.problem);
     const bus = found.bus;
     const site = config.siteType === 'env' ? String(RED.util.evaluateNodeProperty(config.site ?? '', 'env', this, {}) ?? '') : (config.site ?? '');

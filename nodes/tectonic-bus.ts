@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { resolveBusSettings } from '../lib/bus/bus-settings';
 import { SharedBus } from '../lib/bus/shared-bus';
+import { closeWithin } from '../lib/close-within';
 import { describeReasons } from '../lib/reasons';
 import type { BusCredentials, TectonicBusNode } from './support/bus-config';
 import { stableClientId, stateDir } from './support/user-dir';
@@ -64,7 +65,7 @@ export = function (RED: NodeAPI): void {
     });
     bus.onError((err) => this.error(`tectonic-bus: ${err.message}`)).catch(() => undefined);
     this.on('close', (_removed: boolean, done: () => void) => {
-      void bus.close().then(done);
+      void closeWithin(bus.close()).then(done);
     });
   }
 

@@ -6,6 +6,8 @@ import { BusPolicySource, FilePolicySource, PolicyCache, UrlPolicySource, checkP
 import type { PolicySource } from '../lib/policy/policy-source';
 import { SitePolicy, splitPublicKeys } from '../lib/policy/site-policy';
 import { DEFAULT_MAX_BUNDLE_BYTES } from '../lib/policy/trust';
+import { closeWithin } from '../lib/close-within';
+import { parseRefresh, refreshMs, requestTimeoutMs } from '../lib/sources/refresh-interval';
 import { findBus } from './support/bus-config';
 import type { PolicyCredentials, TectonicPolicyNode } from './support/policy-config';
 import { stateDir } from './support/user-dir';
@@ -41,8 +43,6 @@ const DEMO_PUBLIC_KEY = join(POLICIES_DIR, 'demo-policy.pub');
 const DEMO_HASH_KEY = 'tectonic-demo-hash-key-public-never-use-in-production';
 const HASH_KEY_ENV = 'TECTONIC_POLICY_HASH_KEY';
 const DEFAULT_REFRESH_S = { file: 10, url: 60 } as const;
-// Node-RED gives a node 15 s to close; a hung fetch or unsubscribe must not use it all.
-const CLOSE_BOUND_MS = 5000;
 
 export = function (RED: NodeAPI): void {
   function TectonicPolicy(this: TectonicPolicyNode, config: TectonicPolicyDef): void {
@@ -62,9 +62,8 @@ export = function (RED: NodeAPI): void {
     const site = typed(config.site ?? 'SITE_ID', config.siteType ?? 'env', 'site id');
     if (site === undefined) return;
     if (site === '') return fail('site id: a site id is required (rules may be scoped to sites)');
-    const refreshText = (config.refresh ?? '').trim();
-    if (refreshText !== '' && !/^\d+(\.\d+)?$/.test(refreshText)) return fail(`refresh must be a number of seconds, got "${refreshText}"`);
-    const refreshMs = (fallbackS: number): number => Math.max(100, Math.round((refreshText === '' ? fallbackS : Number(refreshText)) * 1000));
+    const refresh = parseRefresh(config.refresh);
+    if (!refresh.ok) return fail(refresh.problem);
     const maxText = (config.maxBytes ?? '').trim();
     if (maxText !== '' && !/^[1-9]\d*$/.test(maxText)) return fail(`max bundle size must be a whole number of bytes, got "${maxText}"`);
     const maxBundleBytes = maxText === '' ? DEFAULT_MAX_BUNDLE_BYTES : Number(maxText);
@@ -96,7 +95,7 @@ export = function (RED: NodeAPI): void {
         const path = typed(config.file, config.fileType, 'file');
         if (path === undefined) return;
         if (path === '') return fail('file: the path of a signed bundle is required');
-        source = new FilePolicySource({ path, intervalMs: refreshMs(DEFAULT_REFRESH_S.file), maxBytes: maxBundleBytes });
+        source = new FilePolicySource({ path, intervalMs: refreshMs(refresh.seconds, DEFAULT_REFRESH_S.file), maxBytes: maxBundleBytes });
         break;
       }
       case 'url': {
@@ -104,15 +103,15 @@ export = function (RED: NodeAPI): void {
         if (text === undefined) return;
         const url = checkPolicyUrl(text);
         if (!url.ok) return fail(url.reason.message);
-        const intervalMs = refreshMs(DEFAULT_REFRESH_S.url);
-        source = new UrlPolicySource({ url: url.url.href, intervalMs, maxBytes: maxBundleBytes, timeoutMs: Math.min(30_000, Math.max(1000, intervalMs)) });
+        const intervalMs = refreshMs(refresh.seconds, DEFAULT_REFRESH_S.url);
+        source = new UrlPolicySource({ url: url.url.href, intervalMs, maxBytes: maxBundleBytes, timeoutMs: requestTimeoutMs(intervalMs) });
         break;
       }
       case 'bus': {
         if (bundleId === '') return fail('bundle id: required for source bus (it names the topic tectonic/policy/{bundle})');
         const topic = policyTopic(bundleId);
         if (!topic.ok) return fail(topic.reason.message);
-        const found = findBus(RED, config.bus);
+        const found = findBus(RED, config.bus, this);
         if ('problem' in found) return fail(`source bus: ${found.problem}`);
         source = new BusPolicySource(found.bus, topic.topic, { maxBytes: maxBundleBytes });
         break;
@@ -123,7 +122,7 @@ export = function (RED: NodeAPI): void {
 
     let publishBus: SharedBus | undefined;
     if (config.publishToBus) {
-      const found = findBus(RED, config.publishToBus);
+      const found = findBus(RED, config.publishToBus, this);
       // Publishing is for other sites; this instance still enforces the bundle, so it only warns.
       if ('problem' in found) this.warn(`tectonic-policy: cannot publish the bundle to the bus: ${found.problem}`);
       else publishBus = found.bus;
@@ -160,14 +159,7 @@ export = function (RED: NodeAPI): void {
     void policy.start().catch((err: unknown) => this.error(`tectonic-policy: ${(err as Error).message}`));
 
     this.on('close', (_removed: boolean, done: () => void) => {
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, CLOSE_BOUND_MS);
-      });
-      void Promise.race([policy.close(), bound]).then(() => {
-        clearTimeout(timer);
-        done();
-      });
+      void closeWithin(policy.close()).then(done);
     });
   }
 

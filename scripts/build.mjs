@@ -34,6 +34,14 @@ for (const [type, entry] of Object.entries(pkg['node-red'].nodes)) {
   if (existsSync(`${base}.html`)) {
     const html = readFileSync(`${base}.html`, 'utf8');
     if (!html.includes(`registerType('${type}'`) && !html.includes(`registerType("${type}"`)) problems.push(`${type}: ${name}.html does not register the type`);
+    // Node-RED serves the package's resources/ folder at resources/<package name>/ and loads these before the node's own script.
+    for (const match of html.matchAll(/<script src="resources\/([^"]+)"/g)) {
+      const prefix = `${pkg.name}/`;
+      const file = match[1].startsWith(prefix) ? join(root, 'resources', match[1].slice(prefix.length)) : undefined;
+      if (file === undefined) problems.push(`${type}: ${name}.html loads ${match[1]}, which is not under resources/${prefix}`);
+      else if (!existsSync(file)) problems.push(`${type}: ${name}.html loads ${match[1]}, but ${file.slice(root.length + 1)} is missing`);
+      else if (!pkg.files.includes('resources/')) problems.push(`${type}: ${name}.html loads ${match[1]}, but package.json "files" does not ship resources/`);
+    }
     for (const match of html.matchAll(/icon:\s*["']([^"']+)["']/g)) {
       const icon = match[1];
       // Font Awesome names ("fa fa-sign-in") and paths to core icons are not ours to ship.

@@ -1,6 +1,7 @@
 import { type BrokerLease, leaseEmbeddedBroker } from './broker-registry';
 import { BusClient, type BusState, type ConnectFunction, type MessageHandler, type PublishOptions, type QoS, type Unsubscribe } from './bus-client';
 import { type BusSettings, embeddedUrl } from './bus-settings';
+import { TectonicError } from '../errors';
 
 export type SharedBusState = BusState | { kind: 'starting' } | { kind: 'failed'; error: string };
 
@@ -23,47 +24,123 @@ export interface SharedBusOptions {
   connect?: ConnectFunction;
 }
 
+/** One connection's life, from the first user to the last. */
+interface Session {
+  ready: Promise<{ client: BusClient; lease?: BrokerLease }>;
+  /** The shared connection once made: send() takes it without a turn through `ready`. */
+  shared?: BusClient;
+  clientState: SharedBusState;
+  /** The inbound lane's connection, made on first use. */
+  inbound?: BusClient;
+  inboundState?: BusState;
+}
+
 /**
  * What one tectonic-bus config owns: the embedded broker (when it runs one)
- * and the single connection its nodes share. Start-up is asynchronous, so
- * publish and subscribe wait for it; close releases both, in that order.
+ * and the single connection its nodes share. Like core's mqtt-broker, it
+ * keeps a registry of its users: the first one opens the broker and the
+ * connection, the last one to leave closes them, so a bus no flow uses holds
+ * no socket and no port. Start-up is asynchronous, so publish and subscribe
+ * wait for it (and, before the first user, for that user); close releases
+ * both, in that order, for good.
  */
 export class SharedBus {
   readonly settings: BusSettings;
-  private readonly ready: Promise<{ client: BusClient; lease?: BrokerLease }>;
+  private readonly options: SharedBusOptions;
+  /** The port asked for: 0 asks the system for a fresh one at every start. */
+  private readonly port: number;
+  private readonly users = new Set<string>();
   private readonly listeners = new Set<(state: SharedBusState) => void>();
+  private readonly errorListeners = new Set<(err: Error) => void>();
   private current: SharedBusState = { kind: 'starting' };
+  private session: Session | undefined;
+  /** The previous session's teardown: a new one starts after it, so an embedded broker finds its port free. */
+  private ended: Promise<void> = Promise.resolve();
+  /** Calls made before the first user: they go through once there is a connection. */
+  private waiting: Array<{ resolve: (value: { client: BusClient }) => void; reject: (err: Error) => void }> = [];
   private closing: Promise<void> | undefined;
-  private clientState: SharedBusState = { kind: 'starting' };
-  private options: SharedBusOptions;
-  /** The shared connection once made: publish() takes it without a turn through `ready`. */
-  private shared: BusClient | undefined;
-  /** The inbound lane's connection, made on first use. */
-  private inbound: BusClient | undefined;
-  private inboundState: BusState | undefined;
+  private finished = false;
 
   constructor(options: SharedBusOptions) {
     this.settings = { ...options.settings };
     this.options = options;
-    this.ready = this.start(options);
-    this.ready.catch((err: unknown) => this.setState({ kind: 'failed', error: (err as Error).message }));
+    this.port = options.settings.port;
   }
 
-  private async start(options: SharedBusOptions): Promise<{ client: BusClient; lease?: BrokerLease }> {
+  /** How many nodes use the bus now. */
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  /** Adds a user; the first one opens the connection (and the embedded broker). Registering twice counts once. */
+  register(userId: string): void {
+    if (this.closing !== undefined) return;
+    this.users.add(userId);
+    this.session ??= this.open();
+  }
+
+  /** Removes a user; the last one closes the connection and the broker. Resolves once they are closed; never rejects. */
+  deregister(userId: string): Promise<void> {
+    if (!this.users.delete(userId) || this.users.size > 0 || this.session === undefined) return this.ended;
+    return this.end();
+  }
+
+  private open(): Session {
+    if (this.current.kind !== 'starting') this.setState({ kind: 'starting' });
+    const parts: Omit<Session, 'ready'> = { clientState: { kind: 'starting' } };
+    const session: Session = Object.assign(parts, { ready: this.ended.then(() => this.start(session)) });
+    session.ready.catch((err: unknown) => {
+      if (this.session === session) this.setState({ kind: 'failed', error: (err as Error).message });
+    });
+    for (const waiter of this.waiting.splice(0)) session.ready.then(waiter.resolve, waiter.reject);
+    return session;
+  }
+
+  private async start(session: Session): Promise<{ client: BusClient; lease?: BrokerLease }> {
     let lease: BrokerLease | undefined;
     if (this.settings.mode === 'embedded') {
-      const persistence = this.settings.persistence === 'disk' && options.brokerDir !== undefined ? { dir: options.brokerDir } : 'memory';
-      lease = await leaseEmbeddedBroker({ host: this.settings.host, port: this.settings.port, persistence });
+      const persistence = this.settings.persistence === 'disk' && this.options.brokerDir !== undefined ? { dir: this.options.brokerDir } : 'memory';
+      lease = await leaseEmbeddedBroker({ host: this.settings.host, port: this.port, persistence });
       this.settings.port = lease.broker.port;
       this.settings.url = embeddedUrl(this.settings.host, lease.broker.port);
     }
     const client = this.connect(this.settings.clientId);
-    this.shared = client;
+    session.shared = client;
     client.onState((state) => {
-      this.clientState = state;
-      this.showState();
+      // A session that ended may still report its connection closing: its users are gone.
+      if (this.session !== session) return;
+      session.clientState = state;
+      this.showState(session);
+    });
+    client.onError((err) => {
+      for (const listener of this.errorListeners) listener(err);
     });
     return { client, lease };
+  }
+
+  private end(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    if (session === undefined) return this.ended;
+    this.ended = session.ready
+      .then(
+        async ({ client, lease }) => {
+          await Promise.all([client.close(), session.inbound?.close()]);
+          await lease?.release();
+        },
+        () => undefined,
+      )
+      .then(() => {
+        if (this.session === undefined) this.setState({ kind: 'closed' });
+      });
+    return this.ended;
+  }
+
+  /** The current session's connection; before the first user, a wait for it. */
+  private connection(): Promise<{ client: BusClient }> {
+    if (this.closing !== undefined) return Promise.reject(new TectonicError('BUS_CLOSED', 'the bus connection is closed'));
+    if (this.session !== undefined) return this.session.ready;
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   private connect(clientId: string): BusClient {
@@ -85,22 +162,25 @@ export class SharedBus {
 
   /** The inbound lane's client, connected on first use (after start-up, so an embedded broker is listening). */
   private async inboundClient(): Promise<BusClient> {
-    await this.ready;
-    if (this.inbound === undefined) {
+    await this.connection();
+    const session = this.session;
+    if (session === undefined) throw new TectonicError('BUS_CLOSED', 'the bus connection is closed');
+    if (session.inbound === undefined) {
       const client = this.connect(`${this.settings.clientId}-in`);
-      this.inbound = client;
+      session.inbound = client;
       client.onState((state) => {
-        this.inboundState = state;
-        this.showState();
+        if (this.session !== session) return;
+        session.inboundState = state;
+        this.showState(session);
       });
     }
-    return this.inbound;
+    return session.inbound;
   }
 
   /** The shared connection's state, unless the inbound lane is down while it is up. */
-  private showState(): void {
-    const inbound = this.inboundState;
-    this.setState(this.clientState.kind === 'connected' && inbound !== undefined && inbound.kind !== 'connected' ? inbound : this.clientState);
+  private showState(session: Session): void {
+    const inbound = session.inboundState;
+    this.setState(session.clientState.kind === 'connected' && inbound !== undefined && inbound.kind !== 'connected' ? inbound : session.clientState);
   }
 
   get state(): SharedBusState {
@@ -123,18 +203,19 @@ export class SharedBus {
 
   /** BusClient.send on the shared connection: every record goes through here, so no promise once it is made. */
   send(topic: string, payload: Buffer | string, options: PublishOptions, settled: (err?: Error) => void): void {
-    if (this.shared !== undefined) {
-      this.shared.send(topic, payload, options, settled);
+    const shared = this.session?.shared;
+    if (shared !== undefined) {
+      shared.send(topic, payload, options, settled);
       return;
     }
-    this.ready.then(
+    this.connection().then(
       ({ client }) => client.send(topic, payload, options, settled),
       (err: unknown) => settled(err instanceof Error ? err : new Error(String(err))),
     );
   }
 
   async subscribe(filter: string, qos: QoS, handler: MessageHandler, lane: BusLane = 'shared'): Promise<Unsubscribe> {
-    const client = lane === 'inbound' ? await this.inboundClient() : (await this.ready).client;
+    const client = lane === 'inbound' ? await this.inboundClient() : (await this.connection()).client;
     return client.subscribe(filter, qos, handler);
   }
 
@@ -145,7 +226,8 @@ export class SharedBus {
    * message's acknowledgement must already wait.
    */
   holdInbound(): () => void {
-    if (this.inbound !== undefined) return this.inbound.holdInbound();
+    const inbound = this.session?.inbound;
+    if (inbound !== undefined) return inbound.holdInbound();
     // No record can have arrived on a lane not made yet; hold from the moment there is one.
     let release: (() => void) | undefined;
     let released = false;
@@ -161,30 +243,30 @@ export class SharedBus {
     };
   }
 
-  async onError(listener: (err: Error) => void): Promise<() => void> {
-    const { client } = await this.ready;
-    return client.onError(listener);
+  /** Problems no caller is waiting for (see BusClient.onError), from whichever connection is current. */
+  onError(listener: (err: Error) => void): Promise<() => void> {
+    this.errorListeners.add(listener);
+    return Promise.resolve(() => this.errorListeners.delete(listener));
   }
 
-  /** Idempotent; never rejects, so a Node-RED close handler can always call done(). */
+  /** For good: every user is dropped and no later one reopens it. Idempotent; never rejects, so a Node-RED close handler can always call done(). */
   close(): Promise<void> {
-    this.closing ??= this.ready
-      .then(
-        async ({ client, lease }) => {
-          await Promise.all([client.close(), this.inbound?.close()]);
-          await lease?.release();
-        },
-        () => undefined,
-      )
-      .finally(() => {
-        this.setState({ kind: 'closed' });
-        this.listeners.clear();
-      });
+    if (this.closing !== undefined) return this.closing;
+    this.users.clear();
+    const closed = new TectonicError('BUS_CLOSED', 'the bus connection is closed');
+    for (const waiter of this.waiting.splice(0)) waiter.reject(closed);
+    const ending = this.end();
+    this.closing = ending.finally(() => {
+      this.setState({ kind: 'closed' });
+      this.finished = true;
+      this.listeners.clear();
+      this.errorListeners.clear();
+    });
     return this.closing;
   }
 
   private setState(state: SharedBusState): void {
-    if (this.current.kind === 'closed') return;
+    if (this.finished) return;
     this.current = state;
     for (const listener of this.listeners) listener(state);
   }

@@ -2,16 +2,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Reason, reason } from '../reasons';
-import { ConditionalFetch } from '../sources/conditional-fetch';
+import type { BundleEvent, BundleProblem, BundleSource, Decoded } from '../sources/bundle-source';
+import { type BundleBus, BusBundleSource } from '../sources/bus-source';
+import { DiskBundleSource } from '../sources/disk-source';
 import { checkHttpUrl } from '../sources/http-url';
-import { PollLoop } from '../sources/poll-loop';
+import { UrlBundleSource, type UrlSourceOptions } from '../sources/url-source';
 import { DEFAULT_MAX_BUNDLE_BYTES } from './trust';
 
 /**
- * Where a site's signed policy bundle comes from. A source only fetches
- * bytes and says what it found; SitePolicy verifies them. It reports a
- * bundle only when its bytes changed, and a problem only when it is a new
- * one, so polling every few seconds stays quiet.
+ * Where a site's signed policy bundle comes from: the file, URL and bus
+ * sources of lib/sources, handing over bytes; SitePolicy verifies them.
  *
  * `refused` is a bundle the source itself will not hand over (larger than the
  * site's limit): it is a trust failure, not an outage, so the site fails
@@ -32,10 +32,7 @@ export interface PolicySource {
 }
 
 /** The part of the shared bus a policy source needs; lib/bus's SharedBus has this shape. */
-export interface PolicyBus {
-  publish(topic: string, payload: Buffer, options: { qos: 0 | 1 | 2; retain?: boolean }): Promise<void>;
-  subscribe(filter: string, qos: 0 | 1 | 2, handler: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>>;
-}
+export type PolicyBus = BundleBus;
 
 /** A bundle id as it may appear in a topic level: the characters of a CDM entity name, no MQTT wildcards or separators. */
 const BUNDLE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -52,33 +49,37 @@ export function bundleDigest(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
-/** Calls the listener once per distinct problem and for every new digest. */
-class Reporter {
-  private lastDigest: string | undefined;
-  private lastProblem: string | undefined;
+/** A policy source is a bundle source of bytes; each of its problems carries one reason. */
+class PolicySourceOf implements PolicySource {
+  readonly origin: string;
 
-  constructor(private readonly listener: (event: PolicySourceEvent) => void) {}
-
-  bundle(bytes: Buffer): void {
-    const digest = bundleDigest(bytes);
-    this.lastProblem = undefined;
-    if (digest === this.lastDigest) return;
-    this.lastDigest = digest;
-    this.listener({ kind: 'bundle', bytes, digest });
+  constructor(private readonly inner: BundleSource<Buffer>) {
+    this.origin = inner.origin;
   }
 
-  problem(kind: 'refused' | 'unavailable', why: Reason): void {
-    const key = `${kind}\u0000${why.rule}\u0000${why.message}`;
-    if (key === this.lastProblem) return;
-    this.lastProblem = key;
-    // A refusal is about bytes; the same bytes offered again after it must be offered again.
-    if (kind === 'refused') this.lastDigest = undefined;
-    this.listener({ kind, reason: why });
+  start(listener: (event: PolicySourceEvent) => void): void {
+    this.inner.start((event: BundleEvent<Buffer>) => {
+      if (event.kind === 'bundle') return listener({ kind: 'bundle', bytes: event.value, digest: event.digest });
+      const why = event.reasons[0];
+      if (why !== undefined) listener({ kind: event.kind, reason: why });
+    });
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
   }
 }
 
-function tooLarge(origin: string, size: string, max: number): Reason {
-  return reason('', 'policy-too-large', `${origin} holds a bundle of ${size} bytes; this site accepts at most ${max}`);
+function bytesOf(bytes: Buffer): Decoded<Buffer> {
+  return { ok: true, value: bytes, digest: bundleDigest(bytes) };
+}
+
+function problem(kind: BundleProblem['kind'], why: Reason): BundleProblem {
+  return { kind, reasons: [why] };
+}
+
+function tooLarge(origin: string, size: string, max: number): BundleProblem {
+  return problem('refused', reason('', 'policy-too-large', `${origin} holds a bundle of ${size} bytes; this site accepts at most ${max}`));
 }
 
 export interface FileSourceOptions {
@@ -86,93 +87,43 @@ export interface FileSourceOptions {
   /** Poll interval; 0 reads once (the bundled demo bundle never changes). */
   intervalMs: number;
   maxBytes?: number;
-  /**
-   * A changed file is read again after this pause and taken only when both
-   * reads agree, so a bundle caught half written is not refused (failing
-   * every gate closed for one interval) for nothing. Default: a quarter of
-   * the interval, at most 1 s.
-   */
+  /** See DiskSourceOptions.settleMs. */
   settleMs?: number;
   origin?: string;
 }
 
-/**
- * A file on disk, polled. Polling rather than fs.watch: watch events are
- * missing or duplicated on network and container file systems, where a
- * central team's files tend to live.
- */
-export class FilePolicySource implements PolicySource {
-  readonly origin: string;
-  private timer: NodeJS.Timeout | undefined;
-  private closed = false;
-  private readonly settleMs: number;
-  private readonly maxBytes: number;
-
-  constructor(private readonly options: FileSourceOptions) {
-    this.origin = options.origin ?? `file ${options.path}`;
-    this.settleMs = options.settleMs ?? Math.min(1000, Math.floor(options.intervalMs / 4));
-    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
-  }
-
-  start(listener: (event: PolicySourceEvent) => void): void {
-    const reporter = new Reporter(listener);
-    let seen: string | undefined;
-    const read = async (): Promise<{ ok: true; bytes: Buffer } | { ok: false; kind: 'refused' | 'unavailable'; reason: Reason }> => {
+/** A signed bundle in a file, polled (see DiskBundleSource). */
+export class FilePolicySource extends PolicySourceOf {
+  constructor(options: FileSourceOptions) {
+    const { path } = options;
+    const origin = options.origin ?? `file ${path}`;
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
+    const read = async (): Promise<Decoded<Buffer>> => {
       try {
-        const info = await stat(this.options.path);
-        if (!info.isFile()) return { ok: false, kind: 'unavailable', reason: reason('', 'policy-unavailable', `${this.origin} is not a file`) };
+        const info = await stat(path);
+        if (!info.isFile()) return { ok: false, ...problem('unavailable', reason('', 'policy-unavailable', `${origin} is not a file`)) };
         // Refused before reading: a huge file is not loaded into memory at all.
-        if (info.size > this.maxBytes) return { ok: false, kind: 'refused', reason: tooLarge(this.origin, String(info.size), this.maxBytes) };
-        const bytes = await readFile(this.options.path);
-        if (bytes.length > this.maxBytes) return { ok: false, kind: 'refused', reason: tooLarge(this.origin, String(bytes.length), this.maxBytes) };
-        return { ok: true, bytes };
+        if (info.size > maxBytes) return { ok: false, ...tooLarge(origin, String(info.size), maxBytes) };
+        const bytes = await readFile(path);
+        if (bytes.length > maxBytes) return { ok: false, ...tooLarge(origin, String(bytes.length), maxBytes) };
+        return bytesOf(bytes);
       } catch (err) {
-        return { ok: false, kind: 'unavailable', reason: reason('', 'policy-unavailable', `cannot read ${this.options.path}: ${(err as Error).message}`) };
+        return { ok: false, ...problem('unavailable', reason('', 'policy-unavailable', `cannot read ${path}: ${(err as Error).message}`)) };
       }
     };
-    const tick = async (): Promise<void> => {
-      const first = await read();
-      if (this.closed) return;
-      if (!first.ok) return reporter.problem(first.kind, first.reason);
-      const digest = bundleDigest(first.bytes);
-      // The first read is taken as it is: there is nothing from this source in force to protect yet.
-      if (seen !== undefined && digest !== seen && this.settleMs > 0) {
-        await new Promise<void>((resolve) => {
-          this.timer = setTimeout(resolve, this.settleMs);
-        });
-        if (this.closed) return;
-        const second = await read();
-        if (this.closed || !second.ok || bundleDigest(second.bytes) !== digest) return;
-      }
-      seen = digest;
-      reporter.bundle(first.bytes);
-    };
-    const loop = (): void => {
-      tick()
-        .catch((err: unknown) => reporter.problem('unavailable', reason('', 'policy-unavailable', `${this.origin}: ${(err as Error).message}`)))
-        .finally(() => {
-          if (!this.closed && this.options.intervalMs > 0) this.timer = setTimeout(loop, this.options.intervalMs);
-        });
-    };
-    loop();
-  }
-
-  close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.timer);
-    return Promise.resolve();
+    super(
+      new DiskBundleSource<Buffer>({
+        origin,
+        intervalMs: options.intervalMs,
+        ...(options.settleMs !== undefined ? { settleMs: options.settleMs } : {}),
+        read,
+        unexpected: (err) => problem('unavailable', reason('', 'policy-unavailable', `${origin}: ${err.message}`)),
+      }),
+    );
   }
 }
 
-export interface UrlSourceOptions {
-  url: string;
-  intervalMs: number;
-  /** Bound for one request, headers and body; default 30 s. */
-  timeoutMs?: number;
-  maxBytes?: number;
-  /** Extra request headers (e.g. an Authorization the central team requires). */
-  headers?: Record<string, string>;
-}
+export type { UrlSourceOptions };
 
 /** Checks a policy URL: http or https, nothing else (no file:, no data:). */
 export function checkPolicyUrl(text: string): { ok: true; url: URL } | { ok: false; reason: Reason } {
@@ -180,95 +131,42 @@ export function checkPolicyUrl(text: string): { ok: true; url: URL } | { ok: fal
 }
 
 /**
- * A signed bundle served over HTTP(S), polled with a conditional GET: the
- * server answers 304 Not Modified to the ETag of the last bundle, so an
- * unchanged policy costs one small round trip. Plain http is allowed: the
- * signature, not the channel, is what a site trusts.
+ * A signed bundle served over HTTP(S), polled with a conditional GET (see
+ * UrlBundleSource). Plain http is allowed: the signature, not the channel,
+ * is what a site trusts.
  */
-export class UrlPolicySource implements PolicySource {
-  readonly origin: string;
-  private readonly fetcher: ConditionalFetch;
-  private readonly maxBytes: number;
-  private readonly poll: PollLoop;
-
-  constructor(private readonly options: UrlSourceOptions) {
-    this.origin = options.url;
-    this.poll = new PollLoop(options.intervalMs);
-    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
-    this.fetcher = new ConditionalFetch({
-      url: options.url,
-      timeoutMs: options.timeoutMs,
-      maxBytes: this.maxBytes,
-      headers: { accept: 'application/json, application/yaml;q=0.9, */*;q=0.5', ...options.headers },
-    });
-  }
-
-  start(listener: (event: PolicySourceEvent) => void): void {
-    const reporter = new Reporter(listener);
-    this.poll.start(() => this.fetchOnce(reporter));
-  }
-
-  private async fetchOnce(reporter: Reporter): Promise<void> {
-    const got = await this.fetcher.get();
-    if (got.kind === 'unchanged' || got.kind === 'aborted') return;
-    if (got.kind === 'failed') {
-      // Too large is a trust failure (the site fails closed); anything else is an outage.
-      if (got.rule === 'too-large') return reporter.problem('refused', tooLarge(this.options.url, got.size, this.maxBytes));
-      return reporter.problem('unavailable', reason('', 'policy-unavailable', got.message));
-    }
-    // The ETag goes with bytes that were handed over whole; whether they verify is SitePolicy's call.
-    this.fetcher.remember(got.etag);
-    reporter.bundle(got.bytes);
-  }
-
-  async close(): Promise<void> {
-    this.fetcher.abort();
-    await this.poll.stop();
+export class UrlPolicySource extends PolicySourceOf {
+  constructor(options: UrlSourceOptions) {
+    const { url } = options;
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
+    super(
+      new UrlBundleSource<Buffer>({
+        url,
+        intervalMs: options.intervalMs,
+        timeoutMs: options.timeoutMs,
+        maxBytes,
+        headers: { accept: 'application/json, application/yaml;q=0.9, */*;q=0.5', ...options.headers },
+        // The ETag goes with bytes that were handed over whole; whether they verify is SitePolicy's call.
+        decode: bytesOf,
+        // Too large is a trust failure (the site fails closed); anything else is an outage.
+        failed: (got) => (got.rule === 'too-large' ? tooLarge(url, got.size, maxBytes) : problem('unavailable', reason('', 'policy-unavailable', got.message))),
+      }),
+    );
   }
 }
 
-/**
- * The retained message on `tectonic/policy/{bundle}`, which the broker hands
- * to a site as soon as it subscribes, however long ago the central instance
- * published it; later versions arrive as they are published.
- */
-export class BusPolicySource implements PolicySource {
-  readonly origin: string;
-  private closed = false;
-  private unsubscribe: (() => Promise<void>) | undefined;
-
-  constructor(
-    private readonly bus: Pick<PolicyBus, 'subscribe'>,
-    private readonly topic: string,
-    private readonly options: { maxBytes?: number } = {},
-  ) {
-    this.origin = `bus ${topic}`;
-  }
-
-  start(listener: (event: PolicySourceEvent) => void): void {
-    const reporter = new Reporter(listener);
-    const max = this.options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
-    const onMessage = (_topic: string, payload: Buffer): void => {
-      if (this.closed) return;
-      // An empty retained message clears the topic: nothing offered, the bundle in force stays.
-      if (payload.length === 0) return;
-      if (payload.length > max) return reporter.problem('refused', tooLarge(this.origin, String(payload.length), max));
-      reporter.bundle(Buffer.from(payload));
-    };
-    this.bus.subscribe(this.topic, 1, onMessage).then(
-      (unsubscribe) => {
-        if (this.closed) void unsubscribe().catch(() => undefined);
-        else this.unsubscribe = unsubscribe;
-      },
-      (err: Error) => {
-        if (!this.closed) reporter.problem('unavailable', reason('', 'policy-unavailable', `cannot subscribe to ${this.topic}: ${err.message}`));
-      },
+/** The retained bundle on `tectonic/policy/{bundle}` (see BusBundleSource). */
+export class BusPolicySource extends PolicySourceOf {
+  constructor(bus: Pick<PolicyBus, 'subscribe'>, topic: string, options: { maxBytes?: number } = {}) {
+    const max = options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
+    const origin = `bus ${topic}`;
+    super(
+      new BusBundleSource<Buffer>(bus, {
+        topic,
+        decode: (payload) => (payload.length > max ? { ok: false, ...tooLarge(origin, String(payload.length), max) } : bytesOf(Buffer.from(payload))),
+        subscribeFailed: (err) => problem('unavailable', reason('', 'policy-unavailable', `cannot subscribe to ${topic}: ${err.message}`)),
+      }),
     );
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.unsubscribe?.().catch(() => undefined);
   }
 }
 

@@ -1,5 +1,7 @@
 import type { Node, NodeAPI } from 'node-red';
 import type { SharedBus } from '../../lib/bus/shared-bus';
+import { CLOSE_BOUND_MS, closeWithin } from '../../lib/close-within';
+import { findConfig } from './find-config';
 
 /** The tectonic-bus config node as the nodes that use it see it. */
 export interface BusCredentials {
@@ -13,11 +15,23 @@ export interface TectonicBusNode extends Node<BusCredentials> {
   problem?: string;
 }
 
-/** Finds the bus a node is configured with, or says in plain words why there is none. */
-export function findBus(RED: NodeAPI, id: string | undefined): { bus: SharedBus } | { problem: string } {
-  if (id === undefined || id === '') return { problem: 'no tectonic-bus configured' };
-  const node = RED.nodes.getNode(id) as TectonicBusNode | null;
-  if (node === null) return { problem: 'the tectonic-bus config is missing' };
-  if (node.bus === undefined) return { problem: node.problem ?? 'the tectonic-bus config did not start' };
-  return { bus: node.bus };
+/**
+ * Finds the bus a node is configured with, or says in plain words why there
+ * is none. With a `user`, registers it as one of the bus's users, as core's
+ * mqtt-broker does: the first user opens the connection (and the embedded
+ * broker), and the user leaves on its own 'close', the last one closing them.
+ * Without one it only looks: policy-gate reads the URL for its TLS check
+ * and never uses the connection.
+ */
+export function findBus(RED: NodeAPI, id: string | undefined, user?: Node): { bus: SharedBus } | { problem: string } {
+  const found = findConfig<'bus', SharedBus>(RED, 'tectonic-bus', 'bus', id);
+  if (user !== undefined && 'bus' in found) {
+    const { bus } = found;
+    bus.register(user.id);
+    // Awaited by Node-RED before it starts the node's successor, so a redeploy reconnects after the last user left, not during.
+    user.on('close', (_removed: boolean, done: () => void) => {
+      void closeWithin(bus.deregister(user.id), CLOSE_BOUND_MS).then(done);
+    });
+  }
+  return found;
 }

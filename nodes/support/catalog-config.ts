@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import type { CatalogSnapshot, CatalogState } from '../../lib/catalog/catalog-store';
 import { summarizeIssue } from '../../lib/catalog/catalog-store';
+import { findConfig } from './find-config';
 
 /**
  * What a node that uses a cdm-catalog config (cdm-validate, cdm-map) sees of
@@ -24,11 +25,7 @@ export interface CdmCatalogNode extends Node {
 
 /** Finds the catalog a node is configured with, or says in plain words why there is none. */
 export function findCatalog(RED: NodeAPI, id: string | undefined): { catalog: CatalogView } | { problem: string } {
-  if (id === undefined || id === '') return { problem: 'no cdm-catalog configured' };
-  const node = RED.nodes.getNode(id) as CdmCatalogNode | null;
-  if (node === null) return { problem: 'the cdm-catalog config is missing' };
-  if (node.catalog === undefined) return { problem: node.problem ?? 'the cdm-catalog config did not start' };
-  return { catalog: node.catalog };
+  return findConfig<'catalog', CatalogView>(RED, 'cdm-catalog', 'catalog', id);
 }
 
 /**

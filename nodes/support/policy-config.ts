@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import type { CompiledPolicy, PolicyInput, PolicyVerdict } from '../../lib/policy/engine';
 import type { SitePolicyStatus } from '../../lib/policy/site-policy';
+import { findConfig } from './find-config';
 
 /**
  * What a node that uses a tectonic-policy config (policy-gate, and
@@ -33,11 +34,7 @@ export interface TectonicPolicyNode extends Node<PolicyCredentials> {
 
 /** Finds the policy a node is configured with, or says in plain words why there is none. */
 export function findPolicy(RED: NodeAPI, id: string | undefined): { policy: PolicyView } | { problem: string } {
-  if (id === undefined || id === '') return { problem: 'no tectonic-policy configured' };
-  const node = RED.nodes.getNode(id) as TectonicPolicyNode | null;
-  if (node === null) return { problem: 'the tectonic-policy config is missing' };
-  if (node.policy === undefined) return { problem: node.problem ?? 'the tectonic-policy config did not start' };
-  return { policy: node.policy };
+  return findConfig<'policy', PolicyView>(RED, 'tectonic-policy', 'policy', id);
 }
 
 /**

@@ -1,6 +1,7 @@
-// SharedBus: what one tectonic-bus config owns. In embedded mode it leases a
-// broker and connects to it; close releases both, and a broker that cannot
-// start leaves the bus 'failed' with the reason rather than throwing.
+// SharedBus: what one tectonic-bus config owns. Its first user opens it: in
+// embedded mode it leases a broker and connects to it; the last user to leave,
+// or close, releases both, and a broker that cannot start leaves the bus
+// 'failed' with the reason rather than throwing.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'mocha';
 import type { MqttClient } from 'mqtt';
@@ -23,6 +24,7 @@ describe('lib/bus/shared-bus', () => {
   function shared(raw: Record<string, string> = {}): { bus: SharedBus; states: SharedBusState[] } {
     const bus = new SharedBus({ settings: settings(raw) });
     buses.push(bus);
+    bus.register('user-1');
     const states: SharedBusState[] = [];
     bus.onState((state) => states.push(state));
     return { bus, states };
@@ -51,6 +53,7 @@ describe('lib/bus/shared-bus', () => {
       const given = settings({});
       const bus = new SharedBus({ settings: given });
       buses.push(bus);
+      bus.register('user-1');
       await waitFor(() => bus.state.kind === 'connected', { ...WAIT, message: 'connected' });
       assert.equal(given.port, 0);
       assert.equal(given.url, '');
@@ -116,6 +119,82 @@ describe('lib/bus/shared-bus', () => {
       assert.deepEqual(bus.state, { kind: 'closed' });
       assert.ok(bus.settings.port > 0);
       assert.equal(await portIsFree(bus.settings.port), true);
+    });
+  });
+
+  describe('SharedBus users, as core mqtt-broker keeps them', () => {
+    it('no connection before the first user, one from the first, closed after the last, opened again by a new one', async () => {
+      const bus = new SharedBus({ settings: settings({}) });
+      buses.push(bus);
+      const states: SharedBusState[] = [];
+      bus.onState((state) => states.push(state));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(bus.settings.port, 0, 'no broker was started');
+      assert.deepEqual(states, [{ kind: 'starting' }]);
+
+      bus.register('a');
+      bus.register('b');
+      bus.register('b');
+      assert.equal(bus.userCount, 2, 'a user registered twice counts once');
+      await waitFor(() => bus.state.kind === 'connected', { ...WAIT, message: 'connected on the first user' });
+      const port = bus.settings.port;
+      assert.equal(await portIsFree(port), false);
+
+      await bus.deregister('a');
+      assert.equal(bus.state.kind, 'connected', 'one user is left');
+      assert.equal(await portIsFree(port), false);
+      await bus.deregister('nobody');
+      await bus.deregister('b');
+      assert.equal(bus.userCount, 0);
+      assert.deepEqual(bus.state, { kind: 'closed' });
+      assert.equal(await portIsFree(port), true, 'the last user to leave frees the port');
+
+      bus.register('c');
+      await waitFor(() => bus.state.kind === 'connected', { ...WAIT, message: 'connected again on a new user' });
+      const kinds = states.map((s) => s.kind);
+      assert.deepEqual(kinds.slice(kinds.lastIndexOf('closed')), ['closed', 'starting', 'connecting', 'connected']);
+      await bus.close();
+      assert.equal(await portIsFree(bus.settings.port), true);
+      bus.register('d');
+      assert.equal(bus.userCount, 0, 'a closed bus takes no users');
+      assert.deepEqual(bus.state, { kind: 'closed' });
+    });
+
+    it('a publish or subscribe before the first user waits for it; close() rejects what still waits', async () => {
+      const bus = new SharedBus({ settings: settings({}) });
+      buses.push(bus);
+      const got: string[] = [];
+      const subscribed = bus.subscribe('early/+', 1, (topic) => got.push(topic));
+      const published = subscribed.then(() => bus.publish('early/a', Buffer.from('x'), { qos: 1 }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(bus.settings.port, 0, 'waiting, not connecting');
+      bus.register('late');
+      await published;
+      await waitFor(() => got.length === 1, { ...WAIT, message: 'the early message' });
+      await (await subscribed)();
+      await bus.close();
+
+      const unused = new SharedBus({ settings: settings({}) });
+      const waiting = unused.publish('t', Buffer.from('x'), { qos: 1 });
+      await unused.close();
+      await assert.rejects(waiting, tectonicError('BUS_CLOSED'));
+    });
+
+    it('a new user after the last one left waits for the broker to free its port, then takes it again', async () => {
+      const holder = await occupy(0);
+      const port = String((holder.address() as { port: number }).port);
+      await release(holder);
+      const bus = new SharedBus({ settings: settings({ port }) });
+      buses.push(bus);
+      bus.register('a');
+      await waitFor(() => bus.state.kind === 'connected', { ...WAIT, message: 'connected' });
+      const leaving = bus.deregister('a');
+      bus.register('b');
+      await leaving;
+      await waitFor(() => bus.state.kind === 'connected', { ...WAIT, message: 'connected again' });
+      assert.equal(bus.settings.port, Number(port));
+      await bus.close();
+      assert.equal(await portIsFree(Number(port)), true);
     });
   });
 
