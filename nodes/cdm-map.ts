@@ -1,58 +1,33 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { isTraceparent } from '../lib/envelope/envelope';
-import { type CompiledMapping, type MapResult, compileMappingSpec, newEnvelope } from '../lib/mapping';
-import { type Reason, describeReasons, reason } from '../lib/reasons';
+import type { PipelineMessage } from '../lib/envelope/pipeline-message';
+import { type MapResult, compileMappingSpec } from '../lib/mapping';
+import { MAP_STAGE, applyMapping } from '../lib/mapping/map-message';
+import { type MapConfig, type MapSettings, parseMapSettings } from '../lib/mapping/map-settings';
+import { reason } from '../lib/reasons';
 import type { AdminRequest, AdminResponse } from './support/admin-http';
 import { findCatalog } from './support/catalog-config';
 import { problemStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
 
-interface CdmMapDef extends NodeDef {
+interface CdmMapDef extends NodeDef, MapConfig {
   catalog: string;
-  entity: string;
-  version: string;
-  site: string;
-  siteType: string;
-  source: string;
-  rules: unknown;
-}
-
-type MapMessage = NodeMessageInFlow & {
-  cdm?: { correlationId?: unknown; traceparent?: unknown };
-  correlationId?: unknown;
-  traceparent?: unknown;
-  reject?: { stage: string; reasons: Reason[] };
-};
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' && value.length <= 256 ? value : undefined;
 }
 
 export = function (RED: NodeAPI): void {
   function CdmMap(this: Node, config: CdmMapDef): void {
     RED.nodes.createNode(this, config);
-    const compiled = compileMappingSpec({ entity: config.entity, version: config.version, rules: config.rules });
-    let site = config.site ?? '';
-    if (config.siteType === 'env') site = String(RED.util.evaluateNodeProperty(site, 'env', this, {}) ?? '');
-    const problem = !compiled.ok
-      ? `the mapping spec does not compile: ${describeReasons(compiled.reasons)}`
-      : site === ''
-        ? config.siteType === 'env'
-          ? `environment variable ${config.site} (the site id) is not set`
-          : 'no site id configured'
-        : undefined;
-    if (problem !== undefined || !compiled.ok) {
-      const why = problem ?? 'the mapping spec does not compile';
+    const parsed = parseMapSettings(config, (name) => RED.util.evaluateNodeProperty(name, 'env', this, {}) as string | undefined);
+    if (!parsed.ok) {
+      const why = parsed.problem;
       this.status(problemStatus(why));
       this.error(`cdm-map: ${why}`);
-      this.on('input', (msg, _send, done) => {
-        (msg as MapMessage).reject = { stage: 'cdm-map', reasons: [reason('', 'config', why)] };
+      this.on('input', (msg: NodeMessageInFlow & PipelineMessage, _send, done) => {
+        msg.reject = { stage: MAP_STAGE, reasons: [reason('', 'config', why)] };
         done(new Error(`cdm-map: ${why}`));
       });
       return;
     }
-    const mapping: CompiledMapping = compiled.value;
-    const source = (config.source ?? '').trim() || `urn:tectonic:${site}:node-red`;
+    const { mapping, origin }: MapSettings = parsed.settings;
 
     if (config.catalog) {
       // Only a hint: the record is validated against the catalog by cdm-validate, not here.
@@ -70,33 +45,19 @@ export = function (RED: NodeAPI): void {
     const throttle = new StatusThrottle(this, () => ({ fill: rejected > 0 ? 'yellow' : 'green', shape: 'dot', text: `${mapping.entity}@${mapping.version} · mapped ${mapped} · rejected ${rejected}` }));
     throttle.show();
 
-    const deliver = (msg: MapMessage, result: MapResult, send: (out: Array<MapMessage | null>) => void, done: () => void): void => {
-      if (result.ok) {
+    const deliver = (msg: PipelineMessage, result: MapResult, send: (out: Array<PipelineMessage | null>) => void, done: () => void): void => {
+      if (applyMapping(msg, result, origin)) {
         mapped += 1;
-        const envelope = newEnvelope({
-          entity: mapping.entity,
-          version: mapping.version,
-          site,
-          source,
-          correlationId: text(msg.correlationId) ?? text(msg.cdm?.correlationId),
-          traceparent: [msg.traceparent, msg.cdm?.traceparent].find(isTraceparent),
-        });
-        // A record that starts a business transaction is its own correlation.
-        envelope.correlationId ??= envelope.id;
-        msg.cdm = envelope;
-        msg.payload = result.value;
         send([msg, null]);
       } else {
         rejected += 1;
-        // The local record stays as it came, so a technician sees what could not be mapped.
-        msg.reject = { stage: 'cdm-map', reasons: result.reasons };
         send([null, msg]);
       }
       throttle.show();
       done();
     };
     this.on('input', (input, send, done) => {
-      const msg = input as MapMessage;
+      const msg = input as NodeMessageInFlow & PipelineMessage;
       const result = mapping.map(msg.payload);
       if (result instanceof Promise) result.then((r) => deliver(msg, r, send, done), (err: Error) => done(err));
       else deliver(msg, result, send, done);

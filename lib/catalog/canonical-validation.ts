@@ -1,9 +1,9 @@
+import { resolveTarget } from '../envelope/target';
 import type { CastResult } from './catalog-casts';
 import type { DeprecationStatus } from './catalog-model';
 import type { CatalogSnapshot } from './catalog-store';
 import { DEFAULT_RECORD_LIMITS, checkRecordLimits } from './record-limits';
 import type { RecordLimits } from './record-limits';
-import { isJsonObject } from './types';
 import type { Reason } from './types';
 
 /** What cdm-validate asks for one message; the fixed fields come from the node's settings. */
@@ -43,7 +43,7 @@ export type ValidationVerdict =
  * its result. Synchronous unless a migration mapping is asynchronous.
  */
 export function validateCanonical(snapshot: CatalogSnapshot, request: ValidationRequest): ValidationVerdict | Promise<ValidationVerdict> {
-  const target = resolveTarget(request);
+  const target = resolveTarget(request.envelope, request.fixedEntity, request.fixedVersion);
   if (!target.ok) return target;
   const { entity, version } = target;
   // Without a `now` the validators read the clock only for a deprecated version.
@@ -103,44 +103,6 @@ function passed(record: unknown, entity: string, version: string, finalVersion: 
   if (finalVersion !== version) verdict.castFrom = version;
   if (deprecation?.deprecated) verdict.deprecation = Object.assign({}, deprecation, { entity, version });
   return verdict;
-}
-
-function resolveTarget(request: ValidationRequest): { ok: true; entity: string; version: string } | { ok: false; reasons: Reason[] } {
-  const envelope = request.envelope;
-  const fixedEntity = request.fixedEntity ?? '';
-  const fixedVersion = request.fixedVersion ?? '';
-  // The common case, an envelope naming both and a node fixing neither, without the general walk below.
-  if (fixedEntity === '' && fixedVersion === '' && isJsonObject(envelope)) {
-    const { entity, version } = envelope;
-    if (typeof entity === 'string' && entity !== '' && typeof version === 'string' && version !== '') return { ok: true, entity, version };
-  }
-  if (envelope !== undefined && envelope !== null && !isJsonObject(envelope)) {
-    return { ok: false, reasons: [{ path: 'cdm', rule: 'invalid-envelope', message: 'msg.cdm must be an object with entity and version' }] };
-  }
-  const reasons: Reason[] = [];
-  const pick = (field: 'entity' | 'version', fixed: string): string => {
-    const given = envelope?.[field];
-    if (given !== undefined && typeof given !== 'string') {
-      reasons.push({ path: `cdm.${field}`, rule: 'type', message: `msg.cdm.${field} must be a string, got ${typeof given}` });
-      return '';
-    }
-    if (fixed !== '') {
-      // Marking msg.cdm.validated with one version while msg.cdm says another would mislead every later stage.
-      if (given !== undefined && given !== '' && given !== fixed) {
-        reasons.push({ path: `cdm.${field}`, rule: 'envelope-mismatch', message: `msg.cdm.${field} is "${given}" but this node validates ${field} "${fixed}"` });
-      }
-      return fixed;
-    }
-    if (given === undefined || given === '') {
-      const where = envelope ? `msg.cdm has no ${field}` : 'the message has no msg.cdm';
-      reasons.push({ path: `cdm.${field}`, rule: 'required', message: `${where} and the node sets no fixed ${field}` });
-      return '';
-    }
-    return given;
-  };
-  const entity = pick('entity', fixedEntity);
-  const version = pick('version', fixedVersion);
-  return reasons.length > 0 ? { ok: false, reasons } : { ok: true, entity, version };
 }
 
 function knownVersion(snapshot: CatalogSnapshot, entity: string, version: string, field: 'cdm' | 'castTo'): Reason | undefined {

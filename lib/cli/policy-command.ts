@@ -2,6 +2,7 @@ import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import type { JsonObject, JsonValue } from '../catalog/types';
+import { readEnvelope } from '../envelope/read-envelope';
 import { checkBundle, parseBundleText } from '../policy/bundle-format';
 import type { PolicyVerdict } from '../policy/engine';
 import { PolicyState } from '../policy/policy-state';
@@ -205,8 +206,8 @@ async function applyCommand(args: string[], io: CliIo): Promise<ExitCode> {
 
   const verdicts: RecordVerdict[] = records.map((record, index) => {
     const message = asMessage(record, envelope, values.tls === true);
-    const cdmSite = isObject(message.cdm) && typeof message.cdm.site === 'string' ? message.cdm.site : undefined;
-    const site = siteOption ?? cdmSite;
+    const cdmSite = readEnvelope(message)?.site;
+    const site = siteOption ?? (typeof cdmSite === 'string' ? cdmSite : undefined);
     if (site === undefined) throw new UsageError(`record #${index + 1} has no cdm.site: give --site`);
     const verdict: PolicyVerdict = stateFor(site).evaluate(message);
     const out: RecordVerdict = { index, pass: verdict.pass, site };
@@ -245,7 +246,7 @@ function describeStatus(s: PolicyStatus & { site: string }): string {
  * payload, given the --entity envelope if there is one.
  */
 function asMessage(record: JsonValue, envelope: JsonObject | undefined, tls: boolean): { payload: unknown; cdm: JsonValue | undefined; transport?: { tls: boolean } } {
-  if (isObject(record) && 'payload' in record && isObject(record.cdm)) {
+  if (isObject(record) && 'payload' in record && readEnvelope(record) !== undefined) {
     const transport = isObject(record.transport) && typeof record.transport.tls === 'boolean' ? { tls: record.transport.tls } : tls ? { tls: true } : undefined;
     return { payload: record.payload, cdm: record.cdm, ...(transport ? { transport } : {}) };
   }

@@ -1,6 +1,9 @@
 import semver from 'semver';
 import { type Checked, type Reason, reason } from '../reasons';
 
+// The mark has a module of its own; these names stay importable from here.
+export { markValidated, validationMark } from './validation-mark';
+
 /**
  * `msg.cdm`: what a canonical message is and where it comes from. The names
  * follow CloudEvents 1.0 (id, source, time) plus the CDM's own extensions;
@@ -193,54 +196,6 @@ export function checkEnvelope(value: unknown, prefix = 'cdm'): Checked<CdmEnvelo
   if (typeof traceparent === 'string') envelope.traceparent = traceparent;
   if (typeof validated === 'string') envelope.validated = validated;
   return { ok: true, value: envelope };
-}
-
-const marks = new Map<string, Map<string, string>>();
-let markCount = 0;
-
-/** `entity@version`, the same string object for every record of a version. */
-export function validationMark(entity: string, version: string): string {
-  let byVersion = marks.get(entity);
-  let mark = byVersion?.get(version);
-  if (mark !== undefined) return mark;
-  mark = `${entity}@${version}`;
-  if (markCount >= 256) {
-    marks.clear();
-    markCount = 0;
-    byVersion = undefined;
-  }
-  if (byVersion === undefined) marks.set(entity, (byVersion = new Map<string, string>()));
-  byVersion.set(version, mark);
-  markCount += 1;
-  return mark;
-}
-
-/**
- * msg.cdm as cdm-validate passes it on: a new object (the old one may be
- * shared with a message on another wire) with every member of the old one,
- * the entity and version it was validated as, and the validation mark.
- *
- * Copied member by member, not as `{ ...cdm, entity, version, validated }`:
- * on Node 20's V8 objects made by a spread with further members get a shape
- * on which reading a property takes a slow path, each read of a fresh object
- * up to a hundred times slower, and every node after cdm-validate reads the
- * envelope of every record.
- */
-export function markValidated(cdm: unknown, entity: string, version: string): Record<string, unknown> {
-  const next: Record<string, unknown> = {};
-  if (typeof cdm === 'object' && cdm !== null && !Array.isArray(cdm)) {
-    const old = cdm as Record<string, unknown>;
-    for (const key in old) {
-      if (!Object.hasOwn(old, key)) continue;
-      // An own "__proto__" member (JSON.parse makes one) stays a member; assigning it would set the prototype.
-      if (key === '__proto__') Object.defineProperty(next, key, { value: old[key], writable: true, enumerable: true, configurable: true });
-      else next[key] = old[key];
-    }
-  }
-  next.entity = entity;
-  next.version = version;
-  next.validated = validationMark(entity, version);
-  return next;
 }
 
 export function isTraceparent(value: unknown): value is string {

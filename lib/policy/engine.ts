@@ -1,4 +1,6 @@
 import semver from 'semver';
+import { envelopeOf, envelopeScalars } from '../envelope/read-envelope';
+import { isValidationMark, validationMark } from '../envelope/validation-mark';
 import { type Reason, reason } from '../reasons';
 import type { PolicyBundle, PolicyRule, RuleScope } from './bundle-format';
 import { compileCondition } from './conditions';
@@ -261,7 +263,7 @@ function evaluateRecord(input: PolicyInput, ctx: EvaluationContext): PolicyVerdi
   // Within every size limit of the bundle the bound decides as the size would;
   // beyond any of them the size is measured now, before a mask changes the record.
   if (jsonBytes === undefined && input.bytes === undefined && bytesAtMost > ctx.sizeDecidedBelow) jsonBytes = serialisedBytes(payload);
-  const cdm = plainEnvelope(input.cdm);
+  const cdm = envelopeScalars(envelopeOf(input.cdm));
   const entity = typeof cdm?.entity === 'string' ? cdm.entity : undefined;
   const version = typeof cdm?.version === 'string' ? cdm.version : undefined;
 
@@ -291,8 +293,8 @@ function evaluateRecord(input: PolicyInput, ctx: EvaluationContext): PolicyVerdi
       case 'validation': {
         const validated = cdm?.validated;
         if (validated === undefined) (reasons ??= []).push(reason('cdm.validated', rule.label, 'the record has not passed cdm-validate'));
-        else if (!isEntityAtVersion(validated, entity, version)) {
-          const expected = entity !== undefined && version !== undefined ? `${entity}@${version}` : undefined;
+        else if (!isValidationMark(validated, entity, version)) {
+          const expected = entity !== undefined && version !== undefined ? validationMark(entity, version) : undefined;
           (reasons ??= []).push(reason('cdm.validated', rule.label, `the record was validated as ${JSON.stringify(validated)}, not as ${expected ?? 'its envelope entity@version'}`));
         }
         break;
@@ -352,19 +354,6 @@ function serialisedBytes(payload: unknown): number {
   return Buffer.byteLength(JSON.stringify(payload), 'utf8');
 }
 
-/** Whether `validated` is entity@version, without building that string per record. */
-function isEntityAtVersion(validated: unknown, entity: string | undefined, version: string | undefined): boolean {
-  return (
-    entity !== undefined &&
-    version !== undefined &&
-    typeof validated === 'string' &&
-    validated.length === entity.length + 1 + version.length &&
-    validated.startsWith(entity) &&
-    validated.charCodeAt(entity.length) === 0x40 && // '@'
-    validated.endsWith(version)
-  );
-}
-
 function checkAllowed(rules: readonly CompiledRule[], entity: string | undefined, version: string | undefined): AllowRefusal | undefined {
   const lists = rules.filter((r): r is Extract<CompiledRule, { kind: 'allow' }> => r.kind === 'allow');
   if (entity === undefined) return { path: 'cdm.entity', message: 'the record has no entity, so it is not on the allow list' };
@@ -373,20 +362,4 @@ function checkAllowed(rules: readonly CompiledRule[], entity: string | undefined
   if (version === undefined || semver.valid(version) === null) return { path: 'cdm.version', message: `the record's version ${version === undefined ? 'is missing' : `"${version}" is not a semantic version`}` };
   if (ranges.some((range) => semver.satisfies(version, range))) return undefined;
   return { path: 'cdm.version', message: `${entity}@${version} is not allowed here (allowed: ${ranges.join(' or ')})` };
-}
-
-/**
- * The envelope's scalar members only: every CloudEvents attribute is a
- * string, so this is all of it, and conditions see neither what a flow hung
- * on msg.cdm nor anything but data. A shallow copy, because it runs per record.
- */
-function plainEnvelope(cdm: unknown): Record<string, unknown> | undefined {
-  if (typeof cdm !== 'object' || cdm === null || Array.isArray(cdm)) return undefined;
-  const copy: Record<string, unknown> = {};
-  for (const key in cdm) {
-    if (!Object.hasOwn(cdm, key)) continue;
-    const value = (cdm as Record<string, unknown>)[key];
-    if (key !== '__proto__' && (typeof value === 'string' || typeof value === 'boolean' || value === null || (typeof value === 'number' && Number.isFinite(value)))) copy[key] = value;
-  }
-  return copy;
 }

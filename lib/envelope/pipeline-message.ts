@@ -1,0 +1,30 @@
+import type { Reason } from '../reasons';
+
+/**
+ * Why a stage refused a message (docs/message-contract.md, Reasons). A
+ * dead letter read back adds `site` and `time`, so further members are allowed.
+ */
+export interface Rejection {
+  stage: string;
+  reasons: Reason[];
+  [more: string]: unknown;
+}
+
+/**
+ * What flows between the pack's nodes. `cdm` is typed unknown on purpose: a
+ * flow can put anything there, so it is read through readEnvelope(), never
+ * trusted by its type. Node-RED's own members (`_msgid`, `topic`) and those
+ * a flow adds pass through untouched.
+ */
+export interface PipelineMessage {
+  payload?: unknown;
+  cdm?: unknown;
+  reject?: Rejection;
+  topic?: string;
+  /** A correlation given by the flow, carried into the envelope cdm-map makes. */
+  correlationId?: unknown;
+  /** A W3C traceparent given by the flow, carried like correlationId. */
+  traceparent?: unknown;
+  _msgid?: string;
+  [other: string]: unknown;
+}
