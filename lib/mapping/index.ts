@@ -3,7 +3,7 @@ export { compileMappingSpec, DEFAULT_COMPILE_OPTIONS } from './compile';
 export type { CompiledMapping, MapResult } from './compile';
 export { newEnvelope } from './envelope';
 export type { NewEnvelopeInput } from './envelope';
-export { FORBIDDEN_SEGMENTS, compileGetter, compileSetter, parsePath } from './paths';
+export { compileGetter, compileSetter, parsePath } from './paths';
 export type { CompiledPath, Getter, Setter } from './paths';
 export type { MappingRule, MappingSpec, NestedMappingSpec, Transform } from './spec-format';
 export type { CompileOptions } from './transform-types';
