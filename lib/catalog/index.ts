@@ -12,9 +12,8 @@ export type { CatalogValidators, CompileResult, RecordValidation } from './catal
 export { checkCompatibility } from './compat-levels';
 export type { CompatibilityOptions, CompatibilityResult } from './compat-levels';
 export { RULES } from './compat-rules';
-export { CatalogError } from './errors';
 export { parseJsonText } from './json-text';
 export { addSchemaDocument, createSchemaIndex } from './ref-resolver';
 export type { SchemaIndex } from './ref-resolver';
 export { COMPATIBILITY_LEVELS, isCompatibilityLevel } from './types';
-export type { CompatibilityLevel, CompatibilityPolicy, CompatibilityReason, JsonObject, JsonSchema, JsonValue, Reason } from './types';
+export type { CompatibilityLevel, CompatibilityPolicy, CompatibilityReason, JsonObject, JsonSchema, JsonValue } from './types';
