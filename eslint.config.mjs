@@ -16,6 +16,22 @@ export default tseslint.config(
     },
   },
   {
+    // lib/ is pure logic, tested without a runtime and used by the CLI, which has no Node-RED: the runtime stays in nodes/.
+    files: ['lib/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'node-red', message: 'lib/ never imports Node-RED; put the adapter in nodes/.' },
+            { name: 'node-red-node-test-helper', message: 'lib/ never imports Node-RED; its tests belong in test/nodes.' },
+          ],
+          patterns: [{ group: ['node-red/*', '@node-red/*', 'node-red-node-test-helper/*'], message: 'lib/ never imports Node-RED; put the adapter in nodes/.' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly' } },

@@ -9,7 +9,11 @@ export type TectonicErrorCode =
   | 'BUS_CLOSED'
   | 'BUS_PUBLISH_FAILED'
   | 'BUS_SUBSCRIBE_FAILED'
-  | 'BAD_ENVELOPE';
+  | 'BAD_ENVELOPE'
+  /** A caller broke a function's contract (a programming error, not bad data). */
+  | 'INVALID_ARGUMENT'
+  /** The command line was used wrongly or its input is unreadable; the CLI exits 2 with its usage. */
+  | 'USAGE';
 
 export class TectonicError extends Error {
   readonly code: TectonicErrorCode;

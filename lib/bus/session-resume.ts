@@ -39,6 +39,20 @@ import { Readable } from 'node:stream';
  * Not covered: a QoS 1 or 2 message that reaches a QoS 0 subscription of the
  * resuming client during its replay is not queued, so the gate drops it; QoS 0
  * allows that.
+ *
+ * The four aedes internals this relies on each have a contract test in
+ * test/lib/bus/aedes-contract.test.ts, named after the assumption.
+ *
+ * Upstream: waits for aedes to replay a resumed session's queue before it
+ * forwards live messages to it. moscajs/aedes#649 ("clean = false subscriber
+ * offline messages not sent in order") reported the interleaving and was
+ * closed without a change to emptyQueue; 1.2.0 still restores subscriptions
+ * before the replay. No open issue covers the "no such packet" disconnect
+ * that follows with a persistence that hands out copies (LevelDB). The issue
+ * to file: "a persistent session resuming while messages are published gets
+ * live messages interleaved with its replay, each twice, and is closed with
+ * 'no such packet' by outgoingUpdate (aedes-persistence-level)", with
+ * test/lib/bus/embedded-broker-resume-order.test.ts as the reproduction.
  */
 
 interface PacketLike {

@@ -4,7 +4,7 @@ import type { DeprecationStatus } from './catalog-model';
 import type { CatalogSnapshot } from './catalog-store';
 import { DEFAULT_RECORD_LIMITS, checkRecordLimits } from './record-limits';
 import type { RecordLimits } from './record-limits';
-import type { Reason } from './types';
+import type { Reason } from '../reasons';
 
 /** What cdm-validate asks for one message; the fixed fields come from the node's settings. */
 export interface ValidationRequest {

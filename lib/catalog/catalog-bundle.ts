@@ -3,7 +3,7 @@ import { CATALOG_FILE } from './catalog-format';
 import type { Catalog } from './catalog-model';
 import { parseJsonText } from './json-text';
 import { isJsonObject } from './types';
-import type { Reason } from './types';
+import type { Reason } from '../reasons';
 
 /**
  * The bundle: a whole catalog in one JSON document, so a site loads it

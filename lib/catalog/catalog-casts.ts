@@ -2,7 +2,7 @@ import semver from 'semver';
 import { compileMappingSpec } from '../mapping/compile';
 import type { CompiledMapping } from '../mapping/compile';
 import type { Catalog, CatalogMigration } from './catalog-model';
-import type { Reason } from './types';
+import type { Reason } from '../reasons';
 
 export type CastResult = { ok: true; value: unknown } | { ok: false; reasons: Reason[] };
 

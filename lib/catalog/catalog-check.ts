@@ -3,7 +3,8 @@ import { checkCompatibility } from './compat-levels';
 import { addSchemaDocument, createSchemaIndex } from './ref-resolver';
 import type { SchemaIndex } from './ref-resolver';
 import { deepEqual } from './schema-view';
-import type { CompatibilityLevel, CompatibilityPolicy, CompatibilityReason, Reason } from './types';
+import type { CompatibilityLevel, CompatibilityPolicy, CompatibilityReason } from './types';
+import type { Reason } from '../reasons';
 
 /** A breaking change found in an entity's history: `version` is the candidate that breaks. */
 export interface HistoryReason extends CompatibilityReason {

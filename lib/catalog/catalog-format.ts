@@ -1,7 +1,8 @@
 import semver from 'semver';
 import type { Deprecation } from './catalog-model';
 import { isCompatibilityLevel, isJsonObject, COMPATIBILITY_LEVELS } from './types';
-import type { CompatibilityLevel, JsonValue, Reason } from './types';
+import type { CompatibilityLevel, JsonValue } from './types';
+import type { Reason } from '../reasons';
 
 /** The catalog.json format this code reads; bumped only for breaking changes. */
 export const CATALOG_FORMAT = 1;

@@ -6,7 +6,8 @@ import type { Catalog, CatalogEntity, CatalogMigration, CatalogVersion, SharedSc
 import { parseJsonText } from './json-text';
 import { addSchemaDocument, createSchemaIndex, findUnresolvedRefs } from './ref-resolver';
 import { isJsonObject } from './types';
-import type { JsonObject, Reason } from './types';
+import type { JsonObject } from './types';
+import type { Reason } from '../reasons';
 
 export type CatalogLoadResult = { ok: true; catalog: Catalog } | { ok: false; reasons: Reason[] };
 

@@ -1,7 +1,7 @@
 import { CATALOG_BUNDLE_TOPIC, DEFAULT_MAX_BUNDLE_BYTES, catalogDigest, decodeCatalogBundle, encodeCatalogBundle, schemaMessages } from './catalog-bundle';
 import { readCatalogFolder } from './catalog-loader';
 import type { Catalog } from './catalog-model';
-import type { Reason } from './types';
+import type { Reason } from '../reasons';
 import type { BundleEvent, BundleSource, Decoded } from '../sources/bundle-source';
 import { type BundleBus, BusBundleSource } from '../sources/bus-source';
 import { DiskBundleSource } from '../sources/disk-source';

@@ -7,7 +7,8 @@ import { loadCatalogFromFiles } from './catalog-loader';
 import type { Catalog } from './catalog-model';
 import { compileCatalogValidators } from './catalog-validators';
 import type { CatalogValidators } from './catalog-validators';
-import type { CompatibilityPolicy, Reason } from './types';
+import type { CompatibilityPolicy } from './types';
+import type { Reason } from '../reasons';
 
 /** A catalog in force: the catalog and everything compiled from it, built together and never patched. */
 export interface CatalogSnapshot {

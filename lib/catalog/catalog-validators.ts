@@ -4,7 +4,8 @@ import { deprecationStatus, findVersion } from './catalog-model';
 import type { Catalog, CatalogVersion, DeprecationStatus } from './catalog-model';
 import { subschemas } from './schema-keywords';
 import { isJsonObject } from './types';
-import type { JsonSchema, Reason } from './types';
+import type { JsonSchema } from './types';
+import type { Reason } from '../reasons';
 import { reasonsFromAjv } from './validation-reasons';
 
 export type RecordValidation = { ok: true } | { ok: false; reasons: Reason[] };

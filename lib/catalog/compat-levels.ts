@@ -1,5 +1,5 @@
 import type { DiffContext } from './compat-rules';
-import { CatalogError } from './errors';
+import { TectonicError } from '../errors';
 import { addSchemaDocument, createSchemaIndex } from './ref-resolver';
 import type { Located, SchemaIndex } from './ref-resolver';
 import { diffSchemas } from './schema-diff';
@@ -42,9 +42,9 @@ const LEVELS: Record<CompatibilityLevel, { backward: boolean; forward: boolean; 
  * and rule; an empty list means compatible.
  */
 export function checkCompatibility(level: CompatibilityLevel, schemas: readonly JsonSchema[], options: CompatibilityOptions = {}): CompatibilityResult {
-  if (schemas.length === 0) throw new CatalogError('invalid-argument', 'checkCompatibility needs at least the candidate schema');
+  if (schemas.length === 0) throw new TectonicError('INVALID_ARGUMENT', 'checkCompatibility needs at least the candidate schema');
   const mode = LEVELS[level];
-  if (!mode) throw new CatalogError('invalid-argument', `unknown compatibility level ${String(level)}`);
+  if (!mode) throw new TectonicError('INVALID_ARGUMENT', `unknown compatibility level ${String(level)}`);
   const located: Located[] = schemas.map((s) => addSchemaDocument(createSchemaIndex(options.index), s));
   const candidate = located[located.length - 1] as Located;
   const previous = located.slice(0, -1);

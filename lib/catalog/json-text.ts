@@ -1,12 +1,13 @@
-import type { JsonValue, Reason } from './types';
+import type { JsonValue } from './types';
+import type { Reason } from '../reasons';
+import { isPollutingMember, mayHoldPollutingKey, pollutingKeyName } from '../untrusted-json';
 
 export type ParsedJson = { ok: true; value: JsonValue } | { ok: false; reasons: Reason[] };
 
 /**
  * Parses JSON from a file or a bus message. Catalogs come from the network,
- * so a `__proto__` key is refused: JSON.parse keeps it as an own property,
- * but the first spread or Object.assign downstream turns it into prototype
- * pollution.
+ * so the keys lib/untrusted-json.ts refuses in data (`__proto__`,
+ * `constructor.prototype`) are refused here, each one named with its place.
  */
 export function parseJsonText(text: string, file: string): ParsedJson {
   let value: JsonValue;
@@ -16,7 +17,8 @@ export function parseJsonText(text: string, file: string): ParsedJson {
     return { ok: false, reasons: [{ path: file, rule: 'malformed-json', message: `${file} is not valid JSON: ${(err as Error).message}` }] };
   }
   const reasons: Reason[] = [];
-  findForbiddenKeys(value, file, '', reasons);
+  // A text that cannot hold such a key is not walked: catalogs are reloaded whole.
+  if (mayHoldPollutingKey(text)) findForbiddenKeys(value, file, '', reasons);
   return reasons.length > 0 ? { ok: false, reasons } : { ok: true, value };
 }
 
@@ -28,8 +30,8 @@ function findForbiddenKeys(value: JsonValue, file: string, pointer: string, reas
   if (typeof value !== 'object' || value === null) return;
   for (const key of Object.keys(value)) {
     const child = `${pointer}/${escapePointer(key)}`;
-    if (key === '__proto__') {
-      reasons.push({ path: `${file}#${child}`, rule: 'forbidden-key', message: `${file} uses the key "__proto__" at ${child || '/'}, which is refused to prevent prototype pollution` });
+    if (isPollutingMember(key, value[key])) {
+      reasons.push({ path: `${file}#${child}`, rule: 'forbidden-key', message: `${file} uses the key "${pollutingKeyName(key)}" at ${child || '/'}, which is refused to prevent prototype pollution` });
       continue;
     }
     findForbiddenKeys(value[key] as JsonValue, file, child, reasons);

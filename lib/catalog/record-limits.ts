@@ -1,4 +1,5 @@
-import type { Reason } from './types';
+import type { Reason } from '../reasons';
+import { DEFAULT_MAX_DEPTH, isPollutingMember, pollutingKeyName } from '../untrusted-json';
 
 /**
  * Bounds checked before a record reaches the schema validator. ajv follows
@@ -6,11 +7,13 @@ import type { Reason } from './types';
  * cover what is not: a recursive schema walking a record nested thousands
  * deep (stack overflow), format regular expressions run over megabytes, a
  * record so wide that reporting every error costs more than the flow, and
- * `__proto__` keys that the first spread downstream would turn into
- * prototype pollution.
+ * the keys that the first merge downstream would turn into prototype
+ * pollution (`__proto__`, `constructor.prototype`: lib/untrusted-json.ts).
+ * The walks here check them as they go rather than calling a separate
+ * check, so a record is walked once.
  */
 export interface RecordLimits {
-  /** Nesting of objects and arrays; the record itself is depth 0. */
+  /** Nesting of objects and arrays, as lib/untrusted-json.ts counts it: the record itself is depth 0, so an object at depth maxDepth is one level too deep. */
   maxDepth: number;
   /** Objects, arrays and values in all. */
   maxNodes: number;
@@ -18,7 +21,7 @@ export interface RecordLimits {
   maxStringLength: number;
 }
 
-export const DEFAULT_RECORD_LIMITS: RecordLimits = { maxDepth: 64, maxNodes: 100_000, maxStringLength: 1_048_576 };
+export const DEFAULT_RECORD_LIMITS: RecordLimits = { maxDepth: DEFAULT_MAX_DEPTH, maxNodes: 100_000, maxStringLength: 1_048_576 };
 
 /** Every limit the record breaks (at most one reason per rule), or none. */
 export function checkRecordLimits(record: unknown, limits: RecordLimits = DEFAULT_RECORD_LIMITS): Reason[] {
@@ -40,8 +43,9 @@ function nodesLeft(value: unknown, depth: number, limits: RecordLimits, budget: 
   if (depth >= limits.maxDepth) return -1;
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
-    if (key === '__proto__' || key.length > limits.maxStringLength) return -1;
-    left = nodesLeft((value as Record<string, unknown>)[key], depth + 1, limits, left);
+    const member = (value as Record<string, unknown>)[key];
+    if (key.length > limits.maxStringLength || isPollutingMember(key, member)) return -1;
+    left = nodesLeft(member, depth + 1, limits, left);
     if (left < 0) return -1;
   }
   return left;
@@ -70,8 +74,8 @@ export function recordLimitReasons(record: unknown, limits: RecordLimits = DEFAU
     // A cycle never ends, so it is caught here as well.
     if (path.length >= limits.maxDepth) return report(path, 'too-deep', `is nested deeper than ${limits.maxDepth} levels`);
     for (const key of Object.keys(value)) {
-      if (key === '__proto__') {
-        report([...path, key], 'forbidden-key', 'the key "__proto__" is refused to prevent prototype pollution');
+      if (isPollutingMember(key, (value as Record<string, unknown>)[key])) {
+        report([...path, key], 'forbidden-key', `the key "${pollutingKeyName(key)}" is refused to prevent prototype pollution`);
         continue;
       }
       if (key.length > limits.maxStringLength) {

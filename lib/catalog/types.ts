@@ -1,4 +1,6 @@
-/** Shared shapes of the catalog: JSON values, schemas and reasons. */
+import type { Reason } from '../reasons';
+
+/** Shared shapes of the catalog: JSON values, schemas and compatibility findings (a Reason, lib/reasons.ts, with more). */
 
 export type JsonPrimitive = string | number | boolean | null;
 export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
@@ -6,16 +8,6 @@ export type JsonObject = { [key: string]: JsonValue };
 
 /** A JSON Schema draft 2020-12 document or subschema (booleans are schemas). */
 export type JsonSchema = boolean | JsonObject;
-
-/**
- * One finding, in the same shape everywhere in Tectonic (msg.reject.reasons,
- * CLI output): where, which stable rule, and what a person should read.
- */
-export interface Reason {
-  path: string;
-  rule: string;
-  message: string;
-}
 
 /** A breaking change found by the compatibility checker. */
 export interface CompatibilityReason extends Reason {

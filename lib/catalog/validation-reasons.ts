@@ -1,6 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import { unescapePointer } from './json-text';
-import type { Reason } from './types';
+import type { Reason } from '../reasons';
 
 /**
  * Turns ajv's errors into reasons a site technician can act on: the dotted

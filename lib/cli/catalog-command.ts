@@ -1,7 +1,8 @@
 import { checkCatalog } from '../catalog/catalog-check';
 import { compileCatalogValidators } from '../catalog/catalog-validators';
 import { loadCatalogArgument, parseCommandArgs } from './cli-input';
-import { EXIT, UsageError } from './cli-types';
+import { EXIT } from './cli-types';
+import { TectonicError } from '../errors';
 import type { CliCommand, CliIo, ExitCode } from './cli-types';
 import { formatReason, json } from './reason-format';
 
@@ -12,7 +13,7 @@ export const catalogCommand: CliCommand = {
   exit 0 the catalog is sound, 1 it is not (with the reasons), 2 usage error or DIR is not a catalog`,
   async run(args, io) {
     const [sub, ...rest] = args;
-    if (sub !== 'check') throw new UsageError(sub === undefined ? 'missing subcommand: check' : `unknown subcommand "${sub}" (expected: check)`);
+    if (sub !== 'check') throw new TectonicError('USAGE', sub === undefined ? 'missing subcommand: check' : `unknown subcommand "${sub}" (expected: check)`);
     return check(rest, io);
   },
 };
@@ -20,7 +21,7 @@ export const catalogCommand: CliCommand = {
 async function check(args: string[], io: CliIo): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' }, lenient: { type: 'boolean' } });
   const [dir, ...extra] = positionals;
-  if (dir === undefined || extra.length > 0) throw new UsageError('give exactly one catalog folder');
+  if (dir === undefined || extra.length > 0) throw new TectonicError('USAGE', 'give exactly one catalog folder');
   const asJson = values.json === true;
   const loaded = await loadCatalogArgument(dir, io);
   if (!loaded.ok) return report(io, asJson, { ok: false, stage: 'load', reasons: loaded.reasons, entities: [] });

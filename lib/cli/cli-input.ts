@@ -6,7 +6,8 @@ import { loadCatalogFromDirectory } from '../catalog/catalog-loader';
 import type { Catalog } from '../catalog/catalog-model';
 import { parseJsonText } from '../catalog/json-text';
 import type { JsonValue } from '../catalog/types';
-import { UsageError } from './cli-types';
+import type { Reason } from '../reasons';
+import { TectonicError } from '../errors';
 import type { CliIo } from './cli-types';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -18,7 +19,7 @@ export function parseCommandArgs<O extends Options>(args: string[], options: O):
     const values: Record<string, string | boolean | undefined> = parsed.values;
     return { values, positionals: parsed.positionals };
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new TectonicError('USAGE', (err as Error).message);
   }
 }
 
@@ -27,13 +28,13 @@ export async function readText(file: string, io: CliIo): Promise<string> {
   try {
     return await readFile(resolve(io.cwd, file), 'utf8');
   } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new TectonicError('USAGE', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
 
 export async function readJsonFile(file: string, io: CliIo): Promise<JsonValue> {
   const parsed = parseJsonText(await readText(file, io), file);
-  if (!parsed.ok) throw new UsageError(parsed.reasons.map((r) => r.message).join('\n'));
+  if (!parsed.ok) throw new TectonicError('USAGE', parsed.reasons.map((r) => r.message).join('\n'));
   return parsed.value;
 }
 
@@ -48,19 +49,19 @@ export function parseRecords(text: string, file: string): JsonValue[] {
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === '') return;
     const parsed = parseJsonText(line, `${file}:${i + 1}`);
-    if (!parsed.ok) throw new UsageError(parsed.reasons.map((r) => r.message).join('\n'));
+    if (!parsed.ok) throw new TectonicError('USAGE', parsed.reasons.map((r) => r.message).join('\n'));
     records.push(parsed.value);
   });
-  if (records.length === 0) throw new UsageError(`${file} contains no records`);
+  if (records.length === 0) throw new TectonicError('USAGE', `${file} contains no records`);
   return records;
 }
 
 /** A catalog folder given on the command line; a missing folder is a usage error. */
-export async function loadCatalogArgument(dir: string, io: CliIo): Promise<{ ok: true; catalog: Catalog } | { ok: false; reasons: { path: string; rule: string; message: string }[] }> {
+export async function loadCatalogArgument(dir: string, io: CliIo): Promise<{ ok: true; catalog: Catalog } | { ok: false; reasons: Reason[] }> {
   const full = resolve(io.cwd, dir);
   const result = await loadCatalogFromDirectory(full);
   if (!result.ok && result.reasons.some((r) => r.rule === 'unreadable' || r.rule === 'missing-catalog-file')) {
-    throw new UsageError(`${dir} is not a catalog folder: ${result.reasons.map((r) => r.message).join('; ')}`);
+    throw new TectonicError('USAGE', `${dir} is not a catalog folder: ${result.reasons.map((r) => r.message).join('; ')}`);
   }
   return result;
 }

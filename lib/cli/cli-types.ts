@@ -19,10 +19,3 @@ export interface CliCommand {
   run(args: string[], io: CliIo): Promise<ExitCode>;
 }
 
-/** Raised inside a command for bad usage or unreadable input; main turns it into exit 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}

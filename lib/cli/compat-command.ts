@@ -5,7 +5,8 @@ import { isSchema } from '../catalog/schema-keywords';
 import { COMPATIBILITY_LEVELS, isCompatibilityLevel } from '../catalog/types';
 import type { JsonSchema } from '../catalog/types';
 import { loadCatalogArgument, parseCommandArgs, readJsonFile } from './cli-input';
-import { EXIT, UsageError } from './cli-types';
+import { EXIT } from './cli-types';
+import { TectonicError } from '../errors';
 import type { CliCommand } from './cli-types';
 import { formatReason, json } from './reason-format';
 
@@ -26,20 +27,20 @@ export const compatCommand: CliCommand = {
       catalog: { type: 'string' },
     });
     const level = values.level;
-    if (typeof level !== 'string') throw new UsageError('--level is required');
-    if (!isCompatibilityLevel(level)) throw new UsageError(`unknown level "${level}"; expected one of ${COMPATIBILITY_LEVELS.join(', ')}`);
-    if (positionals.length === 0) throw new UsageError('give at least one SCHEMA file (oldest first, the candidate last)');
+    if (typeof level !== 'string') throw new TectonicError('USAGE', '--level is required');
+    if (!isCompatibilityLevel(level)) throw new TectonicError('USAGE', `unknown level "${level}"; expected one of ${COMPATIBILITY_LEVELS.join(', ')}`);
+    if (positionals.length === 0) throw new TectonicError('USAGE', 'give at least one SCHEMA file (oldest first, the candidate last)');
 
     const schemas: JsonSchema[] = [];
     for (const file of positionals) {
       const value = await readJsonFile(file, io);
-      if (!isSchema(value)) throw new UsageError(`${file} is not a JSON Schema (an object or a boolean)`);
+      if (!isSchema(value)) throw new TectonicError('USAGE', `${file} is not a JSON Schema (an object or a boolean)`);
       schemas.push(value);
     }
     let index: SchemaIndex | undefined;
     if (typeof values.catalog === 'string') {
       const loaded = await loadCatalogArgument(values.catalog, io);
-      if (!loaded.ok) throw new UsageError(`the catalog ${values.catalog} does not load:\n${loaded.reasons.map((r) => formatReason(r)).join('\n')}`);
+      if (!loaded.ok) throw new TectonicError('USAGE', `the catalog ${values.catalog} does not load:\n${loaded.reasons.map((r) => formatReason(r)).join('\n')}`);
       index = catalogSchemaIndex(loaded.catalog);
     }
     const policy = values.lenient === true ? 'LENIENT' : 'STRICT';

@@ -1,5 +1,6 @@
 import { catalogCommand } from './catalog-command';
-import { EXIT, UsageError } from './cli-types';
+import { EXIT } from './cli-types';
+import { TectonicError } from '../errors';
 import type { CliCommand, CliIo, ExitCode } from './cli-types';
 import { compatCommand } from './compat-command';
 import { mapCommand } from './map-command';
@@ -36,7 +37,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   try {
     return await command.run(args, io);
   } catch (err) {
-    if (err instanceof UsageError) {
+    // Bad usage or unreadable input (code USAGE) is the user's to fix: exit 2 with the usage line.
+    if (err instanceof TectonicError && err.code === 'USAGE') {
       io.err(`tectonic ${name}: ${err.message}\nusage: ${command.usage}\n`);
       return EXIT.usage;
     }

@@ -1,7 +1,8 @@
 import { compileMappingSpec } from '../mapping/compile';
 import type { MapResult } from '../mapping/compile';
 import { parseCommandArgs, parseRecords, readJsonFile, readText } from './cli-input';
-import { EXIT, UsageError } from './cli-types';
+import { EXIT } from './cli-types';
+import { TectonicError } from '../errors';
 import type { CliCommand } from './cli-types';
 import { formatReason } from './reason-format';
 
@@ -21,12 +22,12 @@ export const mapCommand: CliCommand = {
   exit 0 every record mapped, 1 at least one refused, 2 usage or input error (a spec that does not compile)`,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, { spec: { type: 'string' }, json: { type: 'boolean' } });
-    if (typeof values.spec !== 'string') throw new UsageError('--spec FILE is required');
-    if (positionals.length > 1) throw new UsageError('give at most one RECORDS file');
+    if (typeof values.spec !== 'string') throw new TectonicError('USAGE', '--spec FILE is required');
+    if (positionals.length > 1) throw new TectonicError('USAGE', 'give at most one RECORDS file');
     const file = positionals[0] ?? '-';
 
     const compiled = compileMappingSpec(await readJsonFile(values.spec, io));
-    if (!compiled.ok) throw new UsageError(`the spec ${values.spec} does not compile:\n${compiled.reasons.map((r) => formatReason(r)).join('\n')}`);
+    if (!compiled.ok) throw new TectonicError('USAGE', `the spec ${values.spec} does not compile:\n${compiled.reasons.map((r) => formatReason(r)).join('\n')}`);
     const mapping = compiled.value;
     const records = parseRecords(await readText(file, io), file === '-' ? 'standard input' : file);
 

@@ -11,7 +11,8 @@ import { generatePolicyKeyPair, loadPrivateKey, loadPublicKey, signBundle } from
 import { checkBundleTrust } from '../policy/trust';
 import type { Reason } from '../reasons';
 import { parseCommandArgs, parseRecords, readText } from './cli-input';
-import { EXIT, UsageError } from './cli-types';
+import { EXIT } from './cli-types';
+import { TectonicError } from '../errors';
 import type { CliCommand, CliIo, ExitCode } from './cli-types';
 import { formatReason, json } from './reason-format';
 
@@ -50,21 +51,21 @@ export const policyCommand: CliCommand = {
       case 'apply':
         return applyCommand(rest, io);
       default:
-        throw new UsageError(sub === undefined ? 'missing subcommand: keygen, sign, verify or apply' : `unknown subcommand "${sub}" (expected: keygen, sign, verify, apply)`);
+        throw new TectonicError('USAGE', sub === undefined ? 'missing subcommand: keygen, sign, verify or apply' : `unknown subcommand "${sub}" (expected: keygen, sign, verify, apply)`);
     }
   },
 };
 
 async function keygen(args: string[], io: CliIo): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs(args, { out: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0] ?? ''}"`);
-  if (typeof values.out !== 'string') throw new UsageError('--out DIR is required');
+  if (positionals.length > 0) throw new TectonicError('USAGE', `unexpected argument "${positionals[0] ?? ''}"`);
+  if (typeof values.out !== 'string') throw new TectonicError('USAGE', '--out DIR is required');
   const dir = resolve(io.cwd, values.out);
   const keyFile = join(dir, 'policy.key');
   const pubFile = join(dir, 'policy.pub');
   if (values.force !== true) {
     for (const file of [keyFile, pubFile]) {
-      if (await exists(file)) throw new UsageError(`${file} exists; a signing key is not overwritten unless --force is given`);
+      if (await exists(file)) throw new TectonicError('USAGE', `${file} exists; a signing key is not overwritten unless --force is given`);
     }
   }
   const pair = generatePolicyKeyPair();
@@ -76,7 +77,7 @@ async function keygen(args: string[], io: CliIo): Promise<ExitCode> {
     await chmod(keyFile, 0o600);
     await writeFile(pubFile, pair.publicKeyPem, { mode: 0o644 });
   } catch (err) {
-    throw new UsageError(`cannot write the key pair to ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new TectonicError('USAGE', `cannot write the key pair to ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   if (values.json === true) io.out(json({ keyId: pair.keyId, privateKey: keyFile, publicKey: pubFile }));
   else io.out(`key ${pair.keyId}\n  private  ${keyFile}  (keep it secret; sign with it)\n  public   ${pubFile}  (give it to every site)\n`);
@@ -86,13 +87,13 @@ async function keygen(args: string[], io: CliIo): Promise<ExitCode> {
 async function signCommand(args: string[], io: CliIo): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs(args, { key: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } });
   const [file, ...extra] = positionals;
-  if (file === undefined || extra.length > 0) throw new UsageError('give exactly one BUNDLE file');
-  if (typeof values.key !== 'string') throw new UsageError('--key KEY is required');
+  if (file === undefined || extra.length > 0) throw new TectonicError('USAGE', 'give exactly one BUNDLE file');
+  if (typeof values.key !== 'string') throw new TectonicError('USAGE', '--key KEY is required');
   const key = loadPrivateKey(await readText(values.key, io));
-  if (!key.ok) throw new UsageError(`${values.key} ${key.message}`);
+  if (!key.ok) throw new TectonicError('USAGE', `${values.key} ${key.message}`);
 
   const parsed = parseBundleText(await readText(file, io), file);
-  if (!parsed.ok) throw new UsageError(parsed.reasons.map((r) => r.message).join('\n'));
+  if (!parsed.ok) throw new TectonicError('USAGE', parsed.reasons.map((r) => r.message).join('\n'));
   const checked = checkBundle(parsed.value);
   if (!checked.ok) {
     // Signing an invalid bundle would only move the failure to every site.
@@ -101,7 +102,7 @@ async function signCommand(args: string[], io: CliIo): Promise<ExitCode> {
     return EXIT.failed;
   }
   const signed = signBundle(parsed.value as JsonObject, key.key);
-  if (!signed.ok) throw new UsageError(signed.reason.message);
+  if (!signed.ok) throw new TectonicError('USAGE', signed.reason.message);
 
   const out = values.out;
   if (typeof out !== 'string') {
@@ -113,7 +114,7 @@ async function signCommand(args: string[], io: CliIo): Promise<ExitCode> {
   try {
     await writeFile(resolve(io.cwd, out), text);
   } catch (err) {
-    throw new UsageError(`cannot write ${out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new TectonicError('USAGE', `cannot write ${out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const bundle = checked.value;
   io.err(`signed ${bundle.id}@${bundle.version} with key ${key.keyId} -> ${out}\n`);
@@ -128,7 +129,7 @@ async function verifyCommand(args: string[], io: CliIo): Promise<ExitCode> {
     json: { type: 'boolean' },
   });
   const [file, ...extra] = positionals;
-  if (file === undefined || extra.length > 0) throw new UsageError('give exactly one SIGNED bundle file');
+  if (file === undefined || extra.length > 0) throw new TectonicError('USAGE', 'give exactly one SIGNED bundle file');
   const trustedKeys = await readTrustedKeys(values.pub, io);
   const lastSeenVersion = wholeNumber(values['last-seen-version'], '--last-seen-version');
   const maxBundleBytes = wholeNumber(values['max-bytes'], '--max-bytes');
@@ -175,8 +176,8 @@ async function applyCommand(args: string[], io: CliIo): Promise<ExitCode> {
     json: { type: 'boolean' },
   });
   const [recordsFile = '-', ...extra] = positionals;
-  if (extra.length > 0) throw new UsageError('give at most one RECORDS file');
-  if (typeof values.bundle !== 'string') throw new UsageError('--bundle SIGNED is required');
+  if (extra.length > 0) throw new TectonicError('USAGE', 'give at most one RECORDS file');
+  if (typeof values.bundle !== 'string') throw new TectonicError('USAGE', '--bundle SIGNED is required');
   const trustedKeys = await readTrustedKeys(values.pub, io);
   const lastSeenVersion = wholeNumber(values['last-seen-version'], '--last-seen-version');
   const envelope = typeof values.entity === 'string' ? entityEnvelope(values.entity) : undefined;
@@ -208,7 +209,7 @@ async function applyCommand(args: string[], io: CliIo): Promise<ExitCode> {
     const message = asMessage(record, envelope, values.tls === true);
     const cdmSite = readEnvelope(message)?.site;
     const site = siteOption ?? (typeof cdmSite === 'string' ? cdmSite : undefined);
-    if (site === undefined) throw new UsageError(`record #${index + 1} has no cdm.site: give --site`);
+    if (site === undefined) throw new TectonicError('USAGE', `record #${index + 1} has no cdm.site: give --site`);
     const verdict: PolicyVerdict = stateFor(site).evaluate(message);
     const out: RecordVerdict = { index, pass: verdict.pass, site };
     if (message.cdm !== undefined) out.cdm = message.cdm;
@@ -255,18 +256,18 @@ function asMessage(record: JsonValue, envelope: JsonObject | undefined, tls: boo
 
 function entityEnvelope(text: string): JsonObject {
   const at = text.lastIndexOf('@');
-  if (at <= 0 || at === text.length - 1) throw new UsageError(`--entity "${text}" is not ENTITY@VERSION`);
+  if (at <= 0 || at === text.length - 1) throw new TectonicError('USAGE', `--entity "${text}" is not ENTITY@VERSION`);
   return { entity: text.slice(0, at), version: text.slice(at + 1) };
 }
 
 async function readTrustedKeys(pub: unknown, io: CliIo): Promise<string[]> {
   const files = Array.isArray(pub) ? pub.filter((p): p is string => typeof p === 'string') : typeof pub === 'string' ? [pub] : [];
-  if (files.length === 0) throw new UsageError('--pub PUB is required (a trusted public key; repeat it for several)');
+  if (files.length === 0) throw new TectonicError('USAGE', '--pub PUB is required (a trusted public key; repeat it for several)');
   const keys: string[] = [];
   for (const file of files) {
     const pem = await readText(file, io);
     const loaded = loadPublicKey(pem);
-    if (!loaded.ok) throw new UsageError(`${file} ${loaded.message}`);
+    if (!loaded.ok) throw new TectonicError('USAGE', `${file} ${loaded.message}`);
     keys.push(pem);
   }
   return keys;
@@ -274,7 +275,7 @@ async function readTrustedKeys(pub: unknown, io: CliIo): Promise<string[]> {
 
 function wholeNumber(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) throw new UsageError(`${flag} takes a whole number`);
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) throw new TectonicError('USAGE', `${flag} takes a whole number`);
   return Number(value);
 }
 

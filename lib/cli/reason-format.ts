@@ -1,4 +1,5 @@
-import type { CompatibilityReason, Reason } from '../catalog/types';
+import type { CompatibilityReason } from '../catalog/types';
+import type { Reason } from '../reasons';
 
 /** One reason per line, for people; --json is for programs. */
 export function formatReason(r: Reason & Partial<CompatibilityReason> & { entity?: string; version?: string }): string {

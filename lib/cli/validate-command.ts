@@ -1,7 +1,8 @@
 import { compileCatalogValidators } from '../catalog/catalog-validators';
 import type { RecordValidation } from '../catalog/catalog-validators';
 import { loadCatalogArgument, parseCommandArgs, parseRecords, readText } from './cli-input';
-import { EXIT, UsageError } from './cli-types';
+import { EXIT } from './cli-types';
+import { TectonicError } from '../errors';
 import type { CliCommand } from './cli-types';
 import { formatReason, json } from './reason-format';
 
@@ -14,22 +15,22 @@ export const validateCommand: CliCommand = {
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, { catalog: { type: 'string' }, json: { type: 'boolean' } });
     const [target, file, ...extra] = positionals;
-    if (target === undefined || file === undefined || extra.length > 0) throw new UsageError('give ENTITY@VERSION and one FILE');
+    if (target === undefined || file === undefined || extra.length > 0) throw new TectonicError('USAGE', 'give ENTITY@VERSION and one FILE');
     const at = target.lastIndexOf('@');
     const entity = target.slice(0, at);
     const version = target.slice(at + 1);
-    if (at <= 0 || version === '') throw new UsageError(`"${target}" is not ENTITY@VERSION`);
-    if (typeof values.catalog !== 'string') throw new UsageError('--catalog DIR is required');
+    if (at <= 0 || version === '') throw new TectonicError('USAGE', `"${target}" is not ENTITY@VERSION`);
+    if (typeof values.catalog !== 'string') throw new TectonicError('USAGE', '--catalog DIR is required');
 
     const loaded = await loadCatalogArgument(values.catalog, io);
-    if (!loaded.ok) throw new UsageError(`the catalog ${values.catalog} does not load:\n${loaded.reasons.map((r) => formatReason(r)).join('\n')}`);
+    if (!loaded.ok) throw new TectonicError('USAGE', `the catalog ${values.catalog} does not load:\n${loaded.reasons.map((r) => formatReason(r)).join('\n')}`);
     const compiled = compileCatalogValidators(loaded.catalog);
-    if (!compiled.ok) throw new UsageError(`the catalog ${values.catalog} does not compile:\n${compiled.reasons.map((r) => formatReason(r)).join('\n')}`);
+    if (!compiled.ok) throw new TectonicError('USAGE', `the catalog ${values.catalog} does not compile:\n${compiled.reasons.map((r) => formatReason(r)).join('\n')}`);
     const { validators } = compiled;
     const deprecation = validators.deprecation(entity, version);
     if (!deprecation) {
       const probe = validators.validateRecord(entity, version, null);
-      throw new UsageError(probe.ok ? `unknown ${target}` : (probe.reasons[0]?.message ?? `unknown ${target}`));
+      throw new TectonicError('USAGE', probe.ok ? `unknown ${target}` : (probe.reasons[0]?.message ?? `unknown ${target}`));
     }
     const records = parseRecords(await readText(file, io), file);
     const verdicts = records.map((record, index): { index: number } & RecordValidation => ({ index, ...validators.validateRecord(entity, version, record) }));

@@ -1,6 +1,6 @@
-import sjson from 'secure-json-parse';
 import { type CdmEnvelope, checkEnvelope, majorOf, typeName } from './envelope';
 import { type Checked, type Reason, reason } from '../reasons';
+import { DEFAULT_MAX_DEPTH, exceedsDepth, parseUntrustedJson } from '../untrusted-json';
 
 /**
  * CloudEvents 1.0 on MQTT, per the CloudEvents MQTT protocol binding:
@@ -43,7 +43,7 @@ export interface DecodeLimits {
   maxDepth: number;
 }
 
-export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxBytes: 1024 * 1024, maxDepth: 64 };
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxBytes: 1024 * 1024, maxDepth: DEFAULT_MAX_DEPTH };
 
 export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json';
 const DATA_CONTENT_TYPE = 'application/json';
@@ -172,62 +172,7 @@ function templateFor(e: CdmEnvelope): EventTemplate {
 
 /** JSON from the bus, safely: a reason (rule `json` or `prototype-key`) instead of a throw. */
 export function parseJson(payload: Buffer, path: string): Checked<unknown> {
-  try {
-    return { ok: true, value: parseWithoutPrototypeKeys(payload.toString('utf8')) };
-  } catch (err) {
-    const message = (err as Error).message;
-    const rule = /prototype/i.test(message) ? 'prototype-key' : 'json';
-    return { ok: false, reasons: [reason(path, rule, rule === 'json' ? `is not valid JSON: ${message}` : 'contains a forbidden __proto__ or constructor.prototype key')] };
-  }
-}
-
-/**
- * Prototype poisoning: a `__proto__` or `constructor.prototype` key from the
- * bus must never reach code that merges objects, so secure-json-parse refuses
- * it outright. It looks for those keys with two regular expressions over the
- * whole text, written or escaped; a text with no backslash (so no escape)
- * and neither name anywhere cannot hold them, and for it JSON.parse alone
- * gives the same value. Searching for a few fixed strings is much quicker.
- */
-function parseWithoutPrototypeKeys(text: string): unknown {
-  if (text.charCodeAt(0) !== 0xfeff && !text.includes('\\') && !text.includes('__proto__') && !text.includes('constructor')) return JSON.parse(text);
-  return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
-}
-
-/**
- * Whether objects and arrays nest deeper than `maxDepth`. Recursive, so no
- * list of what is left to visit is made per record; the recursion stops one
- * level past maxDepth, and deeper limits than any record needs take the walk
- * below, so a hostile payload cannot blow the stack here.
- */
-export function exceedsDepth(value: unknown, maxDepth: number): boolean {
-  return maxDepth <= 256 ? nestsDeeper(value, 1, maxDepth) : exceedsDepthIteratively(value, maxDepth);
-}
-
-function nestsDeeper(node: unknown, depth: number, maxDepth: number): boolean {
-  if (typeof node !== 'object' || node === null) return false;
-  if (depth > maxDepth) return true;
-  if (Array.isArray(node)) {
-    for (let i = 0; i < node.length; i++) if (nestsDeeper(node[i], depth + 1, maxDepth)) return true;
-    return false;
-  }
-  for (const key in node) {
-    if (Object.hasOwn(node, key) && nestsDeeper((node as Record<string, unknown>)[key], depth + 1, maxDepth)) return true;
-  }
-  return false;
-}
-
-function exceedsDepthIteratively(value: unknown, maxDepth: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop() as [unknown, number];
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth > maxDepth) return true;
-    for (const child of Object.values(node)) {
-      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
-    }
-  }
-  return false;
+  return parseUntrustedJson(payload.toString('utf8'), path);
 }
 
 function firstValue(value: string | string[] | undefined): string | undefined {

@@ -1,7 +1,7 @@
-import sjson from 'secure-json-parse';
 import { type CdmEnvelope, checkEnvelope, typeName } from './envelope';
-import { exceedsDepth, type DecodeLimits, DEFAULT_DECODE_LIMITS } from './cloudevents';
+import { type DecodeLimits, DEFAULT_DECODE_LIMITS } from './cloudevents';
 import { type Checked, type Reason, reason } from '../reasons';
+import { exceedsDepth, parseJsonRefusingPrototypeKeys } from '../untrusted-json';
 
 /**
  * A rejected message on its way to `tectonic/dlq/{site}/{stage}`: what was
@@ -59,7 +59,7 @@ export function decodeDeadLetter(payload: Buffer, limits: DecodeLimits = DEFAULT
   if (payload.length > limits.maxBytes) return { ok: false, reasons: [reason('', 'maxBytes', `message is ${payload.length} bytes, more than the limit of ${limits.maxBytes}`)] };
   let doc: unknown;
   try {
-    doc = sjson.parse(payload.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
+    doc = parseJsonRefusingPrototypeKeys(payload.toString('utf8'));
   } catch (err) {
     return { ok: false, reasons: [reason('', 'json', `is not valid JSON (or has a __proto__ key): ${(err as Error).message}`)] };
   }

@@ -1,5 +1,6 @@
-import { type DecodeLimits, DEFAULT_DECODE_LIMITS, exceedsDepth, parseJson } from '../envelope/cloudevents';
+import { type DecodeLimits, DEFAULT_DECODE_LIMITS } from '../envelope/cloudevents';
 import { type Checked, reason } from '../reasons';
+import { exceedsDepth, parseUntrustedJson } from '../untrusted-json';
 
 /**
  * A site's own record as it enters the flow from the bus (bus-subscribe's
@@ -12,7 +13,7 @@ export function decodeLocalRecord(payload: Buffer, limits: DecodeLimits = DEFAUL
   if (payload.length > limits.maxBytes) {
     return { ok: false, reasons: [reason('', 'maxBytes', `message is ${payload.length} bytes, more than the limit of ${limits.maxBytes}`)] };
   }
-  const parsed = parseJson(payload, 'payload');
+  const parsed = parseUntrustedJson(payload.toString('utf8'), 'payload');
   if (!parsed.ok) return parsed;
   const value = parsed.value;
   if (exceedsDepth(value, limits.maxDepth)) return { ok: false, reasons: [reason('payload', 'maxDepth', `is nested deeper than ${limits.maxDepth} levels`)] };

@@ -1,12 +1,7 @@
 /** The mapping compiler: local records to canonical ones (docs/mapping-spec.md). No Node-RED here. */
-export { compileMappingSpec, DEFAULT_COMPILE_OPTIONS } from './compile';
+export { compileMappingSpec } from './compile';
 export type { CompiledMapping, MapResult } from './compile';
 // The envelope is lib/envelope's; newEnvelope stays part of this module's API (docs/mapping-spec.md).
 export { newEnvelope } from '../envelope/new-envelope';
 export type { NewEnvelopeInput } from '../envelope/new-envelope';
-export { FORBIDDEN_SEGMENTS, compileGetter, compileSetter, parsePath } from './paths';
-export type { CompiledPath, Getter, Setter } from './paths';
-export type { MappingRule, MappingSpec, NestedMappingSpec, Transform } from './spec-format';
-export type { CompileOptions } from './transform-types';
-export { TRANSFORM_NAMES } from './transforms/index';
-export { UNITS } from './transforms/units';
+export { compileGetter, compileSetter, parsePath } from './paths';

@@ -1,15 +1,16 @@
 import { type Reason, reason } from '../reasons';
+import { isPrototypeKey } from '../untrusted-json';
 
 /**
  * Dotted paths with array indexes (`a.b.0.c`), as the mapping spec writes
  * `from` and `to`. A path is checked and compiled once into a getter or a
  * setter closure; nothing is parsed per record.
  *
- * Segments that name the prototype machinery are refused at compile time: a
- * reading rule could otherwise reach inherited members, and a writing rule
- * could pollute Object.prototype for the whole process.
+ * Segments that name the prototype machinery (lib/untrusted-json.ts,
+ * PROTOTYPE_KEYS) are refused at compile time: a reading rule could
+ * otherwise reach inherited members, and a writing rule could pollute
+ * Object.prototype for the whole process.
  */
-export const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** A path longer than this is a mistake, not a record layout. */
 export const MAX_PATH_SEGMENTS = 32;
@@ -44,7 +45,7 @@ export function parsePath(value: unknown, where: string, kind: 'source' | 'targe
     reasons.push(reason(where, 'path', `has ${segments.length} segments, at most ${MAX_PATH_SEGMENTS} are allowed`));
     return undefined;
   }
-  const bad = segments.find((s) => s === '' || FORBIDDEN_SEGMENTS.has(s));
+  const bad = segments.find((s) => s === '' || isPrototypeKey(s));
   if (bad !== undefined) {
     reasons.push(
       reason(where, 'path', bad === '' ? `"${value}" has an empty segment (two dots, or a dot at either end)` : `"${value}" uses "${bad}", which is refused: it would reach the object prototype`),

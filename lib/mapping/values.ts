@@ -1,15 +1,13 @@
 import { type Checked, reason } from '../reasons';
+import { DEFAULT_MAX_DEPTH, isPrototypeKey } from '../untrusted-json';
 
 /**
  * Helpers for values crossing the mapper: how a value is named in a reason,
  * and how a structured value is copied into the canonical record.
  */
 
-/** Key names that, as data, turn into prototype writes in naive merge code downstream. */
-export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
-
 /** Structured values deeper than this are refused: a canonical record is never this deep, and a cyclic one would never end. */
-export const MAX_COPY_DEPTH = 64;
+const MAX_COPY_DEPTH = DEFAULT_MAX_DEPTH;
 
 export function typeName(value: unknown): string {
   if (value === null) return 'null';
@@ -90,7 +88,8 @@ function copyValue(value: unknown, depth: number, at: string, problems: string[]
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     const inner = at === '' ? key : `${at}.${key}`;
-    if (FORBIDDEN_KEYS.has(key)) {
+    // Any of the three names, not only the polluting arrangements: no mapping path can address such a key (lib/untrusted-json.ts).
+    if (isPrototypeKey(key)) {
       problems.push(`holds the key "${key}"${at === '' ? '' : ` at "${at}"`}, which is refused`);
       return undefined;
     }

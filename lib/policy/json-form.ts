@@ -1,4 +1,5 @@
 import { constants as bufferConstants } from 'node:buffer';
+import { DEFAULT_MAX_DEPTH } from '../untrusted-json';
 
 // The policy engine masks and measures a private copy of each record in its
 // JSON form. JSON.parse(JSON.stringify(record)) is that copy by definition,
@@ -36,7 +37,7 @@ export function plainJsonForm(value: unknown): { value: unknown; bytesAtMost: nu
 const NOT_PLAIN: unique symbol = Symbol('not plain JSON data');
 
 // Deep enough for any real record; deeper ones (and cycles) take the round trip, which reports a cycle as such.
-const MAX_PLAIN_DEPTH = 64;
+const MAX_PLAIN_DEPTH = DEFAULT_MAX_DEPTH;
 /** "-1.7976931348623157e+308": no finite number prints longer. */
 const WIDEST_NUMBER = 24;
 

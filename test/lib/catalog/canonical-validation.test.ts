@@ -85,6 +85,7 @@ describe('the record', () => {
     ['nested 10,000 deep', JSON.parse('{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000)) as unknown, 'too-deep'],
     ['a cycle', (() => { const r: Record<string, unknown> = shipment(); r.self = r; return r; })(), 'too-deep'],
     ['a __proto__ key', JSON.parse('{"shipmentId":"S","__proto__":{"polluted":true}}') as unknown, 'forbidden-key'],
+    ['a constructor.prototype key', { shipmentId: 'S', constructor: { prototype: { polluted: true } } }, 'forbidden-key'],
     ['a 2 MB string', shipment({ shipmentId: 'x'.repeat(2_000_000) }), 'string-too-long'],
     ['200,000 values', { list: new Array<number>(200_000).fill(1) }, 'too-many-values'],
   ];

@@ -14,8 +14,8 @@ import {
   decodeMessage,
   encodeMessage,
   eventType,
-  exceedsDepth,
 } from '../../../lib/envelope/cloudevents';
+import { exceedsDepth } from '../../../lib/untrusted-json';
 
 const required: CdmEnvelope = {
   entity: 'shipment',

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import fc from 'fast-check';
 import sjson from 'secure-json-parse';
-import { exceedsDepth, parseJson } from '../../../lib/envelope/cloudevents';
+import { parseJson } from '../../../lib/envelope/cloudevents';
+import { exceedsDepth } from '../../../lib/untrusted-json';
 
 /** What secure-json-parse alone makes of the text: the value, or whether it refused a prototype key. */
 function reference(text: string): { value: unknown } | { refused: 'json' | 'prototype-key' } {

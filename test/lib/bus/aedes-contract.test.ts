@@ -1,0 +1,200 @@
+// What lib/bus/session-resume.ts and lib/bus/ordered-persistence.ts assume of
+// aedes (written against 1.2.0), one test per assumption, against the real
+// broker and its LevelDB persistence: after an aedes upgrade a failure here
+// names the assumption that no longer holds, before the workaround silently
+// stops working. Each workaround's header says which upstream issue it waits for.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import { after, describe, it } from 'mocha';
+import type { MqttClient } from 'mqtt';
+import { ClassicLevel } from 'classic-level';
+import type { Aedes, AedesOptions } from 'aedes' with { 'resolution-mode': 'import' };
+import { tempDir, waitFor } from '../../support/node-red-process';
+import { LOOPBACK, connectRaw, endRaw, inbox } from './mqtt-helpers';
+
+const aedesPersistenceLevel = createRequire(__filename)('aedes-persistence-level') as (db: ClassicLevel) => object;
+
+interface Seen {
+  payload: string;
+  messageId: number | undefined;
+  brokerId: string | null | undefined;
+}
+
+interface Running {
+  aedes: Aedes;
+  url: string;
+  /** Persistence calls by method name (and the payload, for packets), in call order, with the hooks' entries. */
+  log: string[];
+  /** What authorizeForward saw, in call order. */
+  forwarded: Seen[];
+  client(options: { clientId: string; clean?: boolean }): Promise<MqttClient>;
+}
+
+type Intercept = (method: string, args: unknown[], call: () => unknown) => unknown;
+
+describe('lib/bus/aedes-contract: the aedes internals the bus workarounds rely on', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  const payloadOf = (packet: unknown): string => {
+    const payload = (packet as { payload?: unknown } | undefined)?.payload;
+    return Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
+  };
+
+  async function start(intercept?: Intercept): Promise<Running> {
+    const folder = await tempDir('tectonic-aedes-contract-');
+    const db = new ClassicLevel(folder.path);
+    await db.open();
+    const log: string[] = [];
+    const forwarded: Seen[] = [];
+    const persistence = new Proxy(aedesPersistenceLevel(db), {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        // aedes requires setup to be the AsyncFunction itself.
+        if (typeof value !== 'function' || property === 'setup' || typeof property !== 'string') return value;
+        return (...args: unknown[]): unknown => {
+          log.push(`${property}:${payloadOf(args[1])}`);
+          const call = (): unknown => (value as (...a: unknown[]) => unknown).apply(target, args);
+          return intercept === undefined ? call() : intercept(property, args, call);
+        };
+      },
+    });
+    const { Aedes } = await import('aedes');
+    const options: AedesOptions = {
+      persistence,
+      preConnect: (client, packet, callback) => {
+        log.push(`preConnect:${packet.clientId}`);
+        callback(null, true);
+      },
+      authorizeForward: (client, packet) => {
+        forwarded.push({ payload: payloadOf(packet), messageId: packet.messageId, brokerId: (packet as { brokerId?: string | null }).brokerId });
+        return packet;
+      },
+    };
+    const aedes = await Aedes.createBroker(options);
+    const server = net.createServer((socket) => aedes.handle(socket));
+    await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
+    const url = `mqtt://${LOOPBACK}:${(server.address() as net.AddressInfo).port}`;
+    const clients: MqttClient[] = [];
+    cleanups.push(async () => {
+      await Promise.all(clients.map((c) => endRaw(c)));
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.close();
+      await folder.remove();
+    });
+    return {
+      aedes,
+      url,
+      log,
+      forwarded,
+      async client({ clientId, clean = true }) {
+        const c = await connectRaw(url, { clientId, clean });
+        clients.push(c);
+        return c;
+      },
+    };
+  }
+
+  /** A persistent session subscribed to `topic` at QoS 1 and gone away. */
+  async function sessionAway(broker: Running, clientId: string, topic: string): Promise<void> {
+    const first = await broker.client({ clientId, clean: false });
+    await first.subscribeAsync(topic, { qos: 1 });
+    await endRaw(first);
+  }
+
+  it('preConnect runs before aedes restores a persistent session (subscriptionsByClient) and reads its queue (outgoingStream)', async () => {
+    const broker = await start();
+    await sessionAway(broker, 'contract-a', 'contract/a');
+    broker.log.length = 0;
+    await broker.client({ clientId: 'contract-a', clean: false });
+    await waitFor(() => broker.log.some((e) => e.startsWith('outgoingStream')));
+    const at = (prefix: string): number => broker.log.findIndex((e) => e.startsWith(prefix));
+    assert.ok(at('preConnect:contract-a') >= 0, broker.log.join(' '));
+    assert.ok(at('preConnect:contract-a') < at('subscriptionsByClient'), broker.log.join(' '));
+    assert.ok(at('preConnect:contract-a') < at('outgoingStream'), broker.log.join(' '));
+  });
+
+  it('authorizeForward sees a live QoS 1 packet without a messageId, and a replayed queued one with its messageId', async () => {
+    const broker = await start();
+    await sessionAway(broker, 'contract-b', 'contract/b');
+    const publisher = await broker.client({ clientId: 'contract-b-pub' });
+    await publisher.publishAsync('contract/b', 'queued', { qos: 1 });
+    const subscriber = await broker.client({ clientId: 'contract-b', clean: false });
+    const received = inbox(subscriber);
+    await waitFor(() => received.some((r) => r.payload === 'queued'));
+    await publisher.publishAsync('contract/b', 'live', { qos: 1 });
+    await waitFor(() => received.some((r) => r.payload === 'live'));
+    const seen = (payload: string): Seen | undefined => broker.forwarded.find((s) => s.payload === payload);
+    assert.notEqual(seen('queued')?.messageId, undefined, 'the replayed packet carries the id aedes gave it');
+    assert.equal(seen('live')?.messageId, undefined, 'the live packet has no id yet');
+  });
+
+  it('a retained message sent on SUBSCRIBE reaches authorizeForward with a null brokerId', async () => {
+    const broker = await start();
+    const publisher = await broker.client({ clientId: 'contract-c-pub' });
+    await publisher.publishAsync('contract/c', 'retained', { qos: 1, retain: true });
+    const subscriber = await broker.client({ clientId: 'contract-c', clean: false });
+    const received = inbox(subscriber);
+    await subscriber.subscribeAsync('contract/c', { qos: 1 });
+    await waitFor(() => received.some((r) => r.payload === 'retained'));
+    assert.equal(broker.forwarded.find((s) => s.payload === 'retained')?.brokerId, null);
+  });
+
+  it('emptyQueue calls outgoingUpdate for each replayed message before it sends that message', async () => {
+    const broker = await start();
+    await sessionAway(broker, 'contract-d', 'contract/d');
+    const publisher = await broker.client({ clientId: 'contract-d-pub' });
+    const payloads = ['q1', 'q2', 'q3'];
+    for (const p of payloads) await publisher.publishAsync('contract/d', p, { qos: 1 });
+    broker.log.length = 0;
+    const subscriber = await broker.client({ clientId: 'contract-d', clean: false });
+    subscriber.on('message', (_topic, payload) => broker.log.push(`received:${payload.toString('utf8')}`));
+    await waitFor(() => payloads.every((p) => broker.log.includes(`received:${p}`)));
+    for (const p of payloads) {
+      const updated = broker.log.indexOf(`outgoingUpdate:${p}`);
+      assert.ok(updated >= 0 && updated < broker.log.indexOf(`received:${p}`), broker.log.join(' '));
+    }
+  });
+
+  it('a client drops a packet whose brokerCounter is not above the last one it forwarded from the same broker (client.js dedupe)', async () => {
+    const broker = await start();
+    const subscriber = await broker.client({ clientId: 'contract-e' });
+    const received = inbox(subscriber);
+    await subscriber.subscribeAsync('contract/e', { qos: 0 });
+    const base = 1_000_000_000;
+    for (const [payload, counter] of [['first', base + 5], ['overtaken', base + 3], ['next', base + 6]] as const) {
+      const packet = { cmd: 'publish', topic: 'contract/e', payload: Buffer.from(payload), qos: 0, retain: false, dup: false, brokerId: broker.aedes.id, brokerCounter: counter };
+      // aedes's internal emitter (in neither its types nor its docs) is the route every publish takes to the clients.
+      const mq = (broker.aedes as unknown as { mq: { emit(packet: object, done: () => void): void } }).mq;
+      await new Promise<void>((resolve) => mq.emit(packet, () => resolve()));
+    }
+    await waitFor(() => received.some((r) => r.payload === 'next'));
+    assert.deepEqual(received.map((r) => r.payload), ['first', 'next']);
+  });
+
+  it('aedes.close() does not wait for the persistence writes its clients started', async () => {
+    let started: () => void = () => undefined;
+    const enqueueStarted = new Promise<void>((resolve) => (started = resolve));
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const broker = await start((method, _args, call) => {
+      if (method !== 'outgoingEnqueueCombi') return call();
+      started();
+      return released.then(call);
+    });
+    await sessionAway(broker, 'contract-f', 'contract/f');
+    const publisher = await broker.client({ clientId: 'contract-f-pub' });
+    publisher.publish('contract/f', 'held', { qos: 1 });
+    await enqueueStarted;
+    const closed = await Promise.race([
+      new Promise<boolean>((resolve) => broker.aedes.close(() => resolve(true))),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000).unref()),
+    ]);
+    release();
+    assert.equal(closed, true, 'close() waited for the held write');
+  });
+});
