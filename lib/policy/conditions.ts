@@ -1,5 +1,6 @@
 import { Environment } from '@marcbachmann/cel-js';
 import type { ASTNode } from '@marcbachmann/cel-js';
+import { repeatsRepetition } from '../regex-guard';
 
 /**
  * Policy conditions (`deny.when`, `require.when`) are CEL expressions
@@ -194,28 +195,7 @@ function unsafeRegex(pattern: string): string | undefined {
   }
   if (/\\[1-9]|\\k</.test(pattern)) return 'uses a back-reference';
   if (/\(\?<?[=!]/.test(pattern)) return 'uses lookaround';
-  // Inside-out: innermost groups first, remembering whether each contained a quantifier or |.
-  const stack: boolean[] = [];
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (c === '[') {
-      // Skip a character class; its contents are not quantifiers.
-      for (i++; i < pattern.length && pattern[i] !== ']'; i++) if (pattern[i] === '\\') i++;
-      continue;
-    }
-    if (c === '(') stack.push(false);
-    else if (c === ')') {
-      const inner = stack.pop() ?? false;
-      const next = pattern[i + 1];
-      const quantified = next === '*' || next === '+' || next === '?' || next === '{';
-      if (inner && quantified && next !== '?') return 'repeats a group that itself repeats or alternates (catastrophic backtracking)';
-      if (stack.length > 0 && (inner || quantified)) stack[stack.length - 1] = true;
-    } else if ((c === '*' || c === '+' || c === '{' || c === '|') && stack.length > 0) stack[stack.length - 1] = true;
-  }
+  if (repeatsRepetition(pattern)) return 'repeats a group that itself repeats or alternates (catastrophic backtracking)';
   return undefined;
 }
 

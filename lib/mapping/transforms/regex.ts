@@ -3,6 +3,7 @@ import type { Reason } from '../../reasons';
 import { optionalInteger, optionalString, readOptions } from '../options';
 import { type TransformCompiler, fail, ok, syncTransform } from '../transform-types';
 import { describeValue, typeName } from '../values';
+import { repeatsRepetition } from '../../regex-guard';
 
 /**
  * `{ "regex": { "pattern": "^SHP-(\\d+)$", "group"?: 1 | "name", "flags"?: "i", "maxLength"?: 10000 } }`:
@@ -11,56 +12,15 @@ import { describeValue, typeName } from '../values';
  *
  * The RegExp is built once when the spec is compiled. JavaScript regexes
  * backtrack, so a hostile pattern can hang the process on a crafted input:
- * patterns with a quantified group that itself holds a quantifier (`(a+)+`,
- * `(\w*\s?)*`), the classic catastrophic shape, are refused, and the input is
+ * patterns with a quantified group that itself holds a quantifier or an
+ * alternation (`(a+)+`, `(\w*\s?)*`, `(a|a)*`), the catastrophic shapes, are
+ * refused (lib/regex-guard.ts), and the input is
  * capped (`maxLength`, default 10,000 characters) to bound what is left.
  * Flags are limited to i, m, s and u: `g` and `y` make a RegExp stateful
  * (lastIndex), which would make one record's result depend on the previous.
  */
 const MAX_PATTERN = 500;
 const DEFAULT_MAX_INPUT = 10_000;
-
-/**
- * True when a group that contains a quantifier is itself quantified. A
- * heuristic, not a proof: it misses overlapping alternations such as (a|a)*,
- * which the input cap bounds instead.
- */
-export function hasNestedQuantifier(pattern: string): boolean {
-  const stack: boolean[] = [];
-  let quantifiedInside = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i];
-    if (ch === '\\') {
-      i++;
-      continue;
-    }
-    if (ch === '[') {
-      // Skip a character class; quantifier characters inside it are literals.
-      for (i++; i < pattern.length && pattern[i] !== ']'; i++) if (pattern[i] === '\\') i++;
-      continue;
-    }
-    if (ch === '(') {
-      stack.push(quantifiedInside);
-      quantifiedInside = false;
-      continue;
-    }
-    const prev = pattern[i - 1] ?? '';
-    // `?` quantifies unless it opens group syntax `(?:` or makes a quantifier lazy.
-    const optional = ch === '?' && prev !== '(' && !'*+?}'.includes(prev);
-    const quantifier = ch === '*' || ch === '+' || optional || (ch === '{' && /^\{\d+,?\d*\}/.test(pattern.slice(i)));
-    if (ch === ')') {
-      const inner: boolean = quantifiedInside;
-      quantifiedInside = stack.pop() ?? false;
-      const next = pattern[i + 1];
-      const groupQuantified = next === '*' || next === '+' || (next === '{' && /^\{\d+,\d*\}/.test(pattern.slice(i + 1)));
-      if (inner && groupQuantified) return true;
-      quantifiedInside ||= inner;
-      continue;
-    }
-    if (quantifier) quantifiedInside = true;
-  }
-  return false;
-}
 
 function captureGroups(regex: RegExp): { count: number; names: string[] } {
   // An alternation with the empty string always matches, which reveals the
@@ -78,8 +38,8 @@ function compilePattern(pattern: string, flags: string, path: string, reasons: R
     reasons.push(reason(`${path}.flags`, 'regex', `may only combine i, m, s and u (g and y make a RegExp stateful), got "${flags}"`));
     return undefined;
   }
-  if (hasNestedQuantifier(pattern)) {
-    reasons.push(reason(`${path}.pattern`, 'regex', 'has a quantified group that contains a quantifier, e.g. (a+)+, which can backtrack for ever; rewrite it without the nesting'));
+  if (repeatsRepetition(pattern)) {
+    reasons.push(reason(`${path}.pattern`, 'regex', 'has a quantified group that contains a quantifier or an alternation, e.g. (a+)+ or (a|a)*, which can backtrack for ever; rewrite it without the nesting'));
     return undefined;
   }
   try {
