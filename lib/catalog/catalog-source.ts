@@ -97,15 +97,12 @@ export function checkCatalogUrl(text: string): { ok: true; url: URL } | { ok: fa
 export class UrlCatalogSource extends CatalogSourceOf {
   constructor(options: UrlSourceOptions) {
     const { url } = options;
-    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
     super(
       new UrlBundleSource<Files>({
-        url,
-        intervalMs: options.intervalMs,
-        timeoutMs: options.timeoutMs,
-        maxBytes,
-        headers: { accept: 'application/json', ...options.headers },
-        decode: (bytes) => decodeBundle(bytes, maxBytes, url),
+        source: options,
+        defaultMaxBytes: DEFAULT_MAX_BUNDLE_BYTES,
+        accept: 'application/json',
+        decode: (bytes, maxBytes) => decodeBundle(bytes, maxBytes, url),
         // A body too large is named by where it came from after redirects.
         failed: (got) => ({ kind: 'unavailable', reasons: [{ path: got.rule === 'too-large' ? got.url : url, rule: got.rule, message: got.message }] }),
       }),

@@ -138,18 +138,15 @@ export function checkPolicyUrl(text: string): { ok: true; url: URL } | { ok: fal
 export class UrlPolicySource extends PolicySourceOf {
   constructor(options: UrlSourceOptions) {
     const { url } = options;
-    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
     super(
       new UrlBundleSource<Buffer>({
-        url,
-        intervalMs: options.intervalMs,
-        timeoutMs: options.timeoutMs,
-        maxBytes,
-        headers: { accept: 'application/json, application/yaml;q=0.9, */*;q=0.5', ...options.headers },
+        source: options,
+        defaultMaxBytes: DEFAULT_MAX_BUNDLE_BYTES,
+        accept: 'application/json, application/yaml;q=0.9, */*;q=0.5',
         // The ETag goes with bytes that were handed over whole; whether they verify is SitePolicy's call.
         decode: bytesOf,
         // Too large is a trust failure (the site fails closed); anything else is an outage.
-        failed: (got) => (got.rule === 'too-large' ? tooLarge(url, got.size, maxBytes) : problem('unavailable', reason('', 'policy-unavailable', got.message))),
+        failed: (got, maxBytes) => (got.rule === 'too-large' ? tooLarge(url, got.size, maxBytes) : problem('unavailable', reason('', 'policy-unavailable', got.message))),
       }),
     );
   }

@@ -13,14 +13,14 @@ export interface UrlSourceOptions {
 }
 
 export interface UrlBundleOptions<T> {
-  url: string;
-  intervalMs: number;
-  timeoutMs?: number | undefined;
-  maxBytes: number;
-  /** Request headers, `accept` included. */
-  headers: Record<string, string>;
-  decode(bytes: Buffer): Decoded<T>;
-  failed(got: Extract<FetchOutcome, { kind: 'failed' }>): BundleProblem;
+  /** Where and how often, as the config node gives it. */
+  source: UrlSourceOptions;
+  /** This kind of bundle's size bound when the source sets none. */
+  defaultMaxBytes: number;
+  /** The `accept` header for this kind of bundle; the source's own headers may override it. */
+  accept: string;
+  decode(bytes: Buffer, maxBytes: number): Decoded<T>;
+  failed(got: Extract<FetchOutcome, { kind: 'failed' }>, maxBytes: number): BundleProblem;
 }
 
 /**
@@ -34,10 +34,14 @@ export class UrlBundleSource<T> implements BundleSource<T> {
   private readonly fetcher: ConditionalFetch;
   private readonly poll: PollLoop;
 
+  private readonly maxBytes: number;
+
   constructor(private readonly options: UrlBundleOptions<T>) {
-    this.origin = options.url;
-    this.poll = new PollLoop(options.intervalMs);
-    this.fetcher = new ConditionalFetch({ url: options.url, timeoutMs: options.timeoutMs, maxBytes: options.maxBytes, headers: options.headers });
+    const { url, intervalMs, timeoutMs, headers } = options.source;
+    this.origin = url;
+    this.maxBytes = options.source.maxBytes ?? options.defaultMaxBytes;
+    this.poll = new PollLoop(intervalMs);
+    this.fetcher = new ConditionalFetch({ url, timeoutMs, maxBytes: this.maxBytes, headers: { accept: options.accept, ...headers } });
   }
 
   start(listener: (event: BundleEvent<T>) => void): void {
@@ -48,8 +52,8 @@ export class UrlBundleSource<T> implements BundleSource<T> {
   private async fetchOnce(reporter: BundleReporter<T>): Promise<void> {
     const got = await this.fetcher.get();
     if (got.kind === 'unchanged' || got.kind === 'aborted') return;
-    if (got.kind === 'failed') return reporter.problem(this.options.failed(got));
-    const decoded = this.options.decode(got.bytes);
+    if (got.kind === 'failed') return reporter.problem(this.options.failed(got, this.maxBytes));
+    const decoded = this.options.decode(got.bytes, this.maxBytes);
     if (decoded.ok) this.fetcher.remember(got.etag);
     reporter.report(decoded);
   }
