@@ -38,9 +38,20 @@ function lookup(catalog: Record<string, unknown>, path: string): string | undefi
   return typeof at === 'string' ? at : undefined;
 }
 
-function interpolate(text: string, params: MessageParams | undefined): string {
-  if (params === undefined) return text;
-  return text.replace(/__([A-Za-z0-9_]+?)__/g, (whole, name: string) => (Object.hasOwn(params, name) ? String(params[name]) : whole));
+/** `text` cut at its `__name__` blanks: even entries are literal text, odd ones the names of the blanks. */
+function blanks(text: string): string[] {
+  return text.split(/__([A-Za-z0-9_]+?)__/);
+}
+
+/** Fills the blanks (one with no parameter stays as written); a loop over the cut text, not a regex per call. */
+function interpolate(parts: readonly string[], params: MessageParams | undefined): string {
+  let text = parts[0] ?? '';
+  for (let i = 1; i < parts.length; i += 2) {
+    const name = parts[i] ?? '';
+    text += params !== undefined && Object.hasOwn(params, name) ? String(params[name]) : `__${name}__`;
+    text += parts[i + 1] ?? '';
+  }
+  return text;
 }
 
 /** A key taken apart once: status texts are asked for on every update, with the same few keys. */
@@ -49,9 +60,8 @@ interface ParsedKey {
   readonly runtimeKey: string;
   /** The key inside its catalog, which Node-RED's i18next returns when it has no text. */
   readonly path: string;
-  /** The en-US text, or the key itself when the catalog has none. */
-  readonly english: string;
-  readonly found: boolean;
+  /** The en-US text cut at its blanks; undefined when the catalog has none. */
+  readonly english: readonly string[] | undefined;
 }
 
 const parsedKeys = new Map<string, ParsedKey>();
@@ -67,8 +77,7 @@ function parseKey(key: string): ParsedKey {
       // A key of the node's own set goes as it is: the RED a node set receives prefixes its own namespace.
       runtimeKey: colon < 0 ? key : `${CATALOG_NAMESPACE_PREFIX}${file}:${path}`,
       path,
-      english: english ?? key,
-      found: english !== undefined,
+      english: english === undefined ? undefined : blanks(english),
     };
     parsedKeys.set(key, parsed);
   }
@@ -92,6 +101,6 @@ export function translator(RED: Pick<NodeAPI, '_'>): Translate {
     const parsed = parseKey(key);
     const text = RED._(parsed.runtimeKey, params);
     if (typeof text === 'string' && text !== parsed.runtimeKey && text !== parsed.path) return text;
-    return parsed.found ? interpolate(parsed.english, params) : key;
+    return parsed.english === undefined ? key : interpolate(parsed.english, params);
   };
 }
