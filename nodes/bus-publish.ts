@@ -7,6 +7,7 @@ import { describeReasons } from '../lib/reasons';
 import { findBus } from './support/bus-config';
 import { type PolicyView, findPolicy } from './support/policy-config';
 import { exposeStats } from './support/stats';
+import { translator } from './support/i18n';
 import { busStatus, problemStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
 import { stateDir } from './support/user-dir';
@@ -27,19 +28,21 @@ interface BusPublishDef extends NodeDef {
 type CdmMessage = NodeMessageInFlow & { cdm?: unknown; reject?: unknown };
 
 export = function (RED: NodeAPI): void {
+  const t = translator(RED);
   function BusPublish(this: Node, config: BusPublishDef): void {
     RED.nodes.createNode(this, config);
     const fail = (problem: string): void => {
       this.status(problemStatus(problem));
-      this.error(`bus-publish: ${problem}`);
-      this.on('input', (_msg, _send, done) => done(new Error(`bus-publish: ${problem}`)));
+      const text = t('bus-publish.errors.problem', { problem });
+      this.error(text);
+      this.on('input', (_msg, _send, done) => done(new Error(text)));
     };
     const found = findBus(RED, config.bus, this);
     if ('problem' in found) return fail(found.problem);
     const bus = found.bus;
     const site = config.siteType === 'env' ? String(RED.util.evaluateNodeProperty(config.site ?? '', 'env', this, {}) ?? '') : (config.site ?? '');
     const parsed = parsePublishSettings(config, { protocolVersion: bus.protocolVersion, site });
-    for (const warning of parsed.warnings) this.warn(`bus-publish: ${warning}`);
+    for (const warning of parsed.warnings) this.warn(t('bus-publish.errors.problem', { problem: warning }));
     if (!parsed.ok) return fail(describeReasons(parsed.reasons));
 
     // The policy bundle's retry and rate rules, when the node names a tectonic-policy.
@@ -56,11 +59,11 @@ export = function (RED: NodeAPI): void {
       standIn: (entry: OutboxEntry) => ({ _msgid: RED.util.generateId(), topic: entry.topic, payload: entry.payload.toString('utf8') }),
       changed: () => throttle.show(),
       opened: (recovered) => {
-        if (recovered > 0) this.log(`bus-publish: ${recovered} message(s) from before the restart are waiting in the outbox`);
+        if (recovered > 0) this.log(t('bus-publish.log.recovered', { recovered }));
       },
       openFailed: (err) => {
-        this.status(problemStatus(`outbox: ${err.message}`));
-        this.error(`bus-publish: the outbox cannot be opened: ${err.message}`);
+        this.status(problemStatus(t('bus-publish.status.outboxFailed', { error: err.message })));
+        this.error(t('bus-publish.errors.outboxFailed', { error: err.message }));
       },
     };
     const publisher = new DurablePublisher<CdmMessage>({
@@ -77,9 +80,9 @@ export = function (RED: NodeAPI): void {
     let state: SharedBusState = bus.state;
     const { counts } = publisher;
     const throttle = new StatusThrottle(this, () => {
-      if (publisher.full) return { fill: 'red', shape: 'dot', text: `outbox full (${publisher.depth}) · ${counts.rejected} rejected` };
-      const waiting = publisher.depth > 0 ? ` · ${publisher.depth} waiting` : '';
-      return busStatus(state, `${counts.published} sent${waiting}`);
+      if (publisher.full) return { fill: 'red', shape: 'dot', text: t('bus-publish.status.outboxFull', { depth: publisher.depth, rejected: counts.rejected }) };
+      const sent = publisher.depth > 0 ? t('bus-publish.status.sentWaiting', { sent: counts.published, waiting: publisher.depth }) : t('bus-publish.status.sent', { sent: counts.published });
+      return busStatus(t, state, sent);
     });
     const stopWatching = bus.onState((next) => {
       state = next;

@@ -9,6 +9,7 @@ import { describeReasons } from '../lib/reasons';
 import { findBus } from './support/bus-config';
 import { type HookEngine, followRecords } from './support/message-hooks';
 import { exposeStats } from './support/stats';
+import { translator } from './support/i18n';
 import { busStatus, problemStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
 
@@ -30,18 +31,19 @@ interface BusSubscribeDef extends NodeDef {
 }
 
 export = function (RED: NodeAPI): void {
+  const t = translator(RED);
   function BusSubscribe(this: Node, config: BusSubscribeDef): void {
     RED.nodes.createNode(this, config);
     const fail = (problem: string): void => {
       this.status(problemStatus(problem));
-      this.error(`bus-subscribe: ${problem}`);
+      this.error(t('bus-subscribe.errors.problem', { problem }));
     };
     const found = findBus(RED, config.bus, this);
     if ('problem' in found) return fail(found.problem);
     const bus = found.bus;
     const site = config.siteType === 'env' ? String(RED.util.evaluateNodeProperty(config.site ?? '', 'env', this, {}) ?? '') : (config.site ?? '');
     const parsed = parseSubscribeSettings(config, { embedded: bus.settings.mode === 'embedded', site });
-    for (const warning of parsed.warnings) this.warn(`bus-subscribe: ${warning}`);
+    for (const warning of parsed.warnings) this.warn(t('bus-subscribe.errors.problem', { problem: warning }));
     if (!parsed.ok) return fail(describeReasons(parsed.reasons));
     const settings = parsed.value;
 
@@ -49,14 +51,14 @@ export = function (RED: NodeAPI): void {
     // part used here. Absent on a runtime without hooks (and in
     // node-red-node-test-helper 0.3, which leaves it out of the RED it hands nodes).
     const hooks = (RED as unknown as { hooks?: HookEngine }).hooks;
-    if (settings.maxInFlight > 0 && hooks === undefined) this.warn('bus-subscribe: this Node-RED has no message hooks (RED.hooks), so flow control is off');
+    if (settings.maxInFlight > 0 && hooks === undefined) this.warn(t('bus-subscribe.warnings.noHooks'));
     const flow =
       settings.maxInFlight > 0 && hooks !== undefined
         ? new FlowControl(settings.maxInFlight, {
             hold: () => bus.holdInbound(),
             changed: () => throttle.show(),
             overdue: (expired, leaseMs) =>
-              this.warn(`bus-subscribe: ${expired} record(s) did not finish within ${leaseMs / 1000} s and no longer count as in flight: a node behind this one keeps messages or never calls done()`),
+              this.warn(t('bus-subscribe.warnings.overdue', { expired, seconds: leaseMs / 1000 })),
           })
         : undefined;
     let stopFollowing: (() => void) | undefined;
@@ -64,7 +66,7 @@ export = function (RED: NodeAPI): void {
       try {
         stopFollowing = followRecords(hooks, flow.inFlight);
       } catch (err) {
-        return fail(`flow control could not register its message hooks: ${(err as Error).message}`);
+        return fail(t('bus-subscribe.errors.hooksFailed', { error: (err as Error).message }));
       }
     }
 
@@ -72,7 +74,7 @@ export = function (RED: NodeAPI): void {
     const sink: InboundSink = {
       deliver: (msg) => (flow === undefined ? send(msg) : flow.emit(msg, send)),
       malformed: ({ topic, payloadPreview, reasons }) =>
-        this.error(`bus-subscribe: malformed message on ${topic}: ${describeReasons(reasons)}`, { topic, payload: payloadPreview, reject: { stage: 'bus-subscribe', reasons } }),
+        this.error(t('bus-subscribe.errors.malformed', { topic, reasons: describeReasons(reasons) }), { topic, payload: payloadPreview, reject: { stage: 'bus-subscribe', reasons } }),
       changed: () => throttle.show(),
     };
     const decoder = new InboundDecoder(settings, sink);
@@ -80,12 +82,16 @@ export = function (RED: NodeAPI): void {
     let closed = false;
     let state: SharedBusState = bus.state;
     const { counts } = decoder;
-    const summary = (): string =>
-      `${counts.received} received${counts.duplicatesDropped > 0 ? `, ${counts.duplicatesDropped} duplicates dropped` : ''}${counts.malformed > 0 ? `, ${counts.malformed} malformed` : ''}`;
+    const summary = (): string => {
+      let text = t('bus-subscribe.status.received', { received: counts.received });
+      if (counts.duplicatesDropped > 0) text = t('bus-subscribe.status.andDuplicates', { text, duplicates: counts.duplicatesDropped });
+      if (counts.malformed > 0) text = t('bus-subscribe.status.andMalformed', { text, malformed: counts.malformed });
+      return text;
+    };
     const throttle = new StatusThrottle(this, () =>
       flow?.inFlight.holding === true && state.kind === 'connected'
-        ? { fill: 'yellow', shape: 'ring', text: `holding: ${flow.inFlight.size} in flight · ${summary()}` }
-        : busStatus(state, summary()));
+        ? { fill: 'yellow', shape: 'ring', text: t('bus-subscribe.status.holding', { inFlight: flow.inFlight.size, summary: summary() }) }
+        : busStatus(t, state, summary()));
     const stopStats = exposeStats(RED, this.id, () => ({ ...counts, held: flow?.counts.held ?? 0, expired: flow?.counts.expired ?? 0, inFlight: flow?.inFlight.size ?? 0 }));
     const stopWatching = bus.onState((next) => {
       state = next;

@@ -8,6 +8,7 @@ import { closeWithin } from '../lib/close-within';
 import { findBus } from './support/bus-config';
 import { type AdminRequest, type AdminResponse, param } from './support/admin-http';
 import { type CdmCatalogNode, findCatalog } from './support/catalog-config';
+import { translator } from './support/i18n';
 
 type CdmCatalogDef = NodeDef & CatalogConfigFields;
 
@@ -15,19 +16,20 @@ type CdmCatalogDef = NodeDef & CatalogConfigFields;
 const BUNDLED_DIR = join(__dirname, '..', '..', 'cdm');
 
 export = function (RED: NodeAPI): void {
+  const t = translator(RED);
   /** The source the settings name; reading from the bus makes the node one of the bus's users. */
   function openSource(node: Node, source: CatalogSourceSettings): CatalogSource | { problem: string } {
     switch (source.kind) {
       case 'bundled':
         // The package's own files never change while it runs: read once.
-        return new FolderCatalogSource({ dir: BUNDLED_DIR, intervalMs: 0, origin: 'the bundled sample catalog' });
+        return new FolderCatalogSource({ dir: BUNDLED_DIR, intervalMs: 0, origin: t('cdm-catalog.origin.bundled') });
       case 'folder':
         return new FolderCatalogSource({ dir: source.dir, intervalMs: source.intervalMs });
       case 'url':
         return new UrlCatalogSource({ url: source.url, intervalMs: source.intervalMs, timeoutMs: source.timeoutMs });
       case 'bus': {
         const found = findBus(RED, source.bus, node);
-        return 'problem' in found ? { problem: `source bus: ${found.problem}` } : new BusCatalogSource(found.bus);
+        return 'problem' in found ? { problem: t('cdm-catalog.errors.sourceBus', { problem: found.problem }) } : new BusCatalogSource(found.bus);
       }
     }
   }
@@ -35,7 +37,7 @@ export = function (RED: NodeAPI): void {
   function CdmCatalog(this: CdmCatalogNode, config: CdmCatalogDef): void {
     RED.nodes.createNode(this, config);
     const fail = (problem: string): void => {
-      this.problem = `cdm-catalog: ${problem}`;
+      this.problem = t('cdm-catalog.errors.problem', { problem });
       this.error(this.problem);
     };
     const settings = parseCatalogSettings(config, (value) => String(RED.util.evaluateNodeProperty(value, 'env', this, {}) ?? ''));
@@ -47,7 +49,7 @@ export = function (RED: NodeAPI): void {
     if (settings.value.publishToBus !== undefined) {
       const found = findBus(RED, settings.value.publishToBus, this);
       // Publishing is for other sites; this instance can still validate with the catalog, so it only warns.
-      if ('problem' in found) this.warn(`cdm-catalog: cannot publish the catalog to the bus: ${found.problem}`);
+      if ('problem' in found) this.warn(t('cdm-catalog.warnings.cannotPublish', { problem: found.problem }));
       else publish = (catalog) => publishCatalogToBus(found.bus, catalog);
     }
 
@@ -55,7 +57,7 @@ export = function (RED: NodeAPI): void {
       source,
       policy: settings.value.policy,
       ...(publish ? { publish } : {}),
-      log: { info: (m) => this.log(m), warn: (m) => this.warn(`cdm-catalog: ${m}`) },
+      log: { info: (m) => this.log(m), warn: (m) => this.warn(t('cdm-catalog.errors.problem', { problem: m })) },
     });
     this.catalog = catalog;
     catalog.start();

@@ -6,6 +6,7 @@ import { type MapConfig, type MapSettings, parseMapSettings } from '../lib/mappi
 import { reason } from '../lib/reasons';
 import type { AdminRequest, AdminResponse } from './support/admin-http';
 import { findCatalog } from './support/catalog-config';
+import { translator } from './support/i18n';
 import { problemStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
 
@@ -14,16 +15,18 @@ interface CdmMapDef extends NodeDef, MapConfig {
 }
 
 export = function (RED: NodeAPI): void {
+  const t = translator(RED);
   function CdmMap(this: Node, config: CdmMapDef): void {
     RED.nodes.createNode(this, config);
     const parsed = parseMapSettings(config, (name) => RED.util.evaluateNodeProperty(name, 'env', this, {}) as string | undefined);
     if (!parsed.ok) {
       const why = parsed.problem;
       this.status(problemStatus(why));
-      this.error(`cdm-map: ${why}`);
+      const text = t('cdm-map.errors.problem', { problem: why });
+      this.error(text);
       this.on('input', (msg: NodeMessageInFlow & PipelineMessage, _send, done) => {
         msg.reject = { stage: MAP_STAGE, reasons: [reason('', 'config', why)] };
-        done(new Error(`cdm-map: ${why}`));
+        done(new Error(text));
       });
       return;
     }
@@ -35,14 +38,14 @@ export = function (RED: NodeAPI): void {
       if ('catalog' in found) {
         const known = found.catalog.snapshot?.validators.versions;
         if (known !== undefined && !known.includes(`${mapping.entity}@${mapping.version}`)) {
-          this.warn(`cdm-map: ${mapping.entity}@${mapping.version} is not in the catalog`);
+          this.warn(t('cdm-map.warnings.notInCatalog', { entity: mapping.entity, version: mapping.version }));
         }
       }
     }
 
     let mapped = 0;
     let rejected = 0;
-    const throttle = new StatusThrottle(this, () => ({ fill: rejected > 0 ? 'yellow' : 'green', shape: 'dot', text: `${mapping.entity}@${mapping.version} · mapped ${mapped} · rejected ${rejected}` }));
+    const throttle = new StatusThrottle(this, () => ({ fill: rejected > 0 ? 'yellow' : 'green', shape: 'dot', text: t('cdm-map.status.counts', { entity: mapping.entity, version: mapping.version, mapped, rejected }) }));
     throttle.show();
 
     const deliver = (msg: PipelineMessage, result: MapResult, send: (out: Array<PipelineMessage | null>) => void, done: () => void): void => {

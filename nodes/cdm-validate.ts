@@ -6,6 +6,7 @@ import { type ValidateConfig, parseValidateSettings } from '../lib/catalog/valid
 import type { PipelineMessage } from '../lib/envelope/pipeline-message';
 import type { Reason } from '../lib/reasons';
 import { catalogStatus, findCatalog } from './support/catalog-config';
+import { translator } from './support/i18n';
 import { problemStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
 
@@ -24,6 +25,7 @@ interface CdmValidateNode extends Node {
 type Send = (out: Array<PipelineMessage | null>) => void;
 
 export = function (RED: NodeAPI): void {
+  const t = translator(RED);
   function CdmValidate(this: CdmValidateNode, config: CdmValidateDef): void {
     RED.nodes.createNode(this, config);
     this.validCount = 0;
@@ -33,7 +35,7 @@ export = function (RED: NodeAPI): void {
     // Configuration problems reject every message with the reason, so nothing passes unvalidated.
     const rejectAll = (problem: string): void => {
       this.status(problemStatus(problem));
-      this.error(`cdm-validate: ${problem}`);
+      this.error(t('cdm-validate.errors.problem', { problem }));
       this.on('input', (msg: NodeMessageInFlow & PipelineMessage, send, done) => {
         msg.reject = { stage: VALIDATE_STAGE, reasons: [{ path: '', rule: 'not-configured', message: problem }] };
         send([null, msg]);
@@ -50,10 +52,11 @@ export = function (RED: NodeAPI): void {
     let state: CatalogState = catalog.state;
     const deprecations = new DeprecationNotices();
     const throttle = new StatusThrottle(this, (): NodeStatus => {
-      const counts = `valid ${this.validCount} · rejected ${this.rejectedCount}`;
+      const counts = t('cdm-validate.status.counts', { valid: this.validCount, rejected: this.rejectedCount });
       const lastDeprecated = deprecations.last;
-      const healthy: NodeStatus = lastDeprecated === '' ? { fill: 'green', shape: 'dot', text: counts } : { fill: 'yellow', shape: 'dot', text: `${counts} · deprecated ${lastDeprecated}` };
-      return catalogStatus(state, healthy, state.kind === 'ready' && state.issue ? counts : '');
+      const healthy: NodeStatus =
+        lastDeprecated === '' ? { fill: 'green', shape: 'dot', text: counts } : { fill: 'yellow', shape: 'dot', text: t('cdm-validate.status.deprecated', { counts, deprecated: lastDeprecated }) };
+      return catalogStatus(t, state, healthy, state.kind === 'ready' && state.issue ? counts : '');
     });
     const stopWatching = catalog.onState((next) => {
       state = next;

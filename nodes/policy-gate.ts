@@ -4,6 +4,7 @@ import { judgeMessage, refuseUnjudged } from '../lib/policy/gate';
 import { type GateConfig, parseGateSettings } from '../lib/policy/gate-settings';
 import { findBus } from './support/bus-config';
 import { findPolicy, policyStatus } from './support/policy-config';
+import { translator } from './support/i18n';
 import { problemStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
 
@@ -18,14 +19,15 @@ interface PolicyGateNode extends Node {
 }
 
 export = function (RED: NodeAPI): void {
+  const t = translator(RED);
   function PolicyGate(this: PolicyGateNode, config: PolicyGateDef): void {
     RED.nodes.createNode(this, config);
     this.passCount = 0;
     this.rejectCount = 0;
 
     const rejectAll = (problem: string): void => {
-      this.status(problemStatus(`policy-unavailable: ${problem}`));
-      this.error(`policy-gate: ${problem}`);
+      this.status(problemStatus(t('policy-gate.status.unavailable', { problem })));
+      this.error(t('policy-gate.errors.problem', { problem }));
       this.on('input', (msg: NodeMessageInFlow & PipelineMessage, send, done) => {
         refuseUnjudged(msg, problem);
         this.rejectCount += 1;
@@ -43,7 +45,7 @@ export = function (RED: NodeAPI): void {
 
     // The status is read when it is shown, not per record: expiry and new
     // bundles change it between onChange calls, and building it costs.
-    const throttle = new StatusThrottle(this, () => policyStatus(policy.status, `pass ${this.passCount} · deny ${this.rejectCount}`));
+    const throttle = new StatusThrottle(this, () => policyStatus(t, policy.status, t('policy-gate.status.counts', { passed: this.passCount, denied: this.rejectCount })));
     const stopWatching = policy.onChange(() => throttle.show());
 
     this.on('input', (input, send, done) => {

@@ -4,6 +4,7 @@ import { SharedBus } from '../lib/bus/shared-bus';
 import { closeWithin } from '../lib/close-within';
 import { describeReasons } from '../lib/reasons';
 import type { BusCredentials, TectonicBusNode } from './support/bus-config';
+import { translator } from './support/i18n';
 import { stableClientId, stateDir } from './support/user-dir';
 
 interface TectonicBusDef extends NodeDef {
@@ -25,11 +26,12 @@ interface TlsConfigNode extends Node {
 }
 
 export = function (RED: NodeAPI): void {
+  const t = translator(RED);
   function TectonicBus(this: TectonicBusNode, config: TectonicBusDef): void {
     RED.nodes.createNode(this, config);
     const settings = resolveBusSettings(config, stableClientId(RED, this.id));
     if (!settings.ok) {
-      this.problem = `tectonic-bus: ${describeReasons(settings.reasons)}`;
+      this.problem = t('tectonic-bus.errors.problem', { problem: describeReasons(settings.reasons) });
       this.error(this.problem);
       return;
     }
@@ -37,7 +39,7 @@ export = function (RED: NodeAPI): void {
     if (config.tls) {
       const tlsNode = RED.nodes.getNode(config.tls) as TlsConfigNode | null;
       if (tlsNode === null) {
-        this.problem = 'tectonic-bus: the TLS configuration it names is missing';
+        this.problem = t('tectonic-bus.errors.tlsMissing');
         this.error(this.problem);
         return;
       }
@@ -55,15 +57,17 @@ export = function (RED: NodeAPI): void {
           : undefined,
     });
     this.bus = bus;
+    const where =
+      settings.value.mode === 'embedded' ? t('tectonic-bus.warnings.embeddedAt', { host: settings.value.host, port: settings.value.port }) : settings.value.url;
     let reported = '';
     bus.onState((state) => {
       // Log each failure once, not on every reconnect attempt.
       const problem = state.kind === 'failed' || state.kind === 'disconnected' ? (state.error ?? '') : '';
-      if (problem !== '' && problem !== reported) this.warn(`tectonic-bus ${settings.value.mode === 'embedded' ? `(embedded ${settings.value.host}:${settings.value.port})` : settings.value.url}: ${problem}`);
+      if (problem !== '' && problem !== reported) this.warn(t('tectonic-bus.warnings.connection', { where, problem }));
       reported = problem;
-      if (state.kind === 'connected') this.log(`connected to ${bus.settings.url} as ${bus.settings.clientId}`);
+      if (state.kind === 'connected') this.log(t('tectonic-bus.log.connected', { url: bus.settings.url, clientId: bus.settings.clientId }));
     });
-    bus.onError((err) => this.error(`tectonic-bus: ${err.message}`)).catch(() => undefined);
+    bus.onError((err) => this.error(t('tectonic-bus.errors.problem', { problem: err.message }))).catch(() => undefined);
     this.on('close', (_removed: boolean, done: () => void) => {
       void closeWithin(bus.close()).then(done);
     });

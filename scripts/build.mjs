@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { catalogKeyProblems } from './catalog-keys.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -50,8 +51,10 @@ for (const [type, entry] of Object.entries(pkg['node-red'].nodes)) {
   }
 }
 
+problems.push(...catalogKeyProblems(root));
+
 if (problems.length > 0) {
-  console.error(`build: ${problems.length} missing asset(s):\n  ${problems.join('\n  ')}`);
+  console.error(`build: ${problems.length} missing asset(s) or catalog key(s):\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log(`build: ${Object.keys(pkg['node-red'].nodes).length} nodes with their editor files, locales and icons in dist/`);
+console.log(`build: ${Object.keys(pkg['node-red'].nodes).length} nodes with their editor files, locales and icons in dist/; every runtime text key is in its en-US catalog`);

@@ -3,6 +3,8 @@ import type { SharedBus } from '../../lib/bus/shared-bus';
 import { CLOSE_BOUND_MS, closeWithin } from '../../lib/close-within';
 import { findConfig } from './find-config';
 
+const PROBLEMS = { none: 'tectonic-bus:tectonic-bus.errors.none', missing: 'tectonic-bus:tectonic-bus.errors.missing', notStarted: 'tectonic-bus:tectonic-bus.errors.notStarted' };
+
 /** The tectonic-bus config node as the nodes that use it see it. */
 export interface BusCredentials {
   user?: string;
@@ -24,7 +26,7 @@ export interface TectonicBusNode extends Node<BusCredentials> {
  * and never uses the connection.
  */
 export function findBus(RED: NodeAPI, id: string | undefined, user?: Node): { bus: SharedBus } | { problem: string } {
-  const found = findConfig<'bus', SharedBus>(RED, 'tectonic-bus', 'bus', id);
+  const found = findConfig<'bus', SharedBus>(RED, 'bus', id, PROBLEMS);
   if (user !== undefined && 'bus' in found) {
     const { bus } = found;
     bus.register(user.id);

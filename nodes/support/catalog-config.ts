@@ -2,6 +2,9 @@ import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import type { CatalogSnapshot, CatalogState } from '../../lib/catalog/catalog-store';
 import { summarizeIssue } from '../../lib/catalog/catalog-store';
 import { findConfig } from './find-config';
+import type { Translate } from './i18n';
+
+const PROBLEMS = { none: 'cdm-catalog:cdm-catalog.errors.none', missing: 'cdm-catalog:cdm-catalog.errors.missing', notStarted: 'cdm-catalog:cdm-catalog.errors.notStarted' };
 
 /**
  * What a node that uses a cdm-catalog config (cdm-validate, cdm-map) sees of
@@ -25,7 +28,7 @@ export interface CdmCatalogNode extends Node {
 
 /** Finds the catalog a node is configured with, or says in plain words why there is none. */
 export function findCatalog(RED: NodeAPI, id: string | undefined): { catalog: CatalogView } | { problem: string } {
-  return findConfig<'catalog', CatalogView>(RED, 'cdm-catalog', 'catalog', id);
+  return findConfig<'catalog', CatalogView>(RED, 'catalog', id, PROBLEMS);
 }
 
 /**
@@ -34,12 +37,12 @@ export function findCatalog(RED: NodeAPI, id: string | undefined): { catalog: Ca
  * the source is unreachable (the previous one is still in force), and
  * otherwise `healthy`, which the user supplies with its own counters.
  */
-export function catalogStatus(state: CatalogState, healthy: NodeStatus, detail = ''): NodeStatus {
-  const suffix = detail === '' ? '' : ` · ${detail}`;
+export function catalogStatus(t: Translate, state: CatalogState, healthy: NodeStatus, detail = ''): NodeStatus {
+  const text = (stateText: string): string => (detail === '' ? stateText : t('cdm-catalog:cdm-catalog.status.withDetail', { state: stateText, detail }));
   if (state.kind === 'waiting') {
-    if (state.issue) return { fill: 'red', shape: 'dot', text: `no catalog: ${summarizeIssue(state.issue)}${suffix}` };
-    return { fill: 'red', shape: 'ring', text: `waiting for catalog${suffix}` };
+    if (state.issue) return { fill: 'red', shape: 'dot', text: text(t('cdm-catalog:cdm-catalog.status.noCatalog', { issue: summarizeIssue(state.issue) })) };
+    return { fill: 'red', shape: 'ring', text: text(t('cdm-catalog:cdm-catalog.status.waiting')) };
   }
-  if (state.issue) return { fill: 'yellow', shape: 'dot', text: `${summarizeIssue(state.issue)}; ${state.snapshot.label} in force${suffix}` };
+  if (state.issue) return { fill: 'yellow', shape: 'dot', text: text(t('cdm-catalog:cdm-catalog.status.issueInForce', { issue: summarizeIssue(state.issue), label: state.snapshot.label })) };
   return healthy;
 }

@@ -2,6 +2,9 @@ import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import type { CompiledPolicy, PolicyInput, PolicyVerdict } from '../../lib/policy/engine';
 import type { SitePolicyStatus } from '../../lib/policy/site-policy';
 import { findConfig } from './find-config';
+import type { Translate } from './i18n';
+
+const PROBLEMS = { none: 'tectonic-policy:tectonic-policy.errors.none', missing: 'tectonic-policy:tectonic-policy.errors.missing', notStarted: 'tectonic-policy:tectonic-policy.errors.notStarted' };
 
 /**
  * What a node that uses a tectonic-policy config (policy-gate, and
@@ -34,7 +37,7 @@ export interface TectonicPolicyNode extends Node<PolicyCredentials> {
 
 /** Finds the policy a node is configured with, or says in plain words why there is none. */
 export function findPolicy(RED: NodeAPI, id: string | undefined): { policy: PolicyView } | { problem: string } {
-  return findConfig<'policy', PolicyView>(RED, 'tectonic-policy', 'policy', id);
+  return findConfig<'policy', PolicyView>(RED, 'policy', id, PROBLEMS);
 }
 
 /**
@@ -42,11 +45,11 @@ export function findPolicy(RED: NodeAPI, id: string | undefined): { policy: Poli
  * closed, yellow while in force under a standing warning (the demo key),
  * green `bundle@version` otherwise, each followed by the user's counters.
  */
-export function policyStatus(status: SitePolicyStatus, detail = ''): NodeStatus {
-  const suffix = detail === '' ? '' : ` · ${detail}`;
-  if (status.state === 'fail-closed') return { fill: 'red', shape: 'dot', text: `${status.reason.rule}: ${clip(status.reason.message)}${suffix}` };
-  if (status.notice !== undefined) return { fill: 'yellow', shape: 'dot', text: `${status.name} (${status.notice})${suffix}` };
-  return { fill: 'green', shape: 'dot', text: `${status.name}${suffix}` };
+export function policyStatus(t: Translate, status: SitePolicyStatus, detail = ''): NodeStatus {
+  const text = (stateText: string): string => (detail === '' ? stateText : t('tectonic-policy:tectonic-policy.status.withDetail', { state: stateText, detail }));
+  if (status.state === 'fail-closed') return { fill: 'red', shape: 'dot', text: text(t('tectonic-policy:tectonic-policy.status.failClosed', { rule: status.reason.rule, reason: clip(status.reason.message) })) };
+  if (status.notice !== undefined) return { fill: 'yellow', shape: 'dot', text: text(t('tectonic-policy:tectonic-policy.status.notice', { bundle: status.name, notice: status.notice })) };
+  return { fill: 'green', shape: 'dot', text: text(status.name) };
 }
 
 /** The editor shows a status on one line under the node; the full reason is in the log and on the reject output. */

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
+import { translator } from './i18n';
 
 /**
  * Where a node keeps state that must outlive a restart (outbox, broker
@@ -13,7 +14,7 @@ import type { Node, NodeAPI } from 'node-red';
 export function stateDir(RED: NodeAPI, node: Node, ...parts: string[]): string {
   const userDir = (RED.settings as { userDir?: string }).userDir;
   const base = userDir ? join(userDir, 'tectonic') : join(tmpdir(), `tectonic-${process.pid}`);
-  if (!userDir) node.warn(`no Node-RED user folder: keeping ${parts.join('/')} in ${base}, which does not survive a reboot`);
+  if (!userDir) node.warn(translator(RED)('tectonic-bus:tectonic-bus.warnings.noUserDir', { folder: parts.join('/'), base }));
   const dir = join(base, ...parts.map((p) => p.replace(/[^A-Za-z0-9._-]/g, '_')));
   mkdirSync(dir, { recursive: true });
   return dir;

@@ -1,0 +1,1 @@
+export function catalogKeyProblems(root: string): string[];
