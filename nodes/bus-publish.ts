@@ -11,6 +11,7 @@ import { translator } from './support/i18n';
 import { busStatus, problemStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
 import { stateDir } from './support/user-dir';
+import { showCannotStart } from './support/lifecycle';
 
 interface BusPublishDef extends NodeDef {
   bus: string;
@@ -32,9 +33,8 @@ export = function (RED: NodeAPI): void {
   function BusPublish(this: Node, config: BusPublishDef): void {
     RED.nodes.createNode(this, config);
     const fail = (problem: string): void => {
-      this.status(problemStatus(problem));
       const text = t('bus-publish.errors.problem', { problem });
-      this.error(text);
+      showCannotStart(this, problem, text);
       this.on('input', (_msg, _send, done) => done(new Error(text)));
     };
     const found = findBus(RED, config.bus, this);

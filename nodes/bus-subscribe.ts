@@ -10,8 +10,9 @@ import { findBus } from './support/bus-config';
 import { type HookEngine, followRecords } from './support/message-hooks';
 import { exposeStats } from './support/stats';
 import { translator } from './support/i18n';
-import { busStatus, problemStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
+import { busStatus } from './support/status';
+import { showCannotStart } from './support/lifecycle';
 
 interface BusSubscribeDef extends NodeDef {
   bus: string;
@@ -35,8 +36,7 @@ export = function (RED: NodeAPI): void {
   function BusSubscribe(this: Node, config: BusSubscribeDef): void {
     RED.nodes.createNode(this, config);
     const fail = (problem: string): void => {
-      this.status(problemStatus(problem));
-      this.error(t('bus-subscribe.errors.problem', { problem }));
+      showCannotStart(this, problem, t('bus-subscribe.errors.problem', { problem }));
     };
     const found = findBus(RED, config.bus, this);
     if ('problem' in found) return fail(found.problem);

@@ -7,8 +7,8 @@ import { reason } from '../lib/reasons';
 import type { AdminRequest, AdminResponse } from './support/admin-http';
 import { findCatalog } from './support/catalog-config';
 import { translator } from './support/i18n';
-import { problemStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
+import { releaseOnClose, showCannotStart } from './support/lifecycle';
 
 interface CdmMapDef extends NodeDef, MapConfig {
   catalog: string;
@@ -21,9 +21,8 @@ export = function (RED: NodeAPI): void {
     const parsed = parseMapSettings(config, (name) => RED.util.evaluateNodeProperty(name, 'env', this, {}) as string | undefined);
     if (!parsed.ok) {
       const why = parsed.problem;
-      this.status(problemStatus(why));
       const text = t('cdm-map.errors.problem', { problem: why });
-      this.error(text);
+      showCannotStart(this, why, text);
       this.on('input', (msg: NodeMessageInFlow & PipelineMessage, _send, done) => {
         msg.reject = { stage: MAP_STAGE, reasons: [reason('', 'config', why)] };
         done(new Error(text));
@@ -66,10 +65,7 @@ export = function (RED: NodeAPI): void {
       else deliver(msg, result, send, done);
     });
 
-    this.on('close', (done: () => void) => {
-      throttle.stop();
-      done();
-    });
+    releaseOnClose(this, () => throttle.stop());
   }
 
   RED.nodes.registerType('cdm-map', CdmMap);

@@ -7,8 +7,8 @@ import type { PipelineMessage } from '../lib/envelope/pipeline-message';
 import type { Reason } from '../lib/reasons';
 import { catalogStatus, findCatalog } from './support/catalog-config';
 import { translator } from './support/i18n';
-import { problemStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
+import { releaseOnClose, showCannotStart } from './support/lifecycle';
 
 interface CdmValidateDef extends NodeDef, ValidateConfig {
   catalog: string;
@@ -34,8 +34,7 @@ export = function (RED: NodeAPI): void {
 
     // Configuration problems reject every message with the reason, so nothing passes unvalidated.
     const rejectAll = (problem: string): void => {
-      this.status(problemStatus(problem));
-      this.error(t('cdm-validate.errors.problem', { problem }));
+      showCannotStart(this, problem, t('cdm-validate.errors.problem', { problem }));
       this.on('input', (msg: NodeMessageInFlow & PipelineMessage, send, done) => {
         msg.reject = { stage: VALIDATE_STAGE, reasons: [{ path: '', rule: 'not-configured', message: problem }] };
         send([null, msg]);
@@ -115,11 +114,7 @@ export = function (RED: NodeAPI): void {
       }
     });
 
-    this.on('close', (done: () => void) => {
-      stopWatching();
-      throttle.stop();
-      done();
-    });
+    releaseOnClose(this, stopWatching, () => throttle.stop());
   }
 
   // Explicit so `this` carries the node's own fields; no credentials.

@@ -5,8 +5,8 @@ import { type GateConfig, parseGateSettings } from '../lib/policy/gate-settings'
 import { findBus } from './support/bus-config';
 import { findPolicy, policyStatus } from './support/policy-config';
 import { translator } from './support/i18n';
-import { problemStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
+import { releaseOnClose, showCannotStart } from './support/lifecycle';
 
 interface PolicyGateDef extends NodeDef, GateConfig {
   policy: string;
@@ -26,8 +26,7 @@ export = function (RED: NodeAPI): void {
     this.rejectCount = 0;
 
     const rejectAll = (problem: string): void => {
-      this.status(problemStatus(t('policy-gate.status.unavailable', { problem })));
-      this.error(t('policy-gate.errors.problem', { problem }));
+      showCannotStart(this, t('policy-gate.status.unavailable', { problem }), t('policy-gate.errors.problem', { problem }));
       this.on('input', (msg: NodeMessageInFlow & PipelineMessage, send, done) => {
         refuseUnjudged(msg, problem);
         this.rejectCount += 1;
@@ -62,11 +61,7 @@ export = function (RED: NodeAPI): void {
       }
     });
 
-    this.on('close', (done: () => void) => {
-      stopWatching();
-      throttle.stop();
-      done();
-    });
+    releaseOnClose(this, stopWatching, () => throttle.stop());
   }
 
   // Explicit so `this` carries the node's own fields; no credentials.
