@@ -110,6 +110,35 @@ describe('lib/bus/embedded-broker-persistence', () => {
       assert.equal(message.payload, 'after');
     });
 
+    it('messages queued across several broker restarts come back in publish order', async function (this: Mocha.Context) {
+      // aedes-persistence-level orders a client's queue by broker id first: with
+      // random ids, five instances replay in the right order 1 time in 120.
+      this.timeout(30_000);
+      const folder = await tempDir('tectonic-broker-');
+      folders.push(folder);
+      let current = await broker(0, { dir: folder.path });
+      const port = current.port;
+      const subscriber = await client(port, { clientId: 'central-gen', clean: false });
+      await subscriber.subscribeAsync('cdm/#', { qos: 1 });
+      await subscriber.endAsync();
+      const sent: string[] = [];
+      for (let instance = 0; instance < 5; instance += 1) {
+        if (instance > 0) current = await broker(port, { dir: folder.path });
+        const publisher = await client(port);
+        for (let n = 0; n < 3; n += 1) {
+          const payload = `instance ${instance} record ${n}`;
+          await publisher.publishAsync('cdm/shipment/v1/site-a', payload, { qos: 1 });
+          sent.push(payload);
+        }
+        await endRaw(publisher);
+        await current.close();
+      }
+      current = await broker(port, { dir: folder.path });
+      const { received } = await returning(current.port, 'central-gen');
+      await waitFor(() => received.length >= sent.length, { timeoutMs: 5000, message: 'every queued message' });
+      assert.deepEqual(received.map((r) => r.payload), sent);
+    });
+
     it('a folder another broker holds open is refused with BROKER_START_FAILED', async () => {
       const folder = await tempDir('tectonic-broker-');
       folders.push(folder);
