@@ -53,17 +53,21 @@ export = function (RED: NodeAPI): void {
       policy = foundPolicy.policy;
     }
 
+    let reportedOpenFailure = '';
     const outcomes: PublishOutcomes<CdmMessage> = {
       delivered: (msg) => this.send([msg, null]),
       refused: (msg) => this.send([null, msg]),
       standIn: (entry: OutboxEntry) => ({ _msgid: RED.util.generateId(), topic: entry.topic, payload: entry.payload.toString('utf8') }),
       changed: () => throttle.show(),
       opened: (recovered) => {
+        if (reportedOpenFailure !== '') this.log(t('bus-publish.log.reopened'));
+        reportedOpenFailure = '';
         if (recovered > 0) this.log(t('bus-publish.log.recovered', { recovered }));
       },
-      openFailed: (err) => {
-        this.status(problemStatus(t('bus-publish.status.outboxFailed', { error: err.message })));
-        this.error(t('bus-publish.errors.outboxFailed', { error: err.message }));
+      openFailed: (err, retryMs) => {
+        // Once per cause, not at every try: a full disk may last for hours.
+        if (err.message !== reportedOpenFailure) this.error(t('bus-publish.errors.outboxFailed', { error: err.message, seconds: retryMs / 1000 }));
+        reportedOpenFailure = err.message;
       },
     };
     const publisher = new DurablePublisher<CdmMessage>({
@@ -80,6 +84,8 @@ export = function (RED: NodeAPI): void {
     let state: SharedBusState = bus.state;
     const { counts } = publisher;
     const throttle = new StatusThrottle(this, () => {
+      const unavailable = publisher.unavailableBecause;
+      if (unavailable !== undefined) return problemStatus(t('bus-publish.status.outboxFailed', { error: unavailable.message }));
       if (publisher.full) return { fill: 'red', shape: 'dot', text: t('bus-publish.status.outboxFull', { depth: publisher.depth, rejected: counts.rejected }) };
       const sent = publisher.depth > 0 ? t('bus-publish.status.sentWaiting', { sent: counts.published, waiting: publisher.depth }) : t('bus-publish.status.sent', { sent: counts.published });
       return busStatus(t, state, sent);

@@ -1,7 +1,8 @@
 import type { PublishOptions } from '../bus/bus-client';
 import type { PublishSettings } from '../bus/publish-settings';
+import { TectonicError } from '../errors';
 import { type Reason, reason } from '../reasons';
-import { type AppendResult, DurableOutbox, type OutboxEntry } from './durable-outbox';
+import { type AppendResult, DurableOutbox, type OutboxEntry, type OutboxMessage } from './durable-outbox';
 import { type PublishRecord, assembleOutboxMessage } from './outbox-message';
 import { OutboxSender } from './outbox-sender';
 import { type PolicySource, PolicyPacing } from './policy-pacing';
@@ -10,6 +11,13 @@ import { type PolicySource, PolicyPacing } from './policy-pacing';
 const SEND_WINDOW = 512;
 /** How long an entry on its way to the bus may wait for its PUBACK before the outbox writes it anyway, ms. */
 const SEND_GRACE_MS = 200;
+/**
+ * An outbox that cannot be opened (a full disk, a folder it may not write)
+ * is tried again after 1 s, then twice as long each time up to 30 s: a site
+ * whose disk fills up resumes by itself once space is freed, without a
+ * redeploy, and a disk that stays full costs a try every half minute.
+ */
+const OPEN_RETRY = { firstMs: 1000, maxMs: 30_000 };
 
 /** The part of the shared bus a publisher uses. */
 export interface PublishLink {
@@ -30,7 +38,8 @@ export interface PublishOutcomes<M extends PublishRecord> {
   changed(): void;
   /** The outbox is open, holding `recovered` entries from before a restart. */
   opened(recovered: number): void;
-  openFailed(err: Error): void;
+  /** The outbox cannot be opened; it is tried again in `retryMs`. Meanwhile records are refused as transient. */
+  openFailed(err: Error, retryMs: number): void;
 }
 
 export interface DurablePublisherOptions<M extends PublishRecord> {
@@ -48,6 +57,8 @@ export interface DurablePublisherOptions<M extends PublishRecord> {
   /** Names the refusals (msg.reject.stage) and starts the errors. */
   stage: string;
   outcomes: PublishOutcomes<M>;
+  /** When to try again an outbox that cannot be opened (tests shorten it). */
+  openRetry?: { firstMs: number; maxMs: number };
 }
 
 /**
@@ -66,6 +77,14 @@ export class DurablePublisher<M extends PublishRecord> {
   private readonly stopWatching: () => void;
   private outbox: DurableOutbox | undefined;
   private sender: OutboxSender | undefined;
+  /** Why the last try to open the outbox failed; undefined before the first answer and once open. */
+  private unavailable: Error | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  /** Ends the tries to open the outbox (close() before it opened). */
+  private stopTrying: (() => void) | undefined;
+  private closed = false;
+  /** Records that came while the first try to open the outbox was under way: appended once it opens, refused if it fails. */
+  private readonly firstTry: Array<{ msg: M; message: OutboxMessage; accepted: (appended: AppendResult) => void; done: (err?: Error) => void }> = [];
   /** Messages waiting for the broker's PUBACK, by outbox seq. Entries recovered after a restart have none. */
   private readonly waiting = new Map<number, M>();
   /**
@@ -83,19 +102,71 @@ export class DurablePublisher<M extends PublishRecord> {
       // A new connection ends any back-off: what waits should go out now.
       if (state.kind === 'connected') this.sender?.kick({ retryNow: true });
     });
-    this.ready = DurableOutbox.open({
-      dir: options.dir,
-      maxCount: settings.outboxMaxCount,
-      maxBytes: settings.outboxMaxBytes,
-      whenFull: settings.whenFull,
-      // Entries go to the bus beside their write. While the bus is connected
-      // an entry waits a little before it is written: under load a PUBACK
-      // takes a few event-loop turns, far longer than the commit window, but
-      // most come well within the grace, and an acknowledged entry needs no write.
-      sendGraceMs: SEND_GRACE_MS,
-      sending: () => bus.state.kind === 'connected',
-    }).then((opened) => this.start(opened));
-    this.ready.catch((err: Error) => this.outcomes.openFailed(err));
+    const open = (): Promise<DurableOutbox> =>
+      DurableOutbox.open({
+        dir: options.dir,
+        maxCount: settings.outboxMaxCount,
+        maxBytes: settings.outboxMaxBytes,
+        whenFull: settings.whenFull,
+        // Entries go to the bus beside their write. While the bus is connected
+        // an entry waits a little before it is written: under load a PUBACK
+        // takes a few event-loop turns, far longer than the commit window, but
+        // most come well within the grace, and an acknowledged entry needs no write.
+        sendGraceMs: SEND_GRACE_MS,
+        sending: () => bus.state.kind === 'connected',
+      });
+    this.ready = this.openUntilOpen(open, options.openRetry ?? OPEN_RETRY);
+    // Rejects only when closed before the outbox could be opened: nothing to report then.
+    this.ready.catch(() => undefined);
+  }
+
+  /** Resolves with the started outbox once a try to open it succeeds; rejects only if closed first. */
+  private openUntilOpen(open: () => Promise<DurableOutbox>, retry: { firstMs: number; maxMs: number }): Promise<DurableOutbox> {
+    return new Promise((resolve, reject) => {
+      let wait = retry.firstMs;
+      const closedFirst = (): void => {
+        const err = new TectonicError('BUS_CLOSED', `${this.options.stage}: closed before its outbox could be opened`);
+        for (const queued of this.firstTry.splice(0)) queued.done(err);
+        reject(err);
+      };
+      // Called by close() while waiting for the next try; a try under way settles by itself (below).
+      this.stopTrying = () => {
+        clearTimeout(this.retry);
+        this.retry = undefined;
+        closedFirst();
+      };
+      const attempt = (): void => {
+        this.retry = undefined;
+        open().then(
+          (opened) => {
+            if (this.closed) {
+              // close() waits for this: the folder's lock is free before a redeployed node opens it.
+              void opened.close().then(closedFirst, closedFirst);
+              return;
+            }
+            this.unavailable = undefined;
+            this.stopTrying = undefined;
+            resolve(this.start(opened));
+            for (const queued of this.firstTry.splice(0)) opened.appendThen(queued.message, queued.accepted);
+          },
+          (err: Error) => {
+            if (this.closed) return closedFirst();
+            this.unavailable = err;
+            for (const queued of this.firstTry.splice(0)) this.refuseUnavailable(queued.msg, err, queued.done);
+            this.outcomes.openFailed(err, wait);
+            this.outcomes.changed();
+            this.retry = setTimeout(attempt, wait);
+            wait = Math.min(wait * 2, retry.maxMs);
+          },
+        );
+      };
+      attempt();
+    });
+  }
+
+  /** Why the outbox cannot be opened right now; undefined when it is open or its first try has not answered yet. */
+  get unavailableBecause(): Error | undefined {
+    return this.unavailable;
   }
 
   /** Entries held, 0 until the outbox is open. */
@@ -123,12 +194,22 @@ export class DurablePublisher<M extends PublishRecord> {
     const accepted = (appended: AppendResult): void => this.accepted(msg, topic, appended, done);
     // Once the outbox is open, append at once, with a callback: a promise or a turn through `ready` per record is measurable.
     if (this.outbox !== undefined) this.outbox.appendThen(assembled.message, accepted);
-    else this.ready.then((opened) => opened.appendThen(assembled.message, accepted), (err: Error) => done(err));
+    else if (this.unavailable !== undefined) this.refuseUnavailable(msg, this.unavailable, done);
+    else this.firstTry.push({ msg, message: assembled.message, accepted, done });
+  }
+
+  /** Transient: the same record is taken once the outbox opens, so an entry can hold it or a caller retry it. */
+  private refuseUnavailable(msg: M, err: Error, done: (err?: Error) => void): void {
+    this.refuse(msg, [reason('', 'outbox-unavailable', `the outbox cannot be opened (${err.message}); it is tried again until it opens`)], true);
+    done();
   }
 
   /** Stops sending and closes the outbox; what it holds waits on disk for the next start. Never rejects. */
   close(): Promise<void> {
     this.stopWatching();
+    this.closed = true;
+    // A wait for the next try ends here; a try under way finishes first and closes what it opened.
+    if (this.retry !== undefined) this.stopTrying?.();
     return this.ready
       .then(async (opened) => {
         await this.sender?.stop();
@@ -213,9 +294,9 @@ export class DurablePublisher<M extends PublishRecord> {
     this.refuse(known ?? this.outcomes.standIn(entry), [why]);
   }
 
-  private refuse(msg: M, reasons: Reason[]): void {
+  private refuse(msg: M, reasons: Reason[], transient = false): void {
     this.counts.rejected += 1;
-    msg.reject = { stage: this.options.stage, reasons };
+    msg.reject = transient ? { stage: this.options.stage, reasons, transient } : { stage: this.options.stage, reasons };
     this.outcomes.refused(msg);
     this.outcomes.changed();
   }
