@@ -1,6 +1,6 @@
 import type { IPublishPacket } from 'mqtt';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import type { Unsubscribe } from '../lib/bus/bus-client';
+import type { ReleaseAck, Unsubscribe } from '../lib/bus/bus-client';
 import { InboundDecoder, type InboundSink } from '../lib/bus/inbound-decoder';
 import type { SharedBusState } from '../lib/bus/shared-bus';
 import { parseSubscribeSettings } from '../lib/bus/subscribe-settings';
@@ -71,8 +71,12 @@ export = function (RED: NodeAPI): void {
     }
 
     const send = (msg: Record<string, unknown>): void => this.send(msg);
+    // Under flow control the broker's PUBACK waits until the record has
+    // finished in the flow (docs/message-contract.md): the decoder delivers
+    // synchronously inside onMessage, which sets this for the message at hand.
+    let deferAck: (() => ReleaseAck) | undefined;
     const sink: InboundSink = {
-      deliver: (msg) => (flow === undefined ? send(msg) : flow.emit(msg, send)),
+      deliver: (msg) => (flow === undefined ? send(msg) : flow.emit(msg, send, deferAck?.())),
       malformed: ({ topic, payloadPreview, reasons }) =>
         this.error(t('bus-subscribe.errors.malformed', { topic, reasons: describeReasons(reasons) }), { topic, payload: payloadPreview, reject: { stage: 'bus-subscribe', reasons } }),
       changed: () => throttle.show(),
@@ -98,8 +102,14 @@ export = function (RED: NodeAPI): void {
       throttle.show();
     });
 
-    const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket): void => {
-      if (!closed) decoder.receive(topic, payload, packet);
+    const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket, defer: () => ReleaseAck): void => {
+      if (closed) return;
+      deferAck = flow === undefined ? undefined : defer;
+      try {
+        decoder.receive(topic, payload, packet);
+      } finally {
+        deferAck = undefined;
+      }
     };
     const unsubscribers: Unsubscribe[] = [];
     for (const filter of settings.filters) {

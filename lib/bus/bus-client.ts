@@ -1,11 +1,13 @@
 import mqtt, { type DoneCallback, type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { TectonicError } from '../errors';
 import { type CorkableStream, coalesceWrites } from './coalesce-writes';
+import { DeferredAcks, type PubackPacket, type ReleaseAck } from './deferred-acks';
 import { InboundQueue } from './inbound-queue';
 import { keepAliveWhileHeld } from './keepalive';
 import { type MessageHandler, type Route, type SubscribeOutcome, RouteTable } from './route-table';
 
 export type { MessageHandler } from './route-table';
+export type { ReleaseAck } from './deferred-acks';
 
 export type QoS = NonNullable<IClientPublishOptions['qos']>;
 
@@ -53,6 +55,12 @@ export type Unsubscribe = (options?: { keepAtBroker?: boolean }) => Promise<void
 
 export type ConnectFunction = (url: string, options: IClientOptions) => MqttClient;
 
+/** MQTT.js's internal MqttClient._sendPacket (see deferred-acks.ts). */
+type SendPacket = (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, cbStorePut?: unknown, noStore?: boolean) => void;
+
+/** A release for a message whose PUBACK is not deferred (QoS 0 and 2): nothing to do. */
+const NOT_DEFERRED: ReleaseAck = () => undefined;
+
 function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<void>((resolve) => {
@@ -82,6 +90,12 @@ export class BusClient {
   private closing: Promise<void> | undefined;
   /** Incoming messages, acknowledged once routed and while nothing holds them (holdInbound). */
   private readonly inbound = new InboundQueue({ route: (packet) => this.route(packet), parkedFor: (topic) => this.routes.parkedFor(topic) });
+  /** PUBACKs withheld until the records they carried have finished (deferAck). */
+  private readonly deferred: DeferredAcks;
+  /** The PUBLISH being routed now: the one deferAck() defers. */
+  private routing: IPublishPacket | undefined;
+  /** Handed to every handler: bound once, not per message. */
+  private readonly deferRouted = (): ReleaseAck => this.deferAck();
 
   constructor(options: BusClientOptions, connect: ConnectFunction = mqtt.connect) {
     this.protocolVersion = options.protocolVersion;
@@ -120,7 +134,24 @@ export class BusClient {
       this.setState({ kind: 'connected' });
     });
     this.client.on('reconnect', () => this.setState({ kind: 'connecting' }));
+    // Withheld PUBACKs: MQTT.js sends a QoS 1 PUBACK through _sendPacket from
+    // the handleMessage callback, which also lets it parse the next packet.
+    // The callback runs at once; the PUBACK of a deferred message (and any
+    // behind it) is kept and written in arrival order as records finish.
+    const internals = this.client as unknown as { _sendPacket: SendPacket };
+    const sendPacket = internals._sendPacket.bind(this.client);
+    this.deferred = new DeferredAcks((packet) => sendPacket(packet));
+    internals._sendPacket = (packet, cb, cbStorePut, noStore) => {
+      if (packet.cmd === 'puback' && this.deferred.withhold(packet as PubackPacket)) {
+        // What MQTT.js waits for to read on; a written PUBACK calls it as soon.
+        cb?.();
+        return;
+      }
+      sendPacket(packet, cb, cbStorePut, noStore);
+    };
     this.client.on('close', () => {
+      // Never on the next connection: a packet id of this one [MQTT-4.4.0-1] has the broker resend them instead.
+      this.deferred.forget();
       this.inbound.forgetAcknowledgements();
       if (this.closing === undefined) this.setState({ kind: 'disconnected', error: this.lastError });
     });
@@ -173,6 +204,26 @@ export class BusClient {
    */
   holdInbound(): () => void {
     return this.inbound.hold();
+  }
+
+  /**
+   * Withholds the PUBACK of the QoS 1 message being routed now (call it from
+   * a handler) until the returned function is called with 'finished'; PUBACKs
+   * go out in the order their messages arrived [MQTT-4.6.0-2], each once it
+   * and those before it are released, while MQTT.js reads on. 'abandoned'
+   * sends none, so the broker keeps the message. A connection that closes
+   * first forgets them all: the broker resends those messages on the next
+   * connection of a persistent session. QoS 0 and 2: nothing is deferred.
+   */
+  deferAck(): ReleaseAck {
+    const packet = this.routing;
+    if (packet === undefined || packet.qos !== 1 || packet.messageId === undefined) return NOT_DEFERRED;
+    return this.deferred.defer(packet.messageId);
+  }
+
+  /** PUBACKs withheld or awaited on the current connection. */
+  get deferredAcks(): number {
+    return this.deferred.size;
   }
 
   /** How many holds are active. */
@@ -381,14 +432,19 @@ export class BusClient {
     // Topic Alias Maximum (absent means 0), so the broker must not use one [MQTT-3.1.2-26].
     const topic = packet.topic;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    for (const route of this.routes.matching(topic)) {
-      for (const handler of route.handlers) {
-        try {
-          handler(topic, payload, packet);
-        } catch (err) {
-          this.report(err instanceof Error ? err : new Error(String(err)));
+    this.routing = packet;
+    try {
+      for (const route of this.routes.matching(topic)) {
+        for (const handler of route.handlers) {
+          try {
+            handler(topic, payload, packet, this.deferRouted);
+          } catch (err) {
+            this.report(err instanceof Error ? err : new Error(String(err)));
+          }
         }
       }
+    } finally {
+      this.routing = undefined;
     }
   }
 }

@@ -1,8 +1,14 @@
 import type { IPublishPacket } from 'mqtt';
 import { topicMatches } from '../envelope/topics';
 import type { QoS } from './bus-client';
+import type { ReleaseAck } from './deferred-acks';
 
-export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
+/**
+ * `deferAck`, called while the handler runs, withholds the message's PUBACK
+ * until the returned function is called (BusClient.deferAck); handlers that
+ * do not call it leave the acknowledgement as it was.
+ */
+export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket, deferAck: () => ReleaseAck) => void;
 
 export type SubscribeOutcome = { kind: 'granted' } | { kind: 'refused'; why: string } | { kind: 'interrupted' };
 

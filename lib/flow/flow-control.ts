@@ -1,4 +1,4 @@
-import { InFlight } from './in-flight';
+import { InFlight, type RecordEnded } from './in-flight';
 import { messageIdSource } from './message-ids';
 
 /** What flow control asks of the node and its bus. */
@@ -46,12 +46,15 @@ export class FlowControl {
     });
   }
 
-  /** Sends a record into the flow, tracked from before `send` until every copy of it is done. */
-  emit(msg: Record<string, unknown>, send: (msg: Record<string, unknown>) => void): void {
+  /**
+   * Sends a record into the flow, tracked from before `send` until every copy
+   * of it is done; `ended` hears when and how it left (InFlight.track).
+   */
+  emit(msg: Record<string, unknown>, send: (msg: Record<string, unknown>) => void, ended?: RecordEnded): void {
     const id = this.nextId();
     msg._msgid = id;
     // The entry's own count keeps the record open while send() hands out its copies.
-    this.inFlight.track(id);
+    this.inFlight.track(id, ended);
     try {
       send(msg);
     } finally {

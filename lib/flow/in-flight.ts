@@ -47,7 +47,15 @@ interface OpenRecord {
   /** Receipts a done() may still close. */
   receipts: number;
   since: number;
+  /** Told once how the record ended (see track). */
+  ended?: RecordEnded;
 }
+
+/**
+ * How a record left: 'finished' (every copy done, or its lease ran out) or
+ * 'abandoned' (forgotten unfinished by clear(): the node closed).
+ */
+export type RecordEnded = (outcome: 'finished' | 'abandoned') => void;
 
 export type PressureListener = (holding: boolean) => void;
 export type ExpiryListener = (expired: number) => void;
@@ -87,15 +95,17 @@ export class InFlight {
 
   /**
    * Starts tracking a record with the entry's own count of 1: call it before
-   * sending, and complete(id) once send() has returned.
+   * sending, and complete(id) once send() has returned. `ended`, given with
+   * the first track of an id, hears how the record left (the entry then
+   * acknowledges it at the bus).
    */
-  track(id: string): void {
+  track(id: string, ended?: RecordEnded): void {
     const open = this.records.get(id);
     if (open !== undefined) {
       open.count += 1;
       return;
     }
-    this.records.set(id, { count: 1, announced: 0, receipts: 0, since: this.clock.now() });
+    this.records.set(id, { count: 1, announced: 0, receipts: 0, since: this.clock.now(), ended });
     this.armSweep();
     if (!this.full && this.limit > 0 && this.records.size >= this.limit) this.setFull(true);
   }
@@ -163,6 +173,8 @@ export class InFlight {
       if (open.since + this.leaseMs > now) break;
       this.records.delete(id);
       expired += 1;
+      // The lease counts as finished: a node that keeps a record must not hold its acknowledgement, and all behind it, for ever.
+      open.ended?.('finished');
     }
     if (expired > 0) {
       for (const listener of this.expiryListeners) listener(expired);
@@ -183,9 +195,11 @@ export class InFlight {
     return () => this.expiryListeners.delete(listener);
   }
 
-  /** Forgets every record and timer (the node closes); tells a holding listener there is room. */
+  /** Forgets every record (each told 'abandoned') and timer (the node closes); tells a holding listener there is room. */
   clear(): void {
+    const open = [...this.records.values()];
     this.records.clear();
+    for (const record of open) record.ended?.('abandoned');
     this.disarmSweep();
     this.checkRoom();
     this.pressureListeners.clear();
@@ -193,7 +207,9 @@ export class InFlight {
   }
 
   private finish(id: string): void {
+    const open = this.records.get(id);
     this.records.delete(id);
+    open?.ended?.('finished');
     this.checkRoom();
   }
 
