@@ -226,3 +226,24 @@ describe('InFlight: the lease', () => {
     assert.deepEqual(['a', 'b', 'c'].map((id) => flow.has(id)), [false, false, true]);
   });
 });
+
+describe('InFlight: how a record ended (what the entry acknowledges at the bus)', () => {
+  const cases: Array<{ name: string; run: (flow: InFlight, clock: ManualClock) => void; expected: string[] }> = [
+    { name: 'every copy done: finished, once', run: (flow) => { flow.complete('a'); flow.complete('a'); }, expected: ['a:finished'] },
+    { name: 'still open: nothing yet', run: () => undefined, expected: [] },
+    { name: 'the lease ran out: finished (a node keeping it must not hold the acknowledgements behind it)', run: (_flow, clock) => clock.advance(1000), expected: ['a:finished'] },
+    { name: 'clear() (the node closes): abandoned', run: (flow) => flow.clear(), expected: ['a:abandoned'] },
+    { name: 'clear() after it finished: nothing more', run: (flow) => { flow.complete('a'); flow.clear(); }, expected: ['a:finished'] },
+  ];
+  for (const { name, run, expected } of cases) {
+    it(name, () => {
+      const { flow, clock } = tracker(10, { leaseMs: 1000 });
+      const ended: string[] = [];
+      flow.track('a', (outcome) => ended.push(`a:${outcome}`));
+      flow.deliver('a');
+      flow.complete('a');
+      run(flow, clock);
+      assert.deepEqual(ended, expected);
+    });
+  }
+});
