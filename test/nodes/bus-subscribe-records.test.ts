@@ -283,6 +283,38 @@ describe('bus-subscribe: local records and flow control', () => {
     should(done.expired).equal(0);
   });
 
+  it('flow control: a record is acknowledged only once it has finished; Node-RED gone before that, the broker redelivers it to the next connection', async () => {
+    // A persistent session, so the broker keeps what was not acknowledged for the next connection.
+    const persistentBus = { ...bus(), session: 'persistent', clientId: `records-acks-${process.pid}` };
+    const flow = [{ id: 'f1', type: 'tab' }, persistentBus, records(), { id: 'gate', type: 'test-hold', z: 'f1', wires: [] }];
+    await deploy(flow);
+    const first = gate('gate');
+    await primed('site/fra/wms/probe', () => first.probes > 0);
+    await waitFor(async () => (await stats('sub')).inFlight === 0, { message: 'the probes finished' });
+    for (let i = 0; i < 3; i++) await publish(`site/fra/wms/a${i}`, JSON.stringify({ n: i }));
+    await waitFor(() => first.arrived.length === 3, { message: 'three records held' });
+    // Node-RED stops with the three records unfinished (no done()): no PUBACK may have gone.
+    await helper.unload();
+    gates.clear();
+
+    await deploy(flow);
+    const second = gate('gate');
+    second.release();
+    await waitFor(() => second.arrived.length >= 3, { message: 'the three records redelivered' });
+    should(second.arrived.slice(0, 3)).eql([{ n: 0 }, { n: 1 }, { n: 2 }]);
+    await waitFor(async () => (await stats('sub')).inFlight === 0, { message: 'finished this time' });
+    await delay(200);
+    await helper.unload();
+    gates.clear();
+
+    // Finished records were acknowledged: the next connection gets nothing of them.
+    await deploy(flow);
+    const third = gate('gate');
+    third.release();
+    await primed('site/fra/wms/probe', () => third.probes > 0);
+    should(third.arrived).eql([], 'nothing redelivered once the records had finished');
+  });
+
   it('flow control behind the core delay node (rate limit): its queue never holds more than maxInFlight', async () => {
     await deploy([
         { id: 'f1', type: 'tab' },
