@@ -59,6 +59,7 @@ export = function (RED: NodeAPI): void {
             changed: () => throttle.show(),
             overdue: (expired, leaseMs) =>
               this.warn(t('bus-subscribe.warnings.overdue', { expired, seconds: leaseMs / 1000 })),
+            stillTransient: (tries) => this.warn(t('bus-subscribe.warnings.stillTransient', { tries })),
           })
         : undefined;
     let stopFollowing: (() => void) | undefined;

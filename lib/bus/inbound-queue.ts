@@ -21,7 +21,9 @@ export interface InboundRouter {
  * acknowledged only once it has been routed and no hold is active. MQTT.js
  * reads the next packet only after that acknowledgement, so holding it is
  * back-pressure on the socket (issue 6). At most one per connection is
- * waiting for its acknowledgement.
+ * waiting for its acknowledgement. "Acknowledged" here means MQTT.js is let
+ * go on; the PUBACK it then makes may still be withheld until the record has
+ * finished in the flow (BusClient.deferAck, deferred-acks.ts).
  */
 export class InboundQueue {
   /** Active hold() calls. */

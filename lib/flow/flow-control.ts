@@ -1,4 +1,4 @@
-import { InFlight, type RecordEnded } from './in-flight';
+import { type FlowClock, InFlight, type RecordEnded, systemClock } from './in-flight';
 import { messageIdSource } from './message-ids';
 
 /** What flow control asks of the node and its bus. */
@@ -9,7 +9,18 @@ export interface FlowControlHooks {
   changed(): void;
   /** Records outlived their lease and no longer count; said once per node, it points at a node that keeps messages. */
   overdue(expired: number, leaseMs: number): void;
+  /** A record is still refused as transient after `tries` tries; said once per node (it is tried on regardless). */
+  stillTransient?(tries: number): void;
 }
+
+/** How a record whose acknowledgement waits for it left the flow, as the bus takes it (BusClient.deferAck). */
+export type RecordRelease = (outcome: 'finished' | 'abandoned') => void;
+
+/** A record refused as transient is sent again after 1 s, doubling up to 30 s between tries. */
+export const TRANSIENT_RETRY_FIRST_MS = 1_000;
+export const TRANSIENT_RETRY_MAX_MS = 30_000;
+/** Tries after which a record still refused as transient is worth a warning. */
+export const TRANSIENT_WARN_AFTER_TRIES = 5;
 
 /**
  * Issue 6: without back-pressure the bus is read as fast as the socket
@@ -24,9 +35,19 @@ export class FlowControl {
   private release: (() => void) | undefined;
   private warned = false;
   private closed = false;
+  private readonly hooks: FlowControlHooks;
+  private readonly clock: FlowClock;
+  /** Records waiting to be sent again after a transient refusal, with their release. */
+  private readonly retries = new Map<unknown, RecordRelease>();
+  private warnedTransient = false;
+  /** Held while any record waits for a retry: the site is not ready, so nothing new is read. */
+  private retryHold: (() => void) | undefined;
+  readonly retryCounts = { retried: 0 };
 
-  constructor(limit: number, hooks: FlowControlHooks) {
-    const inFlight = new InFlight({ limit });
+  constructor(limit: number, hooks: FlowControlHooks, clock: FlowClock = systemClock) {
+    this.hooks = hooks;
+    this.clock = clock;
+    const inFlight = new InFlight({ limit, clock });
     this.inFlight = inFlight;
     inFlight.onPressure((holding) => {
       if (holding) {
@@ -48,9 +69,56 @@ export class FlowControl {
 
   /**
    * Sends a record into the flow, tracked from before `send` until every copy
-   * of it is done; `ended` hears when and how it left (InFlight.track).
+   * of it is done. With `release` (its acknowledgement waits for it), the
+   * record is told 'finished' or 'abandoned'; one refused as transient
+   * (`msg.reject.transient`: the site is not ready) is not released but sent
+   * again, a copy of the message as it first entered, after 1 s, then 2, 4,
+   * ... 30 s, for as long as it takes: it is not the record's fault. While one
+   * waits, reading is held (its acknowledgement holds those behind it
+   * anyway), and the broker keeps the rest.
    */
-  emit(msg: Record<string, unknown>, send: (msg: Record<string, unknown>) => void, ended?: RecordEnded): void {
+  emit(msg: Record<string, unknown>, send: (msg: Record<string, unknown>) => void, release?: RecordRelease): void {
+    if (release === undefined) {
+      this.sendTracked(msg, send, undefined);
+      return;
+    }
+    // The flow changes the message in place; a retry needs it as it entered.
+    // A structured clone of decoded JSON, only for records whose acknowledgement waits.
+    const original = structuredClone(msg);
+    this.sendTracked(msg, send, this.retrying(original, send, release));
+  }
+
+  private retrying(original: Record<string, unknown>, send: (msg: Record<string, unknown>) => void, release: RecordRelease): RecordEnded {
+    let tries = 0;
+    const ended: RecordEnded = (outcome) => {
+      if (outcome !== 'transient') return release(outcome);
+      if (this.closed) return release('abandoned');
+      tries += 1;
+      if (tries === TRANSIENT_WARN_AFTER_TRIES && !this.warnedTransient) {
+        this.warnedTransient = true;
+        this.hooks.stillTransient?.(tries);
+      }
+      const wait = Math.min(TRANSIENT_RETRY_FIRST_MS * 2 ** (tries - 1), TRANSIENT_RETRY_MAX_MS);
+      const timer = this.clock.setTimeout(() => {
+        this.retries.delete(timer);
+        this.releaseRetryHold();
+        if (this.closed) return;
+        this.retryCounts.retried += 1;
+        this.sendTracked(structuredClone(original), send, ended);
+      }, wait);
+      this.retries.set(timer, release);
+      this.retryHold ??= this.hooks.hold();
+    };
+    return ended;
+  }
+
+  private releaseRetryHold(): void {
+    if (this.retries.size > 0) return;
+    this.retryHold?.();
+    this.retryHold = undefined;
+  }
+
+  private sendTracked(msg: Record<string, unknown>, send: (msg: Record<string, unknown>) => void, ended: RecordEnded | undefined): void {
     const id = this.nextId();
     msg._msgid = id;
     // The entry's own count keeps the record open while send() hands out its copies.
@@ -62,9 +130,15 @@ export class FlowControl {
     }
   }
 
-  /** Forgets every record and lets the bus read again. */
+  /** Forgets every record (their acknowledgements are not sent: the broker keeps them) and lets the bus read again. */
   close(): void {
     this.closed = true;
+    for (const [timer, release] of this.retries) {
+      this.clock.clearTimeout(timer);
+      release('abandoned');
+    }
+    this.retries.clear();
+    this.releaseRetryHold();
     this.inFlight.clear();
     this.release?.();
     this.release = undefined;

@@ -49,13 +49,18 @@ interface OpenRecord {
   since: number;
   /** Told once how the record ended (see track). */
   ended?: RecordEnded;
+  /** A copy was refused as transient (the site not ready): it finishes as 'transient'. */
+  transient?: boolean;
 }
 
 /**
- * How a record left: 'finished' (every copy done, or its lease ran out) or
+ * How a record left: 'finished' (every copy done, or its lease ran out),
+ * 'transient' (every copy done, and one was refused with
+ * `msg.reject.transient`: the site was not ready, try it again), or
  * 'abandoned' (forgotten unfinished by clear(): the node closed).
  */
-export type RecordEnded = (outcome: 'finished' | 'abandoned') => void;
+export type RecordOutcome = 'finished' | 'transient' | 'abandoned';
+export type RecordEnded = (outcome: RecordOutcome) => void;
 
 export type PressureListener = (holding: boolean) => void;
 export type ExpiryListener = (expired: number) => void;
@@ -166,6 +171,14 @@ export class InFlight {
     return true;
   }
 
+  /** A copy of the record was refused as transient; false if the id is not tracked. */
+  refusedTransient(id: string): boolean {
+    const open = this.records.get(id);
+    if (open === undefined) return false;
+    open.transient = true;
+    return true;
+  }
+
   /** Counts every record open for `leaseMs` or longer as finished; returns how many. */
   expire(now = this.clock.now()): number {
     let expired = 0;
@@ -209,7 +222,7 @@ export class InFlight {
   private finish(id: string): void {
     const open = this.records.get(id);
     this.records.delete(id);
-    open?.ended?.('finished');
+    open?.ended?.(open.transient === true ? 'transient' : 'finished');
     this.checkRoom();
   }
 

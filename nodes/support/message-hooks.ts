@@ -38,6 +38,18 @@ export const HOOK_IDS: readonly string[] = ['preDeliver', 'onReceive', 'onComple
 
 interface Message {
   _msgid?: unknown;
+  reject?: { transient?: unknown };
+}
+
+/**
+ * A refusal about the site not being ready (no catalog, no policy, outbox
+ * full or unavailable) carries `msg.reject.transient: true`; the record is
+ * then tried again instead of acknowledged (FlowControl). Seen on the copy a
+ * node sends on (preDeliver) or completes with (onComplete): a refusing node
+ * sets it on the message it received.
+ */
+function refusedTransient(msg: Message): boolean {
+  return msg.reject?.transient === true;
 }
 
 export interface DeliveryEvent {
@@ -86,7 +98,11 @@ export class MessageLedger {
   delivered(event: DeliveryEvent): void {
     const id = idOf(event.msg);
     if (id === undefined) return;
-    for (const tracker of this.trackers) if (tracker.announce(id)) return;
+    for (const tracker of this.trackers) {
+      if (!tracker.announce(id)) continue;
+      if (refusedTransient(event.msg)) tracker.refusedTransient(id);
+      return;
+    }
   }
 
   received(event: ReceiptEvent): void {
@@ -102,7 +118,12 @@ export class MessageLedger {
   completed(event: DeliveryEvent): void {
     const id = idOf(event.msg);
     if (id === undefined) return;
-    for (const tracker of this.trackers) if (tracker.settle(id)) return;
+    const transient = refusedTransient(event.msg);
+    for (const tracker of this.trackers) {
+      // Marked before the settle that may finish the record.
+      if (transient) tracker.refusedTransient(id);
+      if (tracker.settle(id)) return;
+    }
   }
 }
 

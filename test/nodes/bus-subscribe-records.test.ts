@@ -90,6 +90,22 @@ function testNodes(RED: NodeAPI): void {
       else held.push(finish);
     });
   });
+  // Refuses each record's first arrival as transient (the site not ready: msg.reject.transient), in place, as bus-publish does; passes it on after.
+  RED.nodes.registerType('test-not-ready', function (this: Node, config: NodeDef) {
+    RED.nodes.createNode(this, config);
+    const seen = new Set<string>();
+    this.on('input', (msg: NodeMessageInFlow, send: (msg: NodeMessageInFlow) => void, done: () => void) => {
+      const key = JSON.stringify(msg.payload);
+      if (!seen.has(key)) {
+        seen.add(key);
+        (msg as { reject?: unknown }).reject = { stage: 'bus-publish', reasons: [{ path: '', rule: 'outbox-unavailable', message: 'not ready' }], transient: true };
+        (msg.payload as { touched?: boolean }).touched = true;
+        return done();
+      }
+      send(msg);
+      done();
+    });
+  });
   // Passes each message on and counts it: what entered the part of the flow behind it.
   RED.nodes.registerType('test-count', function (this: Node, config: NodeDef) {
     RED.nodes.createNode(this, config);
@@ -313,6 +329,26 @@ describe('bus-subscribe: local records and flow control', () => {
     third.release();
     await primed('site/fra/wms/probe', () => third.probes > 0);
     should(third.arrived).eql([], 'nothing redelivered once the records had finished');
+  });
+
+  it('flow control: a record refused as transient comes again about a second later, as it first entered', async () => {
+    await deploy([
+      { id: 'f1', type: 'tab' },
+      bus(),
+      records({ wires: [['notReady']] }),
+      { id: 'notReady', type: 'test-not-ready', z: 'f1', wires: [['gate']] },
+      { id: 'gate', type: 'test-hold', z: 'f1', wires: [] },
+    ]);
+    const held = gate('gate');
+    held.release();
+    await primed('site/fra/wms/probe', () => held.probes > 0);
+    const started = Date.now();
+    await publish('site/fra/wms/t1', JSON.stringify({ n: 1 }));
+    await waitFor(() => held.arrived.length === 1, { message: 'the record, on its second try' });
+    const waited = Date.now() - started;
+    should(held.arrived).eql([{ n: 1 }], 'as it first entered, not as the refusing node left it');
+    should(waited >= 900).be.true(`tried again after about 1 s (${waited} ms)`);
+    await waitFor(async () => (await stats('sub')).inFlight === 0, { message: 'finished' });
   });
 
   it('flow control behind the core delay node (rate limit): its queue never holds more than maxInFlight', async () => {

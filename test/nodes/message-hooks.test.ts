@@ -120,6 +120,46 @@ describe('nodes/support/message-hooks', () => {
       assert.equal(flow.has('r1'), false);
     });
 
+    it('a refusal marked transient (msg.reject.transient), seen at onComplete or on the copy sent on, finishes the record as transient', () => {
+      for (const where of ['complete', 'sent on'] as const) {
+        const flow = new InFlight({ limit: 100 });
+        stops.push(followRecords(hooks, flow));
+        const outcomes: string[] = [];
+        flow.track('t1', (outcome) => outcomes.push(outcome));
+        const m = { _msgid: 't1' } as { _msgid: string; reject?: unknown };
+        deliver(m);
+        flow.complete('t1');
+        const publisher = node(true);
+        arrive(m, publisher);
+        m.reject = { stage: 'bus-publish', reasons: [], transient: true };
+        if (where === 'sent on') {
+          const onward = { _msgid: 't1', reject: m.reject };
+          deliver(onward);
+          done(m, publisher);
+          const rejectHandler = node(true);
+          arrive(onward, rejectHandler);
+          done(onward, rejectHandler);
+        } else {
+          done(m, publisher);
+        }
+        assert.deepEqual(outcomes, ['transient'], where);
+      }
+    });
+
+    it('a refusal that is not transient finishes the record as usual', () => {
+      const flow = tracked();
+      const outcomes: string[] = [];
+      flow.track('t2', (outcome) => outcomes.push(outcome));
+      const m = { _msgid: 't2' } as { _msgid: string; reject?: unknown };
+      deliver(m);
+      flow.complete('t2');
+      const gate = node(true);
+      arrive(m, gate);
+      m.reject = { stage: 'policy-gate', reasons: [] };
+      done(m, gate);
+      assert.deepEqual(outcomes, ['finished']);
+    });
+
     it('a node that drops the message finishes it', () => {
       const flow = tracked();
       const [m] = emit(flow, 'r1', 1) as [object];

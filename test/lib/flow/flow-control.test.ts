@@ -3,7 +3,8 @@
 // it, records that outlive their lease are said once, and close lets go.
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { FlowControl } from '../../../lib/flow/flow-control';
+import { FlowControl, TRANSIENT_WARN_AFTER_TRIES } from '../../../lib/flow/flow-control';
+import type { FlowClock } from '../../../lib/flow/in-flight';
 
 function control(limit: number): { flow: FlowControl; events: string[]; sent: Array<Record<string, unknown>> } {
   const events: string[] = [];
@@ -87,5 +88,114 @@ describe('lib/flow/flow-control', () => {
     flow.close();
     assert.deepEqual(events, ['hold', 'changed', 'release']);
     assert.equal(flow.inFlight.size, 0);
+  });
+
+  describe('records refused as transient (the site not ready) are tried again, not acknowledged', () => {
+    /** A clock whose timers fire only when the test says so. */
+    class ManualClock implements FlowClock {
+      time = 0;
+      readonly timers = new Map<number, { at: number; fire: () => void }>();
+      private serial = 0;
+      now(): number {
+        return this.time;
+      }
+      setTimeout(fire: () => void, ms: number): unknown {
+        this.serial += 1;
+        this.timers.set(this.serial, { at: this.time + ms, fire });
+        return this.serial;
+      }
+      clearTimeout(handle: unknown): void {
+        this.timers.delete(handle as number);
+      }
+      /** Fires the timers due within `ms`, in order. */
+      advance(ms: number): void {
+        const until = this.time + ms;
+        for (;;) {
+          const due = [...this.timers.entries()].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
+          if (due === undefined) break;
+          this.timers.delete(due[0]);
+          this.time = due[1].at;
+          due[1].fire();
+        }
+        this.time = until;
+      }
+    }
+
+    function retrying(): { flow: FlowControl; clock: ManualClock; events: string[]; sent: Array<Record<string, unknown>>; released: string[] } {
+      const events: string[] = [];
+      const clock = new ManualClock();
+      const flow = new FlowControl(
+        100,
+        {
+          hold: () => {
+            events.push('hold');
+            return () => events.push('release');
+          },
+          changed: () => undefined,
+          overdue: () => undefined,
+          stillTransient: (tries) => events.push(`still transient after ${tries}`),
+        },
+        clock,
+      );
+      return { flow, clock, events, sent: [], released: [] };
+    }
+
+    /** The receiver refuses the copy as transient, in place, and is done with it. */
+    function refuse(flow: FlowControl, msg: Record<string, unknown> | undefined): void {
+      const id = msg?._msgid as string;
+      flow.inFlight.receive(id);
+      flow.inFlight.refusedTransient(id);
+      flow.inFlight.settle(id);
+    }
+
+    it('sent again after 1 s, 2 s, 4 s ... as it first entered, keeping its acknowledgement; reading held meanwhile; released once it finishes', () => {
+      const { flow, clock, events, sent, released } = retrying();
+      flow.emit({ payload: { n: 1 } }, keep(flow, sent), (outcome) => released.push(outcome));
+      (sent[0] as { payload: { n: number } }).payload.n = 99; // the flow changes the message in place
+      refuse(flow, sent[0]);
+      assert.deepEqual(released, [], 'not acknowledged');
+      assert.deepEqual(events, ['hold'], 'nothing new is read while it waits');
+      clock.advance(999);
+      assert.equal(sent.length, 1);
+      clock.advance(1);
+      assert.equal(sent.length, 2, 'again after 1 s');
+      assert.deepEqual(sent[1]?.payload, { n: 1 }, 'as it first entered');
+      assert.notEqual(sent[1]?._msgid, sent[0]?._msgid);
+      assert.deepEqual(events, ['hold', 'release']);
+      refuse(flow, sent[1]);
+      clock.advance(1999);
+      assert.equal(sent.length, 2);
+      clock.advance(1);
+      assert.equal(sent.length, 3, 'then after 2 s');
+      finish(flow, sent[2]);
+      assert.deepEqual(released, ['finished']);
+      assert.equal(flow.retryCounts.retried, 2);
+      flow.close();
+    });
+
+    it(`still transient after ${TRANSIENT_WARN_AFTER_TRIES} tries: said once, tried on, the wait capped at 30 s`, () => {
+      const { flow, clock, events, sent, released } = retrying();
+      flow.emit({ payload: 1 }, keep(flow, sent), (outcome) => released.push(outcome));
+      refuse(flow, sent[0]);
+      for (let i = 0; i < 10; i++) {
+        clock.advance(30_000);
+        refuse(flow, sent[sent.length - 1]);
+      }
+      assert.equal(sent.length, 11, 'one try per wait, the wait never beyond 30 s');
+      assert.deepEqual(events.filter((e) => e.startsWith('still')), [`still transient after ${TRANSIENT_WARN_AFTER_TRIES}`]);
+      assert.deepEqual(released, []);
+      flow.close();
+      assert.deepEqual(released, ['abandoned'], 'close while it waits: unacknowledged, the broker keeps it');
+      assert.equal(clock.timers.size, 0, 'no retry timer left');
+    });
+
+    it('without a release (acknowledged at routing) nothing is retried', () => {
+      const { flow, clock, sent } = retrying();
+      flow.emit({ payload: 1 }, keep(flow, sent));
+      refuse(flow, sent[0]);
+      clock.advance(60_000);
+      assert.equal(sent.length, 1);
+      flow.close();
+    });
   });
 });
