@@ -76,8 +76,9 @@ export = function (RED: NodeAPI): void {
     // finished in the flow (docs/message-contract.md): the decoder delivers
     // synchronously inside onMessage, which sets this for the message at hand.
     let deferAck: (() => ReleaseAck) | undefined;
+    let again: (() => Record<string, unknown> | undefined) | undefined;
     const sink: InboundSink = {
-      deliver: (msg) => (flow === undefined ? send(msg) : flow.emit(msg, send, deferAck?.())),
+      deliver: (msg) => (flow === undefined ? send(msg) : flow.emit(msg, send, deferAck?.(), again)),
       malformed: ({ topic, payloadPreview, reasons }) =>
         this.error(t('bus-subscribe.errors.malformed', { topic, reasons: describeReasons(reasons) }), { topic, payload: payloadPreview, reject: { stage: 'bus-subscribe', reasons } }),
       changed: () => throttle.show(),
@@ -106,10 +107,13 @@ export = function (RED: NodeAPI): void {
     const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket, defer: () => ReleaseAck): void => {
       if (closed) return;
       deferAck = flow === undefined ? undefined : defer;
+      // A record refused as transient is made again from these bytes (FlowControl.emit).
+      again = flow === undefined ? undefined : () => decoder.again(topic, payload, packet);
       try {
         decoder.receive(topic, payload, packet);
       } finally {
         deferAck = undefined;
+        again = undefined;
       }
     };
     const unsubscribers: Unsubscribe[] = [];

@@ -40,9 +40,11 @@ export class InboundDecoder {
   private readonly settings: Pick<SubscribeSettings, 'limits'>;
   private readonly dedup: DedupWindow;
   private readonly sink: InboundSink;
+  private readonly kind: SubscribeSettings['kind'];
 
   constructor(settings: Pick<SubscribeSettings, 'kind' | 'dedupWindow' | 'limits'>, sink: InboundSink) {
     this.settings = settings;
+    this.kind = settings.kind;
     this.dedup = new DedupWindow(settings.dedupWindow);
     this.sink = sink;
     const handlers = { canonical: this.onCanonical, 'dead-letter': this.onDeadLetter, records: this.onRecord };
@@ -83,6 +85,30 @@ export class InboundDecoder {
     this.sink.changed();
     this.sink.deliver({ topic, payload: decoded.value });
   };
+
+  /**
+   * The flow message `receive` delivered for these bytes, made again for a
+   * record sent into the flow once more (refused as transient): no counts, no
+   * de-duplication, nothing reported. Decoding again only then is cheaper
+   * than keeping a copy of every record. Undefined if they do not decode.
+   */
+  again(topic: string, payload: Buffer, packet: IPublishPacket): Record<string, unknown> | undefined {
+    const limits = this.settings.limits;
+    if (this.kind === 'records') {
+      const decoded = decodeLocalRecord(payload, limits);
+      return decoded.ok ? { topic, payload: decoded.value } : undefined;
+    }
+    if (this.kind === 'canonical') {
+      const decoded = decodeMessage({ payload, properties: packet.properties }, limits);
+      return decoded.ok ? { topic, payload: decoded.value.data, cdm: decoded.value.envelope } : undefined;
+    }
+    const decoded = decodeDeadLetter(payload, limits);
+    if (!decoded.ok) return undefined;
+    const letter = decoded.value;
+    const msg: Record<string, unknown> = { topic, payload: letter.payload, reject: { stage: letter.stage, reasons: letter.reasons, site: letter.site, time: letter.time } };
+    if (letter.cdm !== undefined) msg.cdm = letter.cdm;
+    return msg;
+  }
 
   private admit(site: string, id: string): boolean {
     if (this.dedup.admit(messageKey(site, id))) return true;

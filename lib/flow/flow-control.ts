@@ -72,27 +72,21 @@ export class FlowControl {
    * of it is done. With `release` (its acknowledgement waits for it), the
    * record is told 'finished' or 'abandoned'; one refused as transient
    * (`msg.reject.transient`: the site is not ready) is not released but sent
-   * again, a copy of the message as it first entered, after 1 s, then 2, 4,
-   * ... 30 s, for as long as it takes: it is not the record's fault. While one
-   * waits, reading is held (its acknowledgement holds those behind it
-   * anyway), and the broker keeps the rest.
+   * again, as `again` makes it anew from what arrived (the flow changes the
+   * message in place), after 1 s, then 2, 4, ... 30 s, for as long as it
+   * takes: it is not the record's fault. While one waits, reading is held
+   * (its acknowledgement holds those behind it anyway), and the broker keeps
+   * the rest. Without `again` a transient refusal finishes the record.
    */
-  emit(msg: Record<string, unknown>, send: (msg: Record<string, unknown>) => void, release?: RecordRelease): void {
-    if (release === undefined) {
-      this.sendTracked(msg, send, undefined);
-      return;
-    }
-    // The flow changes the message in place; a retry needs it as it entered.
-    // A structured clone of decoded JSON, only for records whose acknowledgement waits.
-    const original = structuredClone(msg);
-    this.sendTracked(msg, send, this.retrying(original, send, release));
+  emit(msg: Record<string, unknown>, send: (msg: Record<string, unknown>) => void, release?: RecordRelease, again?: () => Record<string, unknown> | undefined): void {
+    this.sendTracked(msg, send, release === undefined ? undefined : this.retrying(send, release, again));
   }
 
-  private retrying(original: Record<string, unknown>, send: (msg: Record<string, unknown>) => void, release: RecordRelease): RecordEnded {
+  private retrying(send: (msg: Record<string, unknown>) => void, release: RecordRelease, again: (() => Record<string, unknown> | undefined) | undefined): RecordEnded {
     let tries = 0;
     const ended: RecordEnded = (outcome) => {
-      if (outcome !== 'transient') return release(outcome);
-      if (this.closed) return release('abandoned');
+      if (outcome === 'abandoned' || this.closed) return release('abandoned');
+      if (outcome === 'finished' || again === undefined) return release('finished');
       tries += 1;
       if (tries === TRANSIENT_WARN_AFTER_TRIES && !this.warnedTransient) {
         this.warnedTransient = true;
@@ -103,8 +97,11 @@ export class FlowControl {
         this.retries.delete(timer);
         this.releaseRetryHold();
         if (this.closed) return;
+        const msg = again();
+        // It decoded once; bytes that no longer do cannot be retried, only acknowledged.
+        if (msg === undefined) return release('finished');
         this.retryCounts.retried += 1;
-        this.sendTracked(structuredClone(original), send, ended);
+        this.sendTracked(msg, send, ended);
       }, wait);
       this.retries.set(timer, release);
       this.retryHold ??= this.hooks.hold();

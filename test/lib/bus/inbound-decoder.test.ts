@@ -114,4 +114,26 @@ describe('lib/bus/inbound-decoder', () => {
     const { counts } = decode('records', [['a/b', Buffer.from(JSON.stringify({ text: 'x'.repeat(200) }))]], 100);
     assert.deepEqual(counts, { received: 0, duplicatesDropped: 0, malformed: 1 });
   });
+
+  describe('again(): the same flow message made anew from the bytes, for a record retried after a transient refusal', () => {
+    const cases: Array<{ kind: SubscriptionKind; topic: string; payload: Buffer }> = [
+      { kind: 'records', topic: 'site/fra/wms/shipments', payload: Buffer.from(JSON.stringify(record)) },
+      { kind: 'canonical', topic: TOPIC, payload: event() },
+      ...(letter.ok ? [{ kind: 'dead-letter' as const, topic: letter.value.topic, payload: letter.value.body }] : []),
+    ];
+    for (const { kind, topic, payload } of cases) {
+      it(`${kind}: equal to what receive() delivered, a new object, nothing counted, not dropped as a duplicate`, () => {
+        const delivered: Array<Record<string, unknown>> = [];
+        const decoder = new InboundDecoder({ kind, dedupWindow: 100, limits: DEFAULT_DECODE_LIMITS }, { deliver: (msg) => delivered.push(msg), malformed: () => undefined, changed: () => undefined });
+        const packet = { topic, payload } as IPublishPacket;
+        decoder.receive(topic, payload, packet);
+        assert.equal(delivered.length, 1);
+        const counts = { ...decoder.counts };
+        const made = decoder.again(topic, payload, packet);
+        assert.deepEqual(made, delivered[0]);
+        assert.notEqual(made?.payload, delivered[0]?.payload, 'not the object the flow may have changed');
+        assert.deepEqual(decoder.counts, counts);
+      });
+    }
+  });
 });

@@ -150,7 +150,7 @@ describe('lib/flow/flow-control', () => {
 
     it('sent again after 1 s, 2 s, 4 s ... as it first entered, keeping its acknowledgement; reading held meanwhile; released once it finishes', () => {
       const { flow, clock, events, sent, released } = retrying();
-      flow.emit({ payload: { n: 1 } }, keep(flow, sent), (outcome) => released.push(outcome));
+      flow.emit({ payload: { n: 1 } }, keep(flow, sent), (outcome) => released.push(outcome), () => ({ payload: { n: 1 } }));
       (sent[0] as { payload: { n: number } }).payload.n = 99; // the flow changes the message in place
       refuse(flow, sent[0]);
       assert.deepEqual(released, [], 'not acknowledged');
@@ -175,7 +175,7 @@ describe('lib/flow/flow-control', () => {
 
     it(`still transient after ${TRANSIENT_WARN_AFTER_TRIES} tries: said once, tried on, the wait capped at 30 s`, () => {
       const { flow, clock, events, sent, released } = retrying();
-      flow.emit({ payload: 1 }, keep(flow, sent), (outcome) => released.push(outcome));
+      flow.emit({ payload: 1 }, keep(flow, sent), (outcome) => released.push(outcome), () => ({ payload: 1 }));
       refuse(flow, sent[0]);
       for (let i = 0; i < 10; i++) {
         clock.advance(30_000);
@@ -187,6 +187,14 @@ describe('lib/flow/flow-control', () => {
       flow.close();
       assert.deepEqual(released, ['abandoned'], 'close while it waits: unacknowledged, the broker keeps it');
       assert.equal(clock.timers.size, 0, 'no retry timer left');
+    });
+
+    it('a release without a way to make the record again: a transient refusal finishes it', () => {
+      const { flow, sent, released } = retrying();
+      flow.emit({ payload: 1 }, keep(flow, sent), (outcome) => released.push(outcome));
+      refuse(flow, sent[0]);
+      assert.deepEqual(released, ['finished']);
+      flow.close();
     });
 
     it('without a release (acknowledged at routing) nothing is retried', () => {
