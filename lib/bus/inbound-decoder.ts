@@ -92,7 +92,7 @@ export class InboundDecoder {
     if (!decoded.ok) return this.reportMalformed(topic, payload, decoded.reasons);
     this.counts.received += 1;
     this.sink.changed();
-    this.sink.deliver({ topic, payload: decoded.value, tectonic: markRecordEntry(topic, payload, this.now()) });
+    this.sink.deliver({ topic, payload: decoded.value, tectonic: markRecordEntry(topic, this.now()) });
   };
 
   private admit(site: string, id: string, forgetAfterMs?: number): boolean {

@@ -1,5 +1,5 @@
 import { inputEnvelopeId, keyEnvelopeId } from '../envelope/derived-id';
-import { entryKeyOf } from '../envelope/entry-mark';
+import { entryTopicOf } from '../envelope/entry-mark';
 import { envelopeFrom } from '../envelope/new-envelope';
 import type { EnvelopeOrigin } from '../envelope/new-envelope';
 import type { PipelineMessage } from '../envelope/pipeline-message';
@@ -33,6 +33,6 @@ export function applyMapping(msg: PipelineMessage, result: MapResult, origin: En
  */
 function envelopeId(msg: PipelineMessage, key: string | undefined, origin: EnvelopeOrigin): string | undefined {
   if (key !== undefined) return keyEnvelopeId(origin.site, origin.entity, key);
-  const entryKey = entryKeyOf(msg.tectonic);
-  return entryKey === undefined ? undefined : inputEnvelopeId(origin.site, origin.entity, entryKey, msg.payload);
+  const topic = entryTopicOf(msg.tectonic);
+  return topic === undefined ? undefined : inputEnvelopeId(origin.site, origin.entity, topic, msg.payload);
 }

@@ -3,10 +3,11 @@
 // key ids and input ids as tables, the entry mark, and the duplicate window
 // bounded in time with an injected clock.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'mocha';
 import { DedupWindow } from '../../../lib/envelope/dedup-window';
 import { ENVELOPE_ID_NAMESPACE, inputEnvelopeId, isInputId, keyEnvelopeId, keyText, uuidBytes, uuidV5 } from '../../../lib/envelope/derived-id';
-import { entryKeyOf, markRecordEntry } from '../../../lib/envelope/entry-mark';
+import { entryTopicOf, markRecordEntry } from '../../../lib/envelope/entry-mark';
 
 const UUID_V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const UUID_V8 = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -14,6 +15,16 @@ const UUID_V8 = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 describe('lib/envelope/derived-id', () => {
   it('UUID v5 gives RFC 9562 Appendix A.4\'s example (DNS namespace, "www.example.com")', () => {
     assert.equal(uuidV5(uuidBytes('6ba7b810-9dad-11d1-80b4-00c04fd430c8'), 'www.example.com'), '2ed6657d-e927-568b-95e1-2665a8aea6a2');
+  });
+
+  it('UUID v5 of a long name (past the one-shot buffer) and of a short one agree with a plain SHA-1', () => {
+    const ns = uuidBytes(ENVELOPE_ID_NAMESPACE);
+    for (const name of ['x', 'ü€'.repeat(168), 'ü€'.repeat(169), 'k'.repeat(5000)]) {
+      const digest = createHash('sha1').update(ns).update(name, 'utf8').digest('hex');
+      const id = uuidV5(ns, name).replace(/-/g, '');
+      assert.equal(id.slice(0, 12), digest.slice(0, 12), name.slice(0, 10));
+      assert.equal(id.slice(16, 32), ((parseInt(digest.slice(16, 17), 16) & 0x3) | 0x8).toString(16) + digest.slice(17, 32));
+    }
   });
 
   it('the pack\'s namespace is UUID v5 of the URL namespace over "urn:tectonic:envelope-id"', () => {
@@ -48,15 +59,15 @@ describe('lib/envelope/derived-id', () => {
     });
   });
 
-  describe('input ids: the same entry key and record give the same id', () => {
-    const key = markRecordEntry('site/fra/sensors/t1', Buffer.from('{"c":21}'), 0).key;
-    const base = inputEnvelopeId('site-a', 'reading', key, { c: 21 }) as string;
+  describe('input ids: the same entry topic and record give the same id', () => {
+    const base = inputEnvelopeId('site-a', 'reading', 'site/fra/sensors/t1', { c: 21 }) as string;
     const cases: Array<[string, string | undefined, boolean]> = [
-      ['the same input and record again', inputEnvelopeId('site-a', 'reading', key, { c: 21 }), true],
-      ['another topic, equal payload', inputEnvelopeId('site-a', 'reading', markRecordEntry('site/fra/sensors/t2', Buffer.from('{"c":21}'), 0).key, { c: 21 }), false],
-      ['another site', inputEnvelopeId('site-b', 'reading', key, { c: 21 }), false],
-      ['another entity', inputEnvelopeId('site-a', 'temperature', key, { c: 21 }), false],
-      ['another record from the same input (a split part)', inputEnvelopeId('site-a', 'reading', key, { c: 22 }), false],
+      ['the same input and record again', inputEnvelopeId('site-a', 'reading', 'site/fra/sensors/t1', { c: 21 }), true],
+      ['another topic, equal payload', inputEnvelopeId('site-a', 'reading', 'site/fra/sensors/t2', { c: 21 }), false],
+      ['another site', inputEnvelopeId('site-b', 'reading', 'site/fra/sensors/t1', { c: 21 }), false],
+      ['another entity', inputEnvelopeId('site-a', 'temperature', 'site/fra/sensors/t1', { c: 21 }), false],
+      ['another record from the same input (a split part)', inputEnvelopeId('site-a', 'reading', 'site/fra/sensors/t1', { c: 22 }), false],
+      ['a topic and a record that would run into each other', inputEnvelopeId('site-a', 'reading', 'site/fra/sensors/t1",{"c":21}', {}), false],
     ];
     for (const [name, id, same] of cases) {
       it(`${name}: ${same ? 'the same' : 'another'} id`, () => {
@@ -64,6 +75,12 @@ describe('lib/envelope/derived-id', () => {
         assert.equal(id === base, same);
       });
     }
+
+    it('an input id is SHA-256 over the namespace\'s text and the name, as a UUID of version 8', () => {
+      const digest = createHash('sha256').update(`${ENVELOPE_ID_NAMESPACE}["site-a","reading","site/fra/sensors/t1",{"c":21}]`).digest('hex');
+      assert.equal(base.replace(/-/g, '').slice(0, 12), digest.slice(0, 12));
+      assert.equal(base.slice(14, 15), '8');
+    });
 
     it('an input id is recognised as one; ULIDs and other text are not', () => {
       assert.equal(isInputId(base), true);
@@ -73,34 +90,28 @@ describe('lib/envelope/derived-id', () => {
     it('a record JSON cannot write has no input id (the envelope then gets a ULID)', () => {
       const cyclic: Record<string, unknown> = {};
       cyclic.self = cyclic;
-      assert.equal(inputEnvelopeId('site-a', 'reading', key, cyclic), undefined);
-      assert.equal(inputEnvelopeId('site-a', 'reading', key, { n: 1n }), undefined);
+      assert.equal(inputEnvelopeId('site-a', 'reading', 't', cyclic), undefined);
+      assert.equal(inputEnvelopeId('site-a', 'reading', 't', { n: 1n }), undefined);
+      assert.equal(inputEnvelopeId('site-a', 'reading', 't', undefined), undefined);
     });
   });
 
   describe('the entry mark', () => {
-    it('keys topic and payload bytes: the same for a redelivery, another for another topic or payload', () => {
-      const first = markRecordEntry('site/fra/wms/a', Buffer.from('{"n":1}'), 1000);
-      assert.deepEqual(first, { entry: 'records', key: first.key, receivedAt: 1000 });
-      assert.match(first.key, /^[0-9a-f]{64}$/);
-      assert.equal(markRecordEntry('site/fra/wms/a', Buffer.from('{"n":1}'), 2000).key, first.key);
-      assert.notEqual(markRecordEntry('site/fra/wms/b', Buffer.from('{"n":1}'), 1000).key, first.key);
-      assert.notEqual(markRecordEntry('site/fra/wms/a', Buffer.from('{"n": 1}'), 1000).key, first.key, 'bytes, not the parsed value');
-      assert.notEqual(markRecordEntry('site/fra/wms', Buffer.from('/a{"n":1}'), 1000).key, markRecordEntry('site/fra/wms/a', Buffer.from('{"n":1}'), 1000).key);
+    it('holds the entry, the topic and when this copy arrived', () => {
+      assert.deepEqual(markRecordEntry('site/fra/wms/a', 1000), { entry: 'records', topic: 'site/fra/wms/a', receivedAt: 1000 });
     });
 
-    const key = 'a'.repeat(64);
     const marks: Array<[string, unknown, string | undefined]> = [
-      ['a records mark', { entry: 'records', key, receivedAt: 1 }, key],
+      ['a records mark', { entry: 'records', topic: 'site/fra/wms/a', receivedAt: 1 }, 'site/fra/wms/a'],
       ['no mark', undefined, undefined],
-      ['a mark of another entry', { entry: 'http', key }, undefined],
-      ['a key that is not 64 hex digits', { entry: 'records', key: 'abc' }, undefined],
-      ['a key in capitals', { entry: 'records', key: key.toUpperCase() }, undefined],
+      ['a mark of another entry', { entry: 'http', topic: 'a' }, undefined],
+      ['an empty topic', { entry: 'records', topic: '' }, undefined],
+      ['a topic that is not text', { entry: 'records', topic: 7 }, undefined],
       ['text', 'records', undefined],
       ['null', null, undefined],
     ];
     for (const [name, mark, expected] of marks) {
-      it(`entryKeyOf: ${name}`, () => assert.equal(entryKeyOf(mark), expected));
+      it(`entryTopicOf: ${name}`, () => assert.equal(entryTopicOf(mark), expected));
     }
   });
 });

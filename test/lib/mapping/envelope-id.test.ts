@@ -42,7 +42,7 @@ describe('the envelope id', () => {
     const cases: Array<[string, PipelineMessage, string, boolean]> = [
       ['the same record again', { payload: { ...record } }, 'site-a', true],
       ['the same key, another field changed', { payload: { ...record, stat: 'TRN' } }, 'site-a', true],
-      ['the same record with an entry mark: the spec\'s key wins', { payload: { ...record }, tectonic: markRecordEntry('t', Buffer.from('{}'), 0) }, 'site-a', true],
+      ['the same record with an entry mark: the spec\'s key wins', { payload: { ...record }, tectonic: markRecordEntry('t', 0) }, 'site-a', true],
       ['the same record at another site', { payload: { ...record } }, 'site-b', false],
       ['another key value', { payload: { ...record, dt: '24/11/2026 08:31' } }, 'site-a', false],
       ['a number where the text was', { payload: { ...record, shp_no: 1 } }, 'site-a', false],
@@ -83,13 +83,13 @@ describe('the envelope id', () => {
   });
 
   describe('from the input, when the spec names no key', () => {
-    const body = Buffer.from('{"c":21}');
-    const marked = (topic = 'site/fra/sensors/t1', receivedAt = 0): PipelineMessage => ({ payload: { c: 21 }, topic, tectonic: markRecordEntry(topic, body, receivedAt) });
+    const marked = (topic = 'site/fra/sensors/t1', receivedAt = 0): PipelineMessage => ({ payload: { c: 21 }, topic, tectonic: markRecordEntry(topic, receivedAt) });
     const first = idOf(readings, marked());
 
     const cases: Array<[string, PipelineMessage, string, boolean]> = [
       ['a redelivery of the same input, later', marked('site/fra/sensors/t1', 30_000), 'site-a', true],
       ['the same payload on another topic', marked('site/fra/sensors/t2'), 'site-a', false],
+      ['msg.topic changed by the flow: the entry\'s topic counts', { ...marked(), topic: 'renamed' }, 'site-a', true],
       ['the same input at another site', marked(), 'site-b', false],
       ['another record made from the same input (a split part)', { ...marked(), payload: { c: 22 } }, 'site-a', false],
     ];
@@ -113,8 +113,8 @@ describe('the envelope id', () => {
   describe('a ULID, as before', () => {
     const cases: Array<[string, PipelineMessage]> = [
       ['no mark (an inject, HTTP in)', { payload: { shp_no: 'A' } }],
-      ['a mark of another kind', { payload: { shp_no: 'A' }, tectonic: { entry: 'http', key: 'a'.repeat(64) } }],
-      ['a mark whose key is not a hash', { payload: { shp_no: 'A' }, tectonic: { entry: 'records', key: 'A-1' } }],
+      ['a mark of another kind', { payload: { shp_no: 'A' }, tectonic: { entry: 'http', topic: 'a/b' } }],
+      ['a mark without a topic', { payload: { shp_no: 'A' }, tectonic: { entry: 'records' } }],
     ];
     for (const [name, msg] of cases) {
       it(name, () => {
