@@ -24,6 +24,8 @@ interface BusSubscribeDef extends NodeDef {
   qos: string;
   maxBytes: string;
   dedupWindow: string;
+  /** Seconds an id made from an input is remembered; absent in nodes saved before it: the default. */
+  dedupMaxAge?: string;
   kind: string;
   /** records: the MQTT topic filter. */
   topic?: string;

@@ -2,10 +2,12 @@ import type { IPublishPacket } from 'mqtt';
 import { decodeMessage } from '../envelope/cloudevents';
 import { decodeDeadLetter } from '../envelope/dead-letter';
 import { DedupWindow, messageKey } from '../envelope/dedup-window';
+import { isInputId } from '../envelope/derived-id';
+import { markRecordEntry } from '../envelope/entry-mark';
 import { topicDisagreement } from '../envelope/topics';
 import { decodeLocalRecord } from '../flow/local-record';
 import type { Reason } from '../reasons';
-import type { SubscribeSettings } from './subscribe-settings';
+import { DEFAULT_DEDUP_MAX_AGE_SECONDS, type SubscribeSettings } from './subscribe-settings';
 
 // Enough of a malformed message to see what it was, without echoing megabytes into the debug sidebar.
 const RAW_PREVIEW_CHARS = 2048;
@@ -39,11 +41,16 @@ export class InboundDecoder {
   readonly receive: (topic: string, payload: Buffer, packet: IPublishPacket) => void;
   private readonly settings: Pick<SubscribeSettings, 'limits'>;
   private readonly dedup: DedupWindow;
+  private readonly dedupMaxAgeMs: number;
   private readonly sink: InboundSink;
+  private readonly now: () => number;
 
-  constructor(settings: Pick<SubscribeSettings, 'kind' | 'dedupWindow' | 'limits'>, sink: InboundSink) {
+  /** `now`: the clock of the entry mark and the duplicate window's age; default Date.now. */
+  constructor(settings: Pick<SubscribeSettings, 'kind' | 'dedupWindow' | 'limits'> & Partial<Pick<SubscribeSettings, 'dedupMaxAgeMs'>>, sink: InboundSink, now: () => number = Date.now) {
     this.settings = settings;
-    this.dedup = new DedupWindow(settings.dedupWindow);
+    this.now = now;
+    this.dedup = new DedupWindow(settings.dedupWindow, { now });
+    this.dedupMaxAgeMs = settings.dedupMaxAgeMs ?? DEFAULT_DEDUP_MAX_AGE_SECONDS * 1000;
     this.sink = sink;
     const handlers = { canonical: this.onCanonical, 'dead-letter': this.onDeadLetter, records: this.onRecord };
     this.receive = handlers[settings.kind];
@@ -54,7 +61,9 @@ export class InboundDecoder {
     if (!decoded.ok) return this.reportMalformed(topic, payload, decoded.reasons);
     const disagreement = topicDisagreement(topic, decoded.value.envelope);
     if (disagreement.length > 0) return this.reportMalformed(topic, payload, disagreement);
-    if (!this.admit(decoded.value.envelope.site, decoded.value.envelope.id)) return;
+    // An id made from an input is remembered for a time only: an equal reading later is a new event (derived-id.ts).
+    const { site, id } = decoded.value.envelope;
+    if (!this.admit(site, id, isInputId(id) ? this.dedupMaxAgeMs : undefined)) return;
     this.counts.received += 1;
     this.sink.changed();
     this.sink.deliver({ topic, payload: decoded.value.data, cdm: decoded.value.envelope });
@@ -75,17 +84,19 @@ export class InboundDecoder {
   };
 
   // A site's own records: JSON on any topic, no envelope yet and so no id to
-  // drop duplicates by; cdm-map makes msg.cdm downstream.
+  // drop duplicates by; cdm-map makes msg.cdm downstream, its id from the
+  // entry mark (entry-mark.ts), so a redelivery of the same input gets the
+  // same id and the centre drops it.
   private readonly onRecord = (topic: string, payload: Buffer): void => {
     const decoded = decodeLocalRecord(payload, this.settings.limits);
     if (!decoded.ok) return this.reportMalformed(topic, payload, decoded.reasons);
     this.counts.received += 1;
     this.sink.changed();
-    this.sink.deliver({ topic, payload: decoded.value });
+    this.sink.deliver({ topic, payload: decoded.value, tectonic: markRecordEntry(topic, this.now()) });
   };
 
-  private admit(site: string, id: string): boolean {
-    if (this.dedup.admit(messageKey(site, id))) return true;
+  private admit(site: string, id: string, forgetAfterMs?: number): boolean {
+    if (this.dedup.admit(messageKey(site, id), forgetAfterMs)) return true;
     this.counts.duplicatesDropped += 1;
     this.sink.changed();
     return false;

@@ -25,6 +25,8 @@ export interface PipelineMessage {
   correlationId?: unknown;
   /** A W3C traceparent given by the flow, carried like correlationId. */
   traceparent?: unknown;
+  /** The entry mark an entry that redelivers sets (entry-mark.ts); cdm-map makes the envelope id from it. */
+  tectonic?: unknown;
   _msgid?: string;
   [other: string]: unknown;
 }
