@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
 import type { ValidationVerdict } from '../lib/catalog/canonical-validation';
 import type { CatalogState } from '../lib/catalog/catalog-store';
-import { DeprecationNotices, VALIDATE_STAGE, applyValidation, internalErrorReasons, noCatalogReasons, refuseValidation, validateMessage } from '../lib/catalog/validate-message';
+import { DeprecationNotices, VALIDATE_STAGE, applyValidation, internalErrorReasons, refuseForNoCatalog, refuseValidation, validateMessage } from '../lib/catalog/validate-message';
 import { type ValidateConfig, parseValidateSettings } from '../lib/catalog/validate-settings';
 import type { PipelineMessage } from '../lib/envelope/pipeline-message';
 import type { Reason } from '../lib/reasons';
@@ -88,7 +88,8 @@ export = function (RED: NodeAPI): void {
       try {
         const snapshot = catalog.snapshot;
         if (snapshot === undefined) {
-          reject(msg, noCatalogReasons(state), send);
+          refuseForNoCatalog(msg, state);
+          counted(msg, send);
           done();
           return;
         }
