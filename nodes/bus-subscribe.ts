@@ -13,6 +13,7 @@ import { translator } from './support/i18n';
 import { StatusThrottle } from './support/status-throttle';
 import { busStatus } from './support/status';
 import { showCannotStart } from './support/lifecycle';
+import { waitForFlow, warnIfNotWaiting } from './support/flow-readiness';
 
 interface BusSubscribeDef extends NodeDef {
   bus: string;
@@ -69,6 +70,10 @@ export = function (RED: NodeAPI): void {
         return fail(t('bus-subscribe.errors.hooksFailed', { error: (err as Error).message }));
       }
     }
+    // Ready before reading: the inbound lane stays held until every node downstream has its catalog, policy, outbox.
+    const texts = { starting: t('bus-subscribe.status.flowStarting') };
+    const wait = flow !== undefined ? waitForFlow(RED, this, () => bus.holdInbound(), () => throttle.show(), texts) : undefined;
+    if (wait === undefined) warnIfNotWaiting(RED, this, (waitingFor) => this.warn(t('bus-subscribe.warnings.notWaiting', { waitingFor })));
 
     const send = (msg: Record<string, unknown>): void => this.send(msg);
     const sink: InboundSink = {
@@ -88,10 +93,11 @@ export = function (RED: NodeAPI): void {
       if (counts.malformed > 0) text = t('bus-subscribe.status.andMalformed', { text, malformed: counts.malformed });
       return text;
     };
-    const throttle = new StatusThrottle(this, () =>
-      flow?.inFlight.holding === true && state.kind === 'connected'
-        ? { fill: 'yellow', shape: 'ring', text: t('bus-subscribe.status.holding', { inFlight: flow.inFlight.size, summary: summary() }) }
-        : busStatus(t, state, summary()));
+    const throttle = new StatusThrottle(this, () => {
+      if (state.kind === 'connected' && wait?.hold.holding === true) return { fill: 'yellow', shape: 'ring', text: t('bus-subscribe.status.waiting', { waitingFor: wait.hold.waitingFor, summary: summary() }) };
+      if (state.kind === 'connected' && flow?.inFlight.holding === true) return { fill: 'yellow', shape: 'ring', text: t('bus-subscribe.status.holding', { inFlight: flow.inFlight.size, summary: summary() }) };
+      return busStatus(t, state, summary());
+    });
     const stopStats = exposeStats(RED, this.id, () => ({ ...counts, held: flow?.counts.held ?? 0, expired: flow?.counts.expired ?? 0, inFlight: flow?.inFlight.size ?? 0 }));
     const stopWatching = bus.onState((next) => {
       state = next;
@@ -127,6 +133,7 @@ export = function (RED: NodeAPI): void {
       // the bus, so what the released hold lets in waits for its successor.
       const leaving = unsubscribers.map((unsubscribe) => unsubscribe({ keepAtBroker: !removed }));
       stopFollowing?.();
+      wait?.stop();
       flow?.close();
       void Promise.all(leaving).then(() => done());
     });
