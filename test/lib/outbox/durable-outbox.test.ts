@@ -188,6 +188,7 @@ describe('lib/outbox/durable-outbox', () => {
           assert.deepEqual(result, {
             ok: false,
             reason: { path: '', rule: 'outbox-message-too-large', message: 'the message is 101 bytes (payload and topic), more than the whole outbox may hold (100 bytes)' },
+            transient: false,
           });
         }
       });
