@@ -1,10 +1,11 @@
 import type { IPublishPacket } from 'mqtt';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Unsubscribe } from '../lib/bus/bus-client';
-import { InboundDecoder, type InboundSink } from '../lib/bus/inbound-decoder';
+import { InboundDecoder, type InboundSink, type RawInbound } from '../lib/bus/inbound-decoder';
 import type { SharedBusState } from '../lib/bus/shared-bus';
 import { parseSubscribeSettings } from '../lib/bus/subscribe-settings';
 import { FlowControl } from '../lib/flow/flow-control';
+import { TransientRetry } from '../lib/flow/transient-retry';
 import { describeReasons } from '../lib/reasons';
 import { findBus } from './support/bus-config';
 import { type HookEngine, followRecords } from './support/message-hooks';
@@ -60,6 +61,7 @@ export = function (RED: NodeAPI): void {
             changed: () => throttle.show(),
             overdue: (expired, leaseMs) =>
               this.warn(t('bus-subscribe.warnings.overdue', { expired, seconds: leaseMs / 1000 })),
+            refusedTransiently: (original) => retry?.add(original as RawInbound),
           })
         : undefined;
     let stopFollowing: (() => void) | undefined;
@@ -72,12 +74,14 @@ export = function (RED: NodeAPI): void {
     }
     // Ready before reading: the inbound lane stays held until every node downstream has its catalog, policy, outbox.
     const texts = { starting: t('bus-subscribe.status.flowStarting') };
-    const wait = flow !== undefined ? waitForFlow(RED, this, () => bus.holdInbound(), () => throttle.show(), texts) : undefined;
+    const wait = flow !== undefined ? waitForFlow(RED, this, () => bus.holdInbound(), () => { throttle.show(); retry?.wake(); }, texts) : undefined;
+    // A record refused downstream for the site's state (msg.reject.transient) goes through again once the flow is ready.
+    const retry = flow && new TransientRetry<RawInbound>({ hold: () => bus.holdInbound(), resend: (raw) => decoder.again(raw), canSend: () => wait?.hold.holding !== true });
     if (wait === undefined) warnIfNotWaiting(RED, this, (waitingFor) => this.warn(t('bus-subscribe.warnings.notWaiting', { waitingFor })));
 
     const send = (msg: Record<string, unknown>): void => this.send(msg);
     const sink: InboundSink = {
-      deliver: (msg) => (flow === undefined ? send(msg) : flow.emit(msg, send)),
+      deliver: (msg, raw) => (flow === undefined ? send(msg) : flow.emit(msg, send, raw)),
       malformed: ({ topic, payloadPreview, reasons }) =>
         this.error(t('bus-subscribe.errors.malformed', { topic, reasons: describeReasons(reasons) }), { topic, payload: payloadPreview, reject: { stage: 'bus-subscribe', reasons } }),
       changed: () => throttle.show(),
@@ -98,7 +102,7 @@ export = function (RED: NodeAPI): void {
       if (state.kind === 'connected' && flow?.inFlight.holding === true) return { fill: 'yellow', shape: 'ring', text: t('bus-subscribe.status.holding', { inFlight: flow.inFlight.size, summary: summary() }) };
       return busStatus(t, state, summary());
     });
-    const stopStats = exposeStats(RED, this.id, () => ({ ...counts, held: flow?.counts.held ?? 0, expired: flow?.counts.expired ?? 0, inFlight: flow?.inFlight.size ?? 0 }));
+    const stopStats = exposeStats(RED, this.id, () => ({ ...counts, held: flow?.counts.held ?? 0, expired: flow?.counts.expired ?? 0, inFlight: flow?.inFlight.size ?? 0, retried: retry?.counts.retried ?? 0 }));
     const stopWatching = bus.onState((next) => {
       state = next;
       throttle.show();
@@ -134,6 +138,7 @@ export = function (RED: NodeAPI): void {
       const leaving = unsubscribers.map((unsubscribe) => unsubscribe({ keepAtBroker: !removed }));
       stopFollowing?.();
       wait?.stop();
+      retry?.close();
       flow?.close();
       void Promise.all(leaving).then(() => done());
     });

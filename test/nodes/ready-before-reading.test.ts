@@ -12,6 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'mocha';
 import type { MqttClient } from 'mqtt';
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { encodeCatalogBundle } from '../../lib/catalog/catalog-bundle';
 import { readCatalogFolder } from '../../lib/catalog/catalog-source';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../lib/bus/embedded-broker';
@@ -30,7 +31,26 @@ const withRuntimeHooks = (red: { hooks?: unknown }): void => {
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- core's status node: sees every status the entry shows, from its start
 const statusNode = require(join(repoRoot, 'node_modules/@node-red/nodes/core/common/25-status.js')) as unknown;
-const nodes = [withRuntimeHooks, ...packNodes, catchNode, statusNode];
+
+/** Refuses each record transiently the first time it sees it (output 2, msg.reject.transient), and passes it the second time. */
+function testNodes(RED: NodeAPI): void {
+  RED.nodes.registerType('test-refuse-once', function (this: Node, config: NodeDef) {
+    RED.nodes.createNode(this, config);
+    const seen = new Set<string>();
+    this.on('input', (msg, send, done) => {
+      const key = JSON.stringify(msg.payload);
+      if ((msg.payload as { probe?: boolean }).probe === true || seen.has(key)) {
+        send([msg, null]);
+      } else {
+        seen.add(key);
+        (msg as NodeMessageInFlow & { reject?: unknown }).reject = { stage: 'test', reasons: [{ path: '', rule: 'outbox-full', message: 'not now' }], transient: true };
+        send([null, msg]);
+      }
+      done();
+    });
+  });
+}
+const nodes = [withRuntimeHooks, ...packNodes, catchNode, statusNode, testNodes];
 
 const DAY = 24 * 3600 * 1000;
 const CATALOG_DELAY_MS = 2000;
@@ -159,5 +179,41 @@ describe('bus-subscribe: ready before reading', () => {
     should(ids).eql(records.map((r) => r.Sendung).sort());
     for (const msg of published.messages) should((msg.cdm as { validated?: string }).validated).equal('shipment@1.1.0');
     await waitFor(() => /^connected · \d+ received/.test(textOf(statuses.messages.at(-1) ?? {})), { timeoutMs: 5000, message: 'the entry to show what it received, no longer waiting' });
+  });
+
+  it('a record refused transiently downstream is sent through again, not lost', async function () {
+    this.timeout(20_000);
+    const busConfig = { ...bus, url: `mqtt://127.0.0.1:${broker?.port}`, clientId: `${clientId}-retry` };
+    await load(
+      placed([
+        tab,
+        busConfig,
+        entry([['refuse']]),
+        { id: 'refuse', type: 'test-refuse-once', z: 'f1', wires: [['passed'], ['refused']] },
+        { id: 'passed', type: 'helper', z: 'f1', wires: [] },
+        { id: 'refused', type: 'helper', z: 'f1', wires: [] },
+      ]),
+      {},
+      nodes,
+    );
+    const passed = new Inbox(node('passed'));
+    const refused = new Inbox(node('refused'));
+    await waitFor(
+      async () => {
+        await publisher?.publishAsync('site/fra/wms/probe', '{"probe":true}', { qos: 1 });
+        await delay(100);
+        return passed.messages.length > 0;
+      },
+      { timeoutMs: 10_000, message: 'the entry to subscribe' },
+    );
+    const real = (inbox: Inbox): Msg[] => inbox.messages.filter((m) => m.topic !== 'site/fra/wms/probe');
+    const count = 10;
+    for (let i = 0; i < count; i += 1) await publisher?.publishAsync('site/fra/wms/shipments', JSON.stringify({ n: i }), { qos: 1 });
+    await passed.next(() => real(passed).length >= count, 10_000);
+    await delay(300);
+    should(real(refused).length).equal(count, 'each record was refused once, transiently');
+    should(real(passed).map((m) => (m.payload as { n: number }).n).sort((a, b) => a - b)).eql(Array.from({ length: count }, (_, i) => i));
+    const stats = await helper.request().get('/tectonic/stats/sub');
+    should((stats.body as { retried: number; received: number }).retried).equal(count);
   });
 });
