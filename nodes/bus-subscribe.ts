@@ -1,10 +1,11 @@
 import type { IPublishPacket } from 'mqtt';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Unsubscribe } from '../lib/bus/bus-client';
-import { InboundDecoder, type InboundSink } from '../lib/bus/inbound-decoder';
+import { InboundDecoder, type InboundSink, type RawInbound } from '../lib/bus/inbound-decoder';
 import type { SharedBusState } from '../lib/bus/shared-bus';
 import { parseSubscribeSettings } from '../lib/bus/subscribe-settings';
 import { FlowControl } from '../lib/flow/flow-control';
+import { TransientRetry } from '../lib/flow/transient-retry';
 import { describeReasons } from '../lib/reasons';
 import { findBus } from './support/bus-config';
 import { type HookEngine, followRecords } from './support/message-hooks';
@@ -13,6 +14,7 @@ import { translator } from './support/i18n';
 import { StatusThrottle } from './support/status-throttle';
 import { busStatus } from './support/status';
 import { showCannotStart } from './support/lifecycle';
+import { waitForFlow, warnIfNotWaiting } from './support/flow-readiness';
 
 interface BusSubscribeDef extends NodeDef {
   bus: string;
@@ -61,6 +63,7 @@ export = function (RED: NodeAPI): void {
             changed: () => throttle.show(),
             overdue: (expired, leaseMs) =>
               this.warn(t('bus-subscribe.warnings.overdue', { expired, seconds: leaseMs / 1000 })),
+            refusedTransiently: (original) => retry?.add(original as RawInbound),
           })
         : undefined;
     let stopFollowing: (() => void) | undefined;
@@ -71,10 +74,16 @@ export = function (RED: NodeAPI): void {
         return fail(t('bus-subscribe.errors.hooksFailed', { error: (err as Error).message }));
       }
     }
+    // Ready before reading: the inbound lane stays held until every node downstream has its catalog, policy, outbox.
+    const texts = { starting: t('bus-subscribe.status.flowStarting') };
+    const wait = flow !== undefined ? waitForFlow(RED, this, () => bus.holdInbound(), () => { throttle.show(); retry?.wake(); }, texts) : undefined;
+    // A record refused downstream for the site's state (msg.reject.transient) goes through again once the flow is ready.
+    const retry = flow && new TransientRetry<RawInbound>({ hold: () => bus.holdInbound(), resend: (raw) => decoder.again(raw), canSend: () => wait?.hold.holding !== true });
+    if (wait === undefined) warnIfNotWaiting(RED, this, (waitingFor) => this.warn(t('bus-subscribe.warnings.notWaiting', { waitingFor })));
 
     const send = (msg: Record<string, unknown>): void => this.send(msg);
     const sink: InboundSink = {
-      deliver: (msg) => (flow === undefined ? send(msg) : flow.emit(msg, send)),
+      deliver: (msg, raw) => (flow === undefined ? send(msg) : flow.emit(msg, send, raw)),
       malformed: ({ topic, payloadPreview, reasons }) =>
         this.error(t('bus-subscribe.errors.malformed', { topic, reasons: describeReasons(reasons) }), { topic, payload: payloadPreview, reject: { stage: 'bus-subscribe', reasons } }),
       changed: () => throttle.show(),
@@ -90,11 +99,12 @@ export = function (RED: NodeAPI): void {
       if (counts.malformed > 0) text = t('bus-subscribe.status.andMalformed', { text, malformed: counts.malformed });
       return text;
     };
-    const throttle = new StatusThrottle(this, () =>
-      flow?.inFlight.holding === true && state.kind === 'connected'
-        ? { fill: 'yellow', shape: 'ring', text: t('bus-subscribe.status.holding', { inFlight: flow.inFlight.size, summary: summary() }) }
-        : busStatus(t, state, summary()));
-    const stopStats = exposeStats(RED, this.id, () => ({ ...counts, held: flow?.counts.held ?? 0, expired: flow?.counts.expired ?? 0, inFlight: flow?.inFlight.size ?? 0 }));
+    const throttle = new StatusThrottle(this, () => {
+      if (state.kind === 'connected' && wait?.hold.holding === true) return { fill: 'yellow', shape: 'ring', text: t('bus-subscribe.status.waiting', { waitingFor: wait.hold.waitingFor, summary: summary() }) };
+      if (state.kind === 'connected' && flow?.inFlight.holding === true) return { fill: 'yellow', shape: 'ring', text: t('bus-subscribe.status.holding', { inFlight: flow.inFlight.size, summary: summary() }) };
+      return busStatus(t, state, summary());
+    });
+    const stopStats = exposeStats(RED, this.id, () => ({ ...counts, held: flow?.counts.held ?? 0, expired: flow?.counts.expired ?? 0, inFlight: flow?.inFlight.size ?? 0, retried: retry?.counts.retried ?? 0 }));
     const stopWatching = bus.onState((next) => {
       state = next;
       throttle.show();
@@ -129,6 +139,8 @@ export = function (RED: NodeAPI): void {
       // the bus, so what the released hold lets in waits for its successor.
       const leaving = unsubscribers.map((unsubscribe) => unsubscribe({ keepAtBroker: !removed }));
       stopFollowing?.();
+      wait?.stop();
+      retry?.close();
       flow?.close();
       void Promise.all(leaving).then(() => done());
     });

@@ -20,10 +20,17 @@ export interface MalformedReport {
   reasons: Reason[];
 }
 
+/** An MQTT message as received: what the entry keeps to decode it again for a retry (TransientRetry). */
+export interface RawInbound {
+  topic: string;
+  payload: Buffer;
+  packet: IPublishPacket;
+}
+
 /** Where decoded messages go: the node's output, log and status. */
 export interface InboundSink {
-  /** A message for the flow. */
-  deliver(msg: Record<string, unknown>): void;
+  /** A message for the flow, and the MQTT message it was decoded from. */
+  deliver(msg: Record<string, unknown>, raw: RawInbound): void;
   malformed(report: MalformedReport): void;
   /** A count changed. */
   changed(): void;
@@ -39,6 +46,8 @@ export class InboundDecoder {
   readonly counts = { received: 0, duplicatesDropped: 0, malformed: 0 };
   /** Decodes one MQTT message: the handler of the subscription's kind, chosen once. */
   readonly receive: (topic: string, payload: Buffer, packet: IPublishPacket) => void;
+  /** Decodes a message again for a retry: not counted, and not dropped as a duplicate of itself. */
+  readonly again: (raw: RawInbound) => void;
   private readonly settings: Pick<SubscribeSettings, 'limits'>;
   private readonly dedup: DedupWindow;
   private readonly dedupMaxAgeMs: number;
@@ -53,47 +62,52 @@ export class InboundDecoder {
     this.dedupMaxAgeMs = settings.dedupMaxAgeMs ?? DEFAULT_DEDUP_MAX_AGE_SECONDS * 1000;
     this.sink = sink;
     const handlers = { canonical: this.onCanonical, 'dead-letter': this.onDeadLetter, records: this.onRecord };
-    this.receive = handlers[settings.kind];
+    const handler = handlers[settings.kind];
+    this.receive = (topic, payload, packet) => handler(topic, payload, packet, true);
+    this.again = (raw) => handler(raw.topic, raw.payload, raw.packet, false);
   }
 
-  private readonly onCanonical = (topic: string, payload: Buffer, packet: IPublishPacket): void => {
+  private readonly onCanonical = (topic: string, payload: Buffer, packet: IPublishPacket, fresh: boolean): void => {
     const decoded = decodeMessage({ payload, properties: packet.properties }, this.settings.limits);
     if (!decoded.ok) return this.reportMalformed(topic, payload, decoded.reasons);
     const disagreement = topicDisagreement(topic, decoded.value.envelope);
     if (disagreement.length > 0) return this.reportMalformed(topic, payload, disagreement);
     // An id made from an input is remembered for a time only: an equal reading later is a new event (derived-id.ts).
     const { site, id } = decoded.value.envelope;
-    if (!this.admit(site, id, isInputId(id) ? this.dedupMaxAgeMs : undefined)) return;
-    this.counts.received += 1;
-    this.sink.changed();
-    this.sink.deliver({ topic, payload: decoded.value.data, cdm: decoded.value.envelope });
+    if (fresh && !this.admit(site, id, isInputId(id) ? this.dedupMaxAgeMs : undefined)) return;
+    this.received(fresh);
+    this.sink.deliver({ topic, payload: decoded.value.data, cdm: decoded.value.envelope }, { topic, payload, packet });
   };
 
   // Dead letters come back as the message that was refused, with msg.reject,
   // ready to be fixed and sent through the pipeline again (the replay path).
-  private readonly onDeadLetter = (topic: string, payload: Buffer): void => {
+  private readonly onDeadLetter = (topic: string, payload: Buffer, packet: IPublishPacket, fresh: boolean): void => {
     const decoded = decodeDeadLetter(payload, this.settings.limits);
     if (!decoded.ok) return this.reportMalformed(topic, payload, decoded.reasons);
     const letter = decoded.value;
-    if (!this.admit(letter.site, `${letter.stage}\u0000${letter.time}\u0000${letter.cdm?.id ?? JSON.stringify(letter.payload)}`)) return;
-    this.counts.received += 1;
-    this.sink.changed();
+    if (fresh && !this.admit(letter.site, `${letter.stage}\u0000${letter.time}\u0000${letter.cdm?.id ?? JSON.stringify(letter.payload)}`)) return;
+    this.received(fresh);
     const msg: Record<string, unknown> = { topic, payload: letter.payload, reject: { stage: letter.stage, reasons: letter.reasons, site: letter.site, time: letter.time } };
     if (letter.cdm !== undefined) msg.cdm = letter.cdm;
-    this.sink.deliver(msg);
+    this.sink.deliver(msg, { topic, payload, packet });
   };
 
   // A site's own records: JSON on any topic, no envelope yet and so no id to
   // drop duplicates by; cdm-map makes msg.cdm downstream, its id from the
   // entry mark (entry-mark.ts), so a redelivery of the same input gets the
   // same id and the centre drops it.
-  private readonly onRecord = (topic: string, payload: Buffer): void => {
+  private readonly onRecord = (topic: string, payload: Buffer, packet: IPublishPacket, fresh: boolean): void => {
     const decoded = decodeLocalRecord(payload, this.settings.limits);
     if (!decoded.ok) return this.reportMalformed(topic, payload, decoded.reasons);
+    this.received(fresh);
+    this.sink.deliver({ topic, payload: decoded.value, tectonic: markRecordEntry(topic, this.now()) }, { topic, payload, packet });
+  };
+
+  private received(fresh: boolean): void {
+    if (!fresh) return;
     this.counts.received += 1;
     this.sink.changed();
-    this.sink.deliver({ topic, payload: decoded.value, tectonic: markRecordEntry(topic, this.now()) });
-  };
+  }
 
   private admit(site: string, id: string, forgetAfterMs?: number): boolean {
     if (this.dedup.admit(messageKey(site, id), forgetAfterMs)) return true;

@@ -9,6 +9,8 @@ export interface FlowControlHooks {
   changed(): void;
   /** Records outlived their lease and no longer count; said once per node, it points at a node that keeps messages. */
   overdue(expired: number, leaseMs: number): void;
+  /** A record sent with an original finished after a node refused it transiently: the original, to send again. */
+  refusedTransiently?: (original: unknown) => void;
 }
 
 /**
@@ -38,6 +40,8 @@ export class FlowControl {
       }
       if (!this.closed) hooks.changed();
     });
+    const retry = hooks.refusedTransiently;
+    if (retry !== undefined) inFlight.onTransient((original) => retry(original));
     inFlight.onExpired((expired) => {
       this.counts.expired += expired;
       if (this.warned) return;
@@ -46,12 +50,15 @@ export class FlowControl {
     });
   }
 
-  /** Sends a record into the flow, tracked from before `send` until every copy of it is done. */
-  emit(msg: Record<string, unknown>, send: (msg: Record<string, unknown>) => void): void {
+  /**
+   * Sends a record into the flow, tracked from before `send` until every copy
+   * of it is done. `original`: what to send again if a node refuses it transiently.
+   */
+  emit(msg: Record<string, unknown>, send: (msg: Record<string, unknown>) => void, original?: unknown): void {
     const id = this.nextId();
     msg._msgid = id;
     // The entry's own count keeps the record open while send() hands out its copies.
-    this.inFlight.track(id);
+    this.inFlight.track(id, original);
     try {
       send(msg);
     } finally {

@@ -47,10 +47,15 @@ interface OpenRecord {
   /** Receipts a done() may still close. */
   receipts: number;
   since: number;
+  /** What the entry would send again if a node refuses the record transiently (msg.reject.transient). */
+  original?: unknown;
+  /** A node refused it transiently: at its finish, `original` goes to the transient listeners. */
+  transient?: true;
 }
 
 export type PressureListener = (holding: boolean) => void;
 export type ExpiryListener = (expired: number) => void;
+export type TransientListener = (original: unknown) => void;
 
 export class InFlight {
   readonly limit: number;
@@ -61,6 +66,7 @@ export class InFlight {
   private readonly records = new Map<string, OpenRecord>();
   private readonly pressureListeners = new Set<PressureListener>();
   private readonly expiryListeners = new Set<ExpiryListener>();
+  private readonly transientListeners = new Set<TransientListener>();
   private sweep: unknown;
   private full = false;
 
@@ -89,13 +95,13 @@ export class InFlight {
    * Starts tracking a record with the entry's own count of 1: call it before
    * sending, and complete(id) once send() has returned.
    */
-  track(id: string): void {
+  track(id: string, original?: unknown): void {
     const open = this.records.get(id);
     if (open !== undefined) {
       open.count += 1;
       return;
     }
-    this.records.set(id, { count: 1, announced: 0, receipts: 0, since: this.clock.now() });
+    this.records.set(id, original === undefined ? { count: 1, announced: 0, receipts: 0, since: this.clock.now() } : { count: 1, announced: 0, receipts: 0, since: this.clock.now(), original });
     this.armSweep();
     if (!this.full && this.limit > 0 && this.records.size >= this.limit) this.setFull(true);
   }
@@ -143,7 +149,7 @@ export class InFlight {
     if (open.receipts <= 0) return true;
     open.receipts -= 1;
     open.count -= 1;
-    if (open.count <= 0) this.finish(id);
+    if (open.count <= 0) this.finish(id, open);
     return true;
   }
 
@@ -152,7 +158,19 @@ export class InFlight {
     const open = this.records.get(id);
     if (open === undefined) return false;
     open.count -= 1;
-    if (open.count <= 0) this.finish(id);
+    if (open.count <= 0) this.finish(id, open);
+    return true;
+  }
+
+  /**
+   * A node refused a copy for the site's state (msg.reject.transient): when
+   * the record finishes, its original goes to the transient listeners, to be
+   * sent again. False if the id is not tracked.
+   */
+  refusedTransiently(id: string): boolean {
+    const open = this.records.get(id);
+    if (open === undefined) return false;
+    open.transient = true;
     return true;
   }
 
@@ -177,6 +195,12 @@ export class InFlight {
     return () => this.pressureListeners.delete(listener);
   }
 
+  /** Hears the original of each record that finished after a transient refusal (one let go by the lease is not retried). */
+  onTransient(listener: TransientListener): () => void {
+    this.transientListeners.add(listener);
+    return () => this.transientListeners.delete(listener);
+  }
+
   /** Hears how many records the lease has just let go of. */
   onExpired(listener: ExpiryListener): () => void {
     this.expiryListeners.add(listener);
@@ -190,10 +214,12 @@ export class InFlight {
     this.checkRoom();
     this.pressureListeners.clear();
     this.expiryListeners.clear();
+    this.transientListeners.clear();
   }
 
-  private finish(id: string): void {
+  private finish(id: string, open: OpenRecord): void {
     this.records.delete(id);
+    if (open.transient === true && open.original !== undefined) for (const listener of this.transientListeners) listener(open.original);
     this.checkRoom();
   }
 

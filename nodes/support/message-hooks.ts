@@ -66,6 +66,12 @@ function idOf(msg: Message): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
+/** msg.reject.transient (docs/message-contract.md): read only on completions, one property when there is no reject. */
+function isTransientRefusal(msg: Message): boolean {
+  const reject = (msg as { reject?: unknown }).reject;
+  return typeof reject === 'object' && reject !== null && (reject as { transient?: unknown }).transient === true;
+}
+
 /** Which tracker owns which record: turns hook events into counts. */
 export class MessageLedger {
   /** An array, replaced on change: the hooks loop over it on every delivery of the runtime. */
@@ -102,6 +108,11 @@ export class MessageLedger {
   completed(event: DeliveryEvent): void {
     const id = idOf(event.msg);
     if (id === undefined) return;
+    // A node completed a copy it refused for the site's state: its entry sends the record again once it finishes.
+    if (isTransientRefusal(event.msg)) {
+      for (const tracker of this.trackers) if (tracker.refusedTransiently(id) && tracker.settle(id)) return;
+      return;
+    }
     for (const tracker of this.trackers) if (tracker.settle(id)) return;
   }
 }
