@@ -6,6 +6,7 @@ import { ClassicLevel } from 'classic-level';
 import { TectonicError } from '../errors';
 import { createAckAfterStore } from './ack-after-store';
 import { settleInCallOrder } from './ordered-persistence';
+import { withSyncedWrites } from './synced-level';
 import { createSessionResumeGate } from './session-resume';
 
 // aedes-persistence-level is CommonJS without type declarations: the factory
@@ -21,8 +22,11 @@ export interface EmbeddedBrokerOptions {
    * retained messages. A folder (LevelDB) keeps them across a broker restart,
    * which persistent-session subscribers need so nothing published while they
    * or the broker were away is lost (issue 7). Default 'memory': forgets on close.
+   * A completed LevelDB write survives a killed process; `sync: true` also
+   * syncs each write to the disk (fsync), for a power cut or an OS crash, at
+   * the cost measured in docs/outbox.md.
    */
-  persistence?: { dir: string } | 'memory';
+  persistence?: { dir: string; sync?: boolean } | 'memory';
   /**
    * When a QoS 1 PUBLISH is acknowledged, with a folder. 'after-store' (the
    * default): once the message is written, and queued for every persistent
@@ -71,7 +75,7 @@ async function nextBrokerId(db: ClassicLevel): Promise<string> {
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const folder = options.persistence === undefined || options.persistence === 'memory' ? undefined : options.persistence;
   const db = folder === undefined ? undefined : new ClassicLevel(folder.dir);
-  const tracked = db === undefined ? undefined : settleInCallOrder(aedesPersistenceLevel(db) as object);
+  const tracked = db === undefined ? undefined : settleInCallOrder(aedesPersistenceLevel(folder?.sync === true ? withSyncedWrites(db) : db) as object);
   const ackAfterStore = tracked !== undefined && (options.qos1Ack ?? 'after-store') === 'after-store' ? createAckAfterStore() : undefined;
   let aedes: Aedes;
   try {

@@ -22,6 +22,8 @@ export interface BrokerProcessOptions {
   readyTimeoutMs?: number;
   /** When the broker acknowledges QoS 1 (lib/bus/embedded-broker.ts `qos1Ack`); default the broker's. */
   qos1Ack?: 'after-store' | 'on-receipt';
+  /** Sync every write of the broker's LevelDB (persistence `sync: true`); default false. */
+  sync?: boolean;
 }
 
 /** A broker a test runs as a process of its own and can stop and start again, as a site loses its broker. */
@@ -128,6 +130,7 @@ export async function startBrokerProcess(options: BrokerProcessOptions = {}): Pr
       String(port),
       ...(persistence === 'disk' ? ['--dir', dir] : ['--memory']),
       ...(options.qos1Ack === undefined ? [] : ['--qos1-ack', options.qos1Ack]),
+      ...(options.sync === true ? ['--sync'] : []),
     ];
     const proc = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
     child = proc;

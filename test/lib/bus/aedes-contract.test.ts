@@ -58,13 +58,13 @@ describe('lib/bus/aedes-contract: the aedes internals the bus workarounds rely o
     return published;
   }
 
-  async function start(intercept?: Intercept, hooks: Pick<AedesOptions, 'authorizePublish'> = {}): Promise<Running> {
+  async function start(intercept?: Intercept, hooks: Pick<AedesOptions, 'authorizePublish'> = {}, wrapDb: (db: ClassicLevel) => ClassicLevel = (db) => db): Promise<Running> {
     const folder = await tempDir('tectonic-aedes-contract-');
     const db = new ClassicLevel(folder.path);
     await db.open();
     const log: string[] = [];
     const forwarded: Seen[] = [];
-    const persistence = new Proxy(aedesPersistenceLevel(db), {
+    const persistence = new Proxy(aedesPersistenceLevel(wrapDb(db)), {
       get(target, property, receiver) {
         const value: unknown = Reflect.get(target, property, receiver);
         // aedes requires setup to be the AsyncFunction itself.
@@ -266,5 +266,40 @@ describe('lib/bus/aedes-contract: the aedes internals the bus workarounds rely o
     await delay(100);
     assert.equal(acked, false);
     assert.deepEqual(published.map(payloadOf).filter((p) => p === 'refused'), []);
+  });
+
+  it('aedes-persistence-level writes to its database only with put, del, batch(ops), a chained batch and clear (lib/bus/synced-level.ts syncs the first four)', async () => {
+    const used = new Set<string>();
+    const spy = <T extends object>(target: T, prefix: string): T =>
+      new Proxy(target, {
+        get(object, property) {
+          const value: unknown = Reflect.get(object, property);
+          if (typeof value !== 'function' || typeof property !== 'string') return value;
+          return (...args: unknown[]): unknown => {
+            used.add(`${prefix}${property}`);
+            const result: unknown = (value as (...a: unknown[]) => unknown).apply(object, args);
+            return property === 'batch' && args.length === 0 ? spy(result as object, 'chained.') : result;
+          };
+        },
+      });
+    const broker = await start(undefined, {}, (db) => spy(db, ''));
+    // The writes of a broker's life: a will stored and deleted, subscriptions, queued QoS 1 and 2 messages sent and acknowledged, a retained message, an unsubscribe.
+    const subscriber = await broker.client({ clientId: 'contract-j', clean: false });
+    await subscriber.subscribeAsync('contract/j/#', { qos: 2 });
+    await endRaw(subscriber);
+    const publisher = await connectRaw(broker.url, { clientId: 'contract-j-pub', will: { topic: 'contract/j/will', payload: Buffer.from('gone'), qos: 1, retain: false } });
+    await publisher.publishAsync('contract/j/1', 'one', { qos: 1 });
+    await publisher.publishAsync('contract/j/2', 'two', { qos: 2 });
+    await publisher.publishAsync('contract/j/r', 'kept', { qos: 1, retain: true });
+    const back = await broker.client({ clientId: 'contract-j', clean: false });
+    const received = inbox(back);
+    await waitFor(() => ['one', 'two', 'kept'].every((p) => received.some((r) => r.payload === p)));
+    await back.unsubscribeAsync('contract/j/#');
+    await endRaw(publisher); // a clean disconnect deletes the will
+    await delay(100);
+    const reads = new Set(['get', 'getMany', 'has', 'hasMany', 'iterator', 'keys', 'values', 'open', 'close']);
+    const writes = [...used].filter((name) => !reads.has(name)).sort();
+    assert.ok(writes.includes('put') && writes.includes('batch'), writes.join(' '));
+    for (const name of writes) assert.ok(['put', 'del', 'batch', 'chained.del', 'chained.put', 'chained.write', 'clear'].includes(name), `a write method not synced: ${name} (${writes.join(' ')})`);
   });
 });
