@@ -12,6 +12,7 @@ import { busStatus, problemStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
 import { stateDir } from './support/user-dir';
 import { showCannotStart } from './support/lifecycle';
+import { labelOf, offerReadiness } from './support/flow-readiness';
 
 interface BusPublishDef extends NodeDef {
   bus: string;
@@ -54,11 +55,18 @@ export = function (RED: NodeAPI): void {
     }
 
     let reportedOpenFailure = '';
+    // What an entry upstream waits for: the outbox open, and room in it once it has refused a record as full.
+    const name = labelOf(config.name, this.id);
+    const waitingFor = { opening: t('bus-publish.readiness.opening', { name }), full: t('bus-publish.readiness.full', { name }) };
+    const ready = offerReadiness(this, waitingFor.opening);
     const outcomes: PublishOutcomes<CdmMessage> = {
       delivered: (msg) => this.send([msg, null]),
       refused: (msg) => this.send([null, msg]),
       standIn: (entry: OutboxEntry) => ({ _msgid: RED.util.generateId(), topic: entry.topic, payload: entry.payload.toString('utf8') }),
-      changed: () => throttle.show(),
+      changed: () => {
+        ready.set(publisher.isOpen && !publisher.full, publisher.isOpen ? waitingFor.full : waitingFor.opening);
+        throttle.show();
+      },
       opened: (recovered) => {
         if (reportedOpenFailure !== '') this.log(t('bus-publish.log.reopened'));
         reportedOpenFailure = '';

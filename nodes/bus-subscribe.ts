@@ -1,6 +1,7 @@
 import type { IPublishPacket } from 'mqtt';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { ReleaseAck, Unsubscribe } from '../lib/bus/bus-client';
+import { FlowEntry } from '../lib/bus/flow-entry';
 import { InboundDecoder, type InboundSink } from '../lib/bus/inbound-decoder';
 import type { SharedBusState } from '../lib/bus/shared-bus';
 import { parseSubscribeSettings } from '../lib/bus/subscribe-settings';
@@ -13,6 +14,7 @@ import { translator } from './support/i18n';
 import { StatusThrottle } from './support/status-throttle';
 import { busStatus } from './support/status';
 import { showCannotStart } from './support/lifecycle';
+import { type FlowWait, waitForFlow, warnIfNotWaiting } from './support/flow-readiness';
 
 interface BusSubscribeDef extends NodeDef {
   bus: string;
@@ -24,6 +26,8 @@ interface BusSubscribeDef extends NodeDef {
   qos: string;
   maxBytes: string;
   dedupWindow: string;
+  /** Seconds an id made from an input is remembered; absent in nodes saved before it: the default. */
+  dedupMaxAge?: string;
   kind: string;
   /** records: the MQTT topic filter. */
   topic?: string;
@@ -52,7 +56,7 @@ export = function (RED: NodeAPI): void {
     // node-red-node-test-helper 0.3, which leaves it out of the RED it hands nodes).
     const hooks = (RED as unknown as { hooks?: HookEngine }).hooks;
     if (settings.maxInFlight > 0 && hooks === undefined) this.warn(t('bus-subscribe.warnings.noHooks'));
-    const flow =
+    const flow: FlowControl | undefined =
       settings.maxInFlight > 0 && hooks !== undefined
         ? new FlowControl(settings.maxInFlight, {
             hold: () => bus.holdInbound(),
@@ -60,6 +64,7 @@ export = function (RED: NodeAPI): void {
             overdue: (expired, leaseMs) =>
               this.warn(t('bus-subscribe.warnings.overdue', { expired, seconds: leaseMs / 1000 })),
             stillTransient: (tries) => this.warn(t('bus-subscribe.warnings.stillTransient', { tries })),
+            ready: () => wait?.hold.holding !== true,
           })
         : undefined;
     let stopFollowing: (() => void) | undefined;
@@ -70,15 +75,15 @@ export = function (RED: NodeAPI): void {
         return fail(t('bus-subscribe.errors.hooksFailed', { error: (err as Error).message }));
       }
     }
+    // Ready before reading: the inbound lane stays held until every node downstream has its catalog, policy, outbox.
+    const texts = { starting: t('bus-subscribe.status.flowStarting') };
+    const wait: FlowWait | undefined = flow !== undefined ? waitForFlow(RED, this, () => bus.holdInbound(), () => { throttle.show(); flow.wake(); }, texts) : undefined;
+    if (wait === undefined) warnIfNotWaiting(RED, this, (waitingFor) => this.warn(t('bus-subscribe.warnings.notWaiting', { waitingFor })));
 
-    const send = (msg: Record<string, unknown>): void => this.send(msg);
-    // Under flow control the broker's PUBACK waits until the record has
-    // finished in the flow (docs/message-contract.md): the decoder delivers
-    // synchronously inside onMessage, which sets this for the message at hand.
-    let deferAck: (() => ReleaseAck) | undefined;
-    let again: (() => Record<string, unknown> | undefined) | undefined;
+    // Under flow control a record's PUBACK waits until it has finished in the flow; a transient refusal sends it again.
+    const entry = new FlowEntry(flow, (msg) => this.send(msg));
     const sink: InboundSink = {
-      deliver: (msg) => (flow === undefined ? send(msg) : flow.emit(msg, send, deferAck?.(), again)),
+      deliver: entry.deliver,
       malformed: ({ topic, payloadPreview, reasons }) =>
         this.error(t('bus-subscribe.errors.malformed', { topic, reasons: describeReasons(reasons) }), { topic, payload: payloadPreview, reject: { stage: 'bus-subscribe', reasons } }),
       changed: () => throttle.show(),
@@ -94,27 +99,19 @@ export = function (RED: NodeAPI): void {
       if (counts.malformed > 0) text = t('bus-subscribe.status.andMalformed', { text, malformed: counts.malformed });
       return text;
     };
-    const throttle = new StatusThrottle(this, () =>
-      flow?.inFlight.holding === true && state.kind === 'connected'
-        ? { fill: 'yellow', shape: 'ring', text: t('bus-subscribe.status.holding', { inFlight: flow.inFlight.size, summary: summary() }) }
-        : busStatus(t, state, summary()));
-    const stopStats = exposeStats(RED, this.id, () => ({ ...counts, held: flow?.counts.held ?? 0, expired: flow?.counts.expired ?? 0, inFlight: flow?.inFlight.size ?? 0 }));
+    const throttle = new StatusThrottle(this, () => {
+      if (state.kind === 'connected' && wait?.hold.holding === true) return { fill: 'yellow', shape: 'ring', text: t('bus-subscribe.status.waiting', { waitingFor: wait.hold.waitingFor, summary: summary() }) };
+      if (state.kind === 'connected' && flow?.inFlight.holding === true) return { fill: 'yellow', shape: 'ring', text: t('bus-subscribe.status.holding', { inFlight: flow.inFlight.size, summary: summary() }) };
+      return busStatus(t, state, summary());
+    });
+    const stopStats = exposeStats(RED, this.id, () => ({ ...counts, held: flow?.counts.held ?? 0, expired: flow?.counts.expired ?? 0, inFlight: flow?.inFlight.size ?? 0, retried: flow?.retryCounts.retried ?? 0 }));
     const stopWatching = bus.onState((next) => {
       state = next;
       throttle.show();
     });
 
     const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket, defer: () => ReleaseAck): void => {
-      if (closed) return;
-      deferAck = flow === undefined ? undefined : defer;
-      // A record refused as transient is made again from these bytes (FlowControl.emit).
-      again = flow === undefined ? undefined : () => decoder.again(topic, payload, packet);
-      try {
-        decoder.receive(topic, payload, packet);
-      } finally {
-        deferAck = undefined;
-        again = undefined;
-      }
+      if (!closed) entry.receive(decoder, topic, payload, packet, defer);
     };
     const unsubscribers: Unsubscribe[] = [];
     for (const filter of settings.filters) {
@@ -142,6 +139,7 @@ export = function (RED: NodeAPI): void {
       // the bus, so what the released hold lets in waits for its successor.
       const leaving = unsubscribers.map((unsubscribe) => unsubscribe({ keepAtBroker: !removed }));
       stopFollowing?.();
+      wait?.stop();
       flow?.close();
       void Promise.all(leaving).then(() => done());
     });

@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
 import type { ValidationVerdict } from '../lib/catalog/canonical-validation';
 import type { CatalogState } from '../lib/catalog/catalog-store';
-import { DeprecationNotices, VALIDATE_STAGE, applyValidation, internalErrorReasons, noCatalogReasons, refuseValidation, validateMessage } from '../lib/catalog/validate-message';
+import { DeprecationNotices, VALIDATE_STAGE, applyValidation, internalErrorReasons, refuseForNoCatalog, refuseValidation, validateMessage } from '../lib/catalog/validate-message';
 import { type ValidateConfig, parseValidateSettings } from '../lib/catalog/validate-settings';
 import type { PipelineMessage } from '../lib/envelope/pipeline-message';
 import type { Reason } from '../lib/reasons';
@@ -9,6 +9,7 @@ import { catalogStatus, findCatalog } from './support/catalog-config';
 import { translator } from './support/i18n';
 import { StatusThrottle } from './support/status-throttle';
 import { releaseOnClose, showCannotStart } from './support/lifecycle';
+import { nodeLabel, offerReadiness } from './support/flow-readiness';
 
 interface CdmValidateDef extends NodeDef, ValidateConfig {
   catalog: string;
@@ -47,6 +48,8 @@ export = function (RED: NodeAPI): void {
     const found = findCatalog(RED, config.catalog);
     if ('problem' in found) return rejectAll(found.problem);
     const catalog = found.catalog;
+    // What an entry upstream waits for before it reads the bus: a catalog in force (it never goes back to none).
+    const ready = offerReadiness(this, t('cdm-validate.readiness.catalog', { name: nodeLabel(RED, config.catalog) }));
 
     let state: CatalogState = catalog.state;
     const deprecations = new DeprecationNotices();
@@ -59,6 +62,7 @@ export = function (RED: NodeAPI): void {
     });
     const stopWatching = catalog.onState((next) => {
       state = next;
+      ready.set(next.kind === 'ready');
       throttle.show();
     });
 
@@ -88,7 +92,8 @@ export = function (RED: NodeAPI): void {
       try {
         const snapshot = catalog.snapshot;
         if (snapshot === undefined) {
-          reject(msg, noCatalogReasons(state), send);
+          refuseForNoCatalog(msg, state);
+          counted(msg, send);
           done();
           return;
         }

@@ -7,6 +7,7 @@ import { findPolicy, policyStatus } from './support/policy-config';
 import { translator } from './support/i18n';
 import { StatusThrottle } from './support/status-throttle';
 import { releaseOnClose, showCannotStart } from './support/lifecycle';
+import { nodeLabel, offerReadiness } from './support/flow-readiness';
 
 interface PolicyGateDef extends NodeDef, GateConfig {
   policy: string;
@@ -45,7 +46,13 @@ export = function (RED: NodeAPI): void {
     // The status is read when it is shown, not per record: expiry and new
     // bundles change it between onChange calls, and building it costs.
     const throttle = new StatusThrottle(this, () => policyStatus(t, policy.status, t('policy-gate.status.counts', { passed: this.passCount, denied: this.rejectCount })));
-    const stopWatching = policy.onChange(() => throttle.show());
+    // What an entry upstream waits for: a bundle in force. Failing closed (none yet, expired, refused) is a wait, not a verdict on records.
+    const ready = offerReadiness(this, '');
+    const policyName = nodeLabel(RED, config.policy);
+    const stopWatching = policy.onChange((status) => {
+      ready.set(status.state === 'in-force', status.state === 'in-force' ? '' : t('policy-gate.readiness.policy', { name: policyName, rule: status.reason.rule }));
+      throttle.show();
+    });
 
     this.on('input', (input, send, done) => {
       const msg = input as NodeMessageInFlow & PipelineMessage;

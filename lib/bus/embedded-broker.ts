@@ -4,7 +4,9 @@ import { createRequire } from 'node:module';
 import type { Aedes } from 'aedes' with { 'resolution-mode': 'import' };
 import { ClassicLevel } from 'classic-level';
 import { TectonicError } from '../errors';
+import { createAckAfterStore } from './ack-after-store';
 import { settleInCallOrder } from './ordered-persistence';
+import { withSyncedWrites } from './synced-level';
 import { createSessionResumeGate } from './session-resume';
 
 // aedes-persistence-level is CommonJS without type declarations: the factory
@@ -20,8 +22,20 @@ export interface EmbeddedBrokerOptions {
    * retained messages. A folder (LevelDB) keeps them across a broker restart,
    * which persistent-session subscribers need so nothing published while they
    * or the broker were away is lost (issue 7). Default 'memory': forgets on close.
+   * A completed LevelDB write survives a killed process; `sync: true` also
+   * syncs each write to the disk (fsync), for a power cut or an OS crash, at
+   * the cost measured in docs/outbox.md.
    */
-  persistence?: { dir: string } | 'memory';
+  persistence?: { dir: string; sync?: boolean } | 'memory';
+  /**
+   * When a QoS 1 PUBLISH is acknowledged, with a folder. 'after-store' (the
+   * default): once the message is written, and queued for every persistent
+   * subscriber (lib/bus/ack-after-store.ts), so a broker killed after the
+   * PUBACK still has it. 'on-receipt': aedes' own order, PUBACK first; kept
+   * for the crash test and the benchmark that compare the two. Without a
+   * folder aedes' order always applies: nothing survives a restart anyway.
+   */
+  qos1Ack?: 'after-store' | 'on-receipt';
 }
 
 export interface EmbeddedBroker {
@@ -59,8 +73,10 @@ async function nextBrokerId(db: ClassicLevel): Promise<string> {
  * delayed ACKs adds 5 to 30 ms a hop at moderate rates.
  */
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
-  const db = options.persistence === undefined || options.persistence === 'memory' ? undefined : new ClassicLevel(options.persistence.dir);
-  const tracked = db === undefined ? undefined : settleInCallOrder(aedesPersistenceLevel(db) as object);
+  const folder = options.persistence === undefined || options.persistence === 'memory' ? undefined : options.persistence;
+  const db = folder === undefined ? undefined : new ClassicLevel(folder.dir);
+  const tracked = db === undefined ? undefined : settleInCallOrder(aedesPersistenceLevel(folder?.sync === true ? withSyncedWrites(db) : db) as object);
+  const ackAfterStore = tracked !== undefined && (options.qos1Ack ?? 'after-store') === 'after-store' ? createAckAfterStore() : undefined;
   let aedes: Aedes;
   try {
     // aedes 1.x is an ES module; a dynamic import loads it from this CommonJS build.
@@ -74,8 +90,18 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     // it loses nothing there, but the order can still interleave.
     const gate = createSessionResumeGate();
     aedes = await Aedes.createBroker(
-      tracked === undefined ? {} : { id, persistence: gate.wrapPersistence(tracked.persistence), preConnect: gate.preConnect, authorizeForward: gate.authorizeForward },
+      tracked === undefined
+        ? {}
+        : {
+            id,
+            persistence: gate.wrapPersistence(tracked.persistence),
+            preConnect: gate.preConnect,
+            authorizeForward: gate.authorizeForward,
+            ...(ackAfterStore === undefined ? {} : { authorizePublish: ackAfterStore.authorizePublish }),
+          },
     );
+    // Before the server listens, so no client's publish can come first.
+    ackAfterStore?.install(aedes);
   } catch (err) {
     await db?.close();
     const why = (err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED' ? 'another broker has it open' : (err as Error).message;

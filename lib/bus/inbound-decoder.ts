@@ -2,10 +2,12 @@ import type { IPublishPacket } from 'mqtt';
 import { decodeMessage } from '../envelope/cloudevents';
 import { decodeDeadLetter } from '../envelope/dead-letter';
 import { DedupWindow, messageKey } from '../envelope/dedup-window';
+import { isInputId } from '../envelope/derived-id';
+import { markRecordEntry } from '../envelope/entry-mark';
 import { topicDisagreement } from '../envelope/topics';
 import { decodeLocalRecord } from '../flow/local-record';
 import type { Reason } from '../reasons';
-import type { SubscribeSettings } from './subscribe-settings';
+import { DEFAULT_DEDUP_MAX_AGE_SECONDS, type SubscribeSettings } from './subscribe-settings';
 
 // Enough of a malformed message to see what it was, without echoing megabytes into the debug sidebar.
 const RAW_PREVIEW_CHARS = 2048;
@@ -35,91 +37,93 @@ export interface InboundSink {
  */
 export class InboundDecoder {
   readonly counts = { received: 0, duplicatesDropped: 0, malformed: 0 };
-  /** Decodes one MQTT message: the handler of the subscription's kind, chosen once. */
+  /** Decodes one MQTT message and delivers it: the handler of the subscription's kind, chosen once. */
   readonly receive: (topic: string, payload: Buffer, packet: IPublishPacket) => void;
+  /**
+   * The flow message `receive` delivered for these bytes, made again for a
+   * record sent into the flow once more (refused as transient): no counts, no
+   * de-duplication (it is not a duplicate of itself), nothing reported.
+   * Decoding again only then is cheaper than keeping a copy of every record.
+   * Undefined if they do not decode.
+   */
+  readonly again: (topic: string, payload: Buffer, packet: IPublishPacket) => Record<string, unknown> | undefined;
   private readonly settings: Pick<SubscribeSettings, 'limits'>;
   private readonly dedup: DedupWindow;
+  private readonly dedupMaxAgeMs: number;
   private readonly sink: InboundSink;
-  private readonly kind: SubscribeSettings['kind'];
+  private readonly now: () => number;
 
-  constructor(settings: Pick<SubscribeSettings, 'kind' | 'dedupWindow' | 'limits'>, sink: InboundSink) {
+  /** `now`: the clock of the entry mark and the duplicate window's age; default Date.now. */
+  constructor(settings: Pick<SubscribeSettings, 'kind' | 'dedupWindow' | 'limits'> & Partial<Pick<SubscribeSettings, 'dedupMaxAgeMs'>>, sink: InboundSink, now: () => number = Date.now) {
     this.settings = settings;
-    this.kind = settings.kind;
-    this.dedup = new DedupWindow(settings.dedupWindow);
+    this.now = now;
+    this.dedup = new DedupWindow(settings.dedupWindow, { now });
+    this.dedupMaxAgeMs = settings.dedupMaxAgeMs ?? DEFAULT_DEDUP_MAX_AGE_SECONDS * 1000;
     this.sink = sink;
     const handlers = { canonical: this.onCanonical, 'dead-letter': this.onDeadLetter, records: this.onRecord };
-    this.receive = handlers[settings.kind];
+    const handler = handlers[settings.kind];
+    this.receive = (topic, payload, packet) => {
+      const msg = handler(topic, payload, packet, true);
+      if (msg !== undefined) this.sink.deliver(msg);
+    };
+    this.again = (topic, payload, packet) => handler(topic, payload, packet, false);
   }
 
-  private readonly onCanonical = (topic: string, payload: Buffer, packet: IPublishPacket): void => {
+  // Each handler makes the flow message; `fresh` (a receipt, not a retry) counts, drops duplicates and reports.
+  private readonly onCanonical = (topic: string, payload: Buffer, packet: IPublishPacket, fresh: boolean): Record<string, unknown> | undefined => {
     const decoded = decodeMessage({ payload, properties: packet.properties }, this.settings.limits);
-    if (!decoded.ok) return this.reportMalformed(topic, payload, decoded.reasons);
+    if (!decoded.ok) return this.reportMalformed(fresh, topic, payload, decoded.reasons);
     const disagreement = topicDisagreement(topic, decoded.value.envelope);
-    if (disagreement.length > 0) return this.reportMalformed(topic, payload, disagreement);
-    if (!this.admit(decoded.value.envelope.site, decoded.value.envelope.id)) return;
-    this.counts.received += 1;
-    this.sink.changed();
-    this.sink.deliver({ topic, payload: decoded.value.data, cdm: decoded.value.envelope });
+    if (disagreement.length > 0) return this.reportMalformed(fresh, topic, payload, disagreement);
+    // An id made from an input is remembered for a time only: an equal reading later is a new event (derived-id.ts).
+    const { site, id } = decoded.value.envelope;
+    if (fresh && !this.admit(site, id, isInputId(id) ? this.dedupMaxAgeMs : undefined)) return undefined;
+    this.received(fresh);
+    return { topic, payload: decoded.value.data, cdm: decoded.value.envelope };
   };
 
   // Dead letters come back as the message that was refused, with msg.reject,
   // ready to be fixed and sent through the pipeline again (the replay path).
-  private readonly onDeadLetter = (topic: string, payload: Buffer): void => {
+  private readonly onDeadLetter = (topic: string, payload: Buffer, _packet: IPublishPacket, fresh: boolean): Record<string, unknown> | undefined => {
     const decoded = decodeDeadLetter(payload, this.settings.limits);
-    if (!decoded.ok) return this.reportMalformed(topic, payload, decoded.reasons);
+    if (!decoded.ok) return this.reportMalformed(fresh, topic, payload, decoded.reasons);
     const letter = decoded.value;
-    if (!this.admit(letter.site, `${letter.stage}\u0000${letter.time}\u0000${letter.cdm?.id ?? JSON.stringify(letter.payload)}`)) return;
-    this.counts.received += 1;
-    this.sink.changed();
-    const msg: Record<string, unknown> = { topic, payload: letter.payload, reject: { stage: letter.stage, reasons: letter.reasons, site: letter.site, time: letter.time } };
-    if (letter.cdm !== undefined) msg.cdm = letter.cdm;
-    this.sink.deliver(msg);
-  };
-
-  // A site's own records: JSON on any topic, no envelope yet and so no id to
-  // drop duplicates by; cdm-map makes msg.cdm downstream.
-  private readonly onRecord = (topic: string, payload: Buffer): void => {
-    const decoded = decodeLocalRecord(payload, this.settings.limits);
-    if (!decoded.ok) return this.reportMalformed(topic, payload, decoded.reasons);
-    this.counts.received += 1;
-    this.sink.changed();
-    this.sink.deliver({ topic, payload: decoded.value });
-  };
-
-  /**
-   * The flow message `receive` delivered for these bytes, made again for a
-   * record sent into the flow once more (refused as transient): no counts, no
-   * de-duplication, nothing reported. Decoding again only then is cheaper
-   * than keeping a copy of every record. Undefined if they do not decode.
-   */
-  again(topic: string, payload: Buffer, packet: IPublishPacket): Record<string, unknown> | undefined {
-    const limits = this.settings.limits;
-    if (this.kind === 'records') {
-      const decoded = decodeLocalRecord(payload, limits);
-      return decoded.ok ? { topic, payload: decoded.value } : undefined;
-    }
-    if (this.kind === 'canonical') {
-      const decoded = decodeMessage({ payload, properties: packet.properties }, limits);
-      return decoded.ok ? { topic, payload: decoded.value.data, cdm: decoded.value.envelope } : undefined;
-    }
-    const decoded = decodeDeadLetter(payload, limits);
-    if (!decoded.ok) return undefined;
-    const letter = decoded.value;
+    if (fresh && !this.admit(letter.site, `${letter.stage}\u0000${letter.time}\u0000${letter.cdm?.id ?? JSON.stringify(letter.payload)}`)) return undefined;
+    this.received(fresh);
     const msg: Record<string, unknown> = { topic, payload: letter.payload, reject: { stage: letter.stage, reasons: letter.reasons, site: letter.site, time: letter.time } };
     if (letter.cdm !== undefined) msg.cdm = letter.cdm;
     return msg;
+  };
+
+  // A site's own records: JSON on any topic, no envelope yet and so no id to
+  // drop duplicates by; cdm-map makes msg.cdm downstream, its id from the
+  // entry mark (entry-mark.ts), so a redelivery of the same input gets the
+  // same id and the centre drops it.
+  private readonly onRecord = (topic: string, payload: Buffer, _packet: IPublishPacket, fresh: boolean): Record<string, unknown> | undefined => {
+    const decoded = decodeLocalRecord(payload, this.settings.limits);
+    if (!decoded.ok) return this.reportMalformed(fresh, topic, payload, decoded.reasons);
+    this.received(fresh);
+    return { topic, payload: decoded.value, tectonic: markRecordEntry(topic, this.now()) };
+  };
+
+  private received(fresh: boolean): void {
+    if (!fresh) return;
+    this.counts.received += 1;
+    this.sink.changed();
   }
 
-  private admit(site: string, id: string): boolean {
-    if (this.dedup.admit(messageKey(site, id))) return true;
+  private admit(site: string, id: string, forgetAfterMs?: number): boolean {
+    if (this.dedup.admit(messageKey(site, id), forgetAfterMs)) return true;
     this.counts.duplicatesDropped += 1;
     this.sink.changed();
     return false;
   }
 
-  private reportMalformed(topic: string, payload: Buffer, reasons: Reason[]): void {
+  private reportMalformed(fresh: boolean, topic: string, payload: Buffer, reasons: Reason[]): undefined {
+    if (!fresh) return undefined;
     this.counts.malformed += 1;
     this.sink.changed();
     this.sink.malformed({ topic, payloadPreview: payload.toString('utf8', 0, RAW_PREVIEW_CHARS), reasons });
+    return undefined;
   }
 }

@@ -19,6 +19,8 @@ export interface RawSubscribeConfig {
   qos?: string;
   maxBytes?: string;
   dedupWindow?: string;
+  /** Seconds an id made from an input is remembered (lib/envelope/derived-id.ts); absent in nodes saved before it: the default. */
+  dedupMaxAge?: string;
   /** records: the MQTT topic filter. */
   topic?: string;
   /** Absent in nodes saved before flow control: they take the default like an empty field. */
@@ -35,12 +37,24 @@ export interface SubscribeSettings {
   qos: QoS;
   /** Envelope ids remembered to drop redelivered duplicates. */
   dedupWindow: number;
+  /** How long an id made from an input (a UUID of version 8) is remembered, besides the count; 0: not at all. */
+  dedupMaxAgeMs: number;
   limits: DecodeLimits;
   /** Records unfinished in the flow before the connection is held; 0: no flow control. */
   maxInFlight: number;
 }
 
 export const DEFAULT_DEDUP_WINDOW = 10_000;
+
+/**
+ * 2 minutes: longer than a site's Node-RED takes to restart and get the
+ * input it had not acknowledged redelivered (seconds under systemd or a
+ * container restart), so that copy is dropped; short enough that equal
+ * readings minutes apart on one topic both pass. Too short fails towards a
+ * duplicate (as before ids were made from the input), too long towards a
+ * genuine reading dropped: hence the short side (docs/message-contract.md).
+ */
+export const DEFAULT_DEDUP_MAX_AGE_SECONDS = 120;
 
 // aedes has no shared subscriptions: a `$share/...` filter would match nothing and every message would vanish.
 const NO_SHARING = 'the embedded broker has no shared subscriptions; this node receives every message';
@@ -82,6 +96,8 @@ export function parseSubscribeSettings(config: RawSubscribeConfig, context: { em
   }
   const dedupWindow = countField(config.dedupWindow, DEFAULT_DEDUP_WINDOW);
   if (dedupWindow === undefined) return refused([reason('', 'integer', `the duplicate window must be a whole number of messages, got "${(config.dedupWindow ?? '').trim()}"`)], warnings);
+  const dedupMaxAge = countField(config.dedupMaxAge, DEFAULT_DEDUP_MAX_AGE_SECONDS);
+  if (dedupMaxAge === undefined) return refused([reason('', 'integer', `the time input ids are remembered must be a whole number of seconds, got "${(config.dedupMaxAge ?? '').trim()}"`)], warnings);
   const qos = qosField(config.qos);
   const maxBytes = countField(config.maxBytes, DEFAULT_DECODE_LIMITS.maxBytes);
   if (maxBytes === undefined) return refused([reason('', 'integer', `max bytes must be a whole number, got "${(config.maxBytes ?? '').trim()}"`)], warnings);
@@ -89,5 +105,5 @@ export function parseSubscribeSettings(config: RawSubscribeConfig, context: { em
   if (maxInFlight === undefined) {
     return refused([reason('', 'integer', `max in flight must be a whole number of records (0: no limit), got "${(config.maxInFlight ?? '').trim()}"`)], warnings);
   }
-  return { ok: true, value: { kind, filters, qos, dedupWindow, limits: { ...DEFAULT_DECODE_LIMITS, maxBytes }, maxInFlight }, warnings };
+  return { ok: true, value: { kind, filters, qos, dedupWindow, dedupMaxAgeMs: dedupMaxAge * 1000, limits: { ...DEFAULT_DECODE_LIMITS, maxBytes }, maxInFlight }, warnings };
 }

@@ -28,10 +28,15 @@ export function applyValidation(msg: PipelineMessage, verdict: ValidationVerdict
   return true;
 }
 
-/** A refusal, which takes away any mark an earlier validation left. */
-export function refuseValidation(msg: PipelineMessage, reasons: Reason[]): void {
+/** A refusal, which takes away any mark an earlier validation left. `transient`: see Rejection.transient. */
+export function refuseValidation(msg: PipelineMessage, reasons: Reason[], transient = false): void {
   msg.cdm = withoutValidationMark(msg.cdm);
-  msg.reject = { stage: VALIDATE_STAGE, reasons };
+  msg.reject = transient ? { stage: VALIDATE_STAGE, reasons, transient: true } : { stage: VALIDATE_STAGE, reasons };
+}
+
+/** The refusal while no catalog is in force: transient, since the record was not looked at and may pass once one is. */
+export function refuseForNoCatalog(msg: PipelineMessage, state: CatalogState): void {
+  refuseValidation(msg, noCatalogReasons(state), true);
 }
 
 /** Why nothing can be validated while no catalog is in force, with what was wrong with the last one offered. */

@@ -8,8 +8,9 @@ import { envelopeOf } from './read-envelope';
 /**
  * The envelope cdm-map puts on `msg.cdm` (docs/message-contract.md). `id` is
  * a ULID from a monotonic factory: ids sort by time, and two made in the same
- * millisecond still sort in the order they were made, which a consumer
- * de-duplicating or ordering by id relies on.
+ * millisecond still sort in the order they were made. An id made from the
+ * record (derived-id.ts) replaces it when the caller passes one; such ids do
+ * not sort by time, `time` does.
  */
 export interface NewEnvelopeInput {
   entity: string;
@@ -53,10 +54,11 @@ export function newEnvelope(input: NewEnvelopeInput): CdmEnvelope {
  * transaction and trace: the correlation id and traceparent the flow set on
  * the message win over those of an earlier envelope. A record that starts a
  * transaction is its own correlation (its id: no second random value).
+ * `id`, when given, is the id made from the record (derived-id.ts).
  */
-export function envelopeFrom(origin: EnvelopeOrigin, incoming: PipelineMessage): CdmEnvelope {
+export function envelopeFrom(origin: EnvelopeOrigin, incoming: PipelineMessage, id?: string): CdmEnvelope {
   const earlier = envelopeOf(incoming.cdm);
-  const envelope = build(origin, correlation(incoming.correlationId) ?? correlation(earlier?.correlationId), isTraceparent(incoming.traceparent) ? incoming.traceparent : isTraceparent(earlier?.traceparent) ? earlier.traceparent : undefined);
+  const envelope = build(origin, correlation(incoming.correlationId) ?? correlation(earlier?.correlationId), isTraceparent(incoming.traceparent) ? incoming.traceparent : isTraceparent(earlier?.traceparent) ? earlier.traceparent : undefined, id);
   envelope.correlationId ??= envelope.id;
   return envelope;
 }
@@ -66,13 +68,13 @@ export function correlation(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' && value.length <= 256 ? value : undefined;
 }
 
-function build(origin: EnvelopeOrigin, correlationId: string | undefined, traceparent: string | undefined): CdmEnvelope {
+function build(origin: EnvelopeOrigin, correlationId: string | undefined, traceparent: string | undefined, id?: string): CdmEnvelope {
   const at = (origin.now ?? Date.now)();
   const envelope: CdmEnvelope = {
     entity: origin.entity,
     version: origin.version,
     site: origin.site,
-    id: ulid(at),
+    id: id ?? ulid(at),
     time: isoInstant(at),
     source: origin.source,
   };

@@ -7,6 +7,14 @@ import type { Reason } from '../reasons';
 export interface Rejection {
   stage: string;
   reasons: Reason[];
+  /**
+   * True when the record was refused for the site's state, not for its own
+   * content (no catalog yet, no policy in force, the outbox full or unable to
+   * write): the same record is expected to pass later, so a source can retry
+   * it (an HTTP flow answers 503). Absent on a final refusal
+   * (docs/message-contract.md, Transient refusals).
+   */
+  transient?: true;
   [more: string]: unknown;
 }
 
@@ -25,6 +33,8 @@ export interface PipelineMessage {
   correlationId?: unknown;
   /** A W3C traceparent given by the flow, carried like correlationId. */
   traceparent?: unknown;
+  /** The entry mark an entry that redelivers sets (entry-mark.ts); cdm-map makes the envelope id from it. */
+  tectonic?: unknown;
   _msgid?: string;
   [other: string]: unknown;
 }

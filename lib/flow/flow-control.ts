@@ -11,6 +11,19 @@ export interface FlowControlHooks {
   overdue(expired: number, leaseMs: number): void;
   /** A record is still refused as transient after `tries` tries; said once per node (it is tried on regardless). */
   stillTransient?(tries: number): void;
+  /**
+   * False while the flow downstream is not ready (the entry's ReadinessHold):
+   * a retry that comes due then waits for wake(), as it would only be refused
+   * again. Absent: always ready.
+   */
+  ready?(): boolean;
+}
+
+/** A record waiting to be sent again: its timer until it is due, then only its turn (wake). */
+interface WaitingRetry {
+  timer: unknown;
+  send: () => void;
+  release: RecordRelease;
 }
 
 /** How a record whose acknowledgement waits for it left the flow, as the bus takes it (BusClient.deferAck). */
@@ -37,8 +50,8 @@ export class FlowControl {
   private closed = false;
   private readonly hooks: FlowControlHooks;
   private readonly clock: FlowClock;
-  /** Records waiting to be sent again after a transient refusal, with their release. */
-  private readonly retries = new Map<unknown, RecordRelease>();
+  /** Records waiting to be sent again after a transient refusal, in the order refused. */
+  private readonly retries = new Set<WaitingRetry>();
   private warnedTransient = false;
   /** Held while any record waits for a retry: the site is not ready, so nothing new is read. */
   private retryHold: (() => void) | undefined;
@@ -74,7 +87,8 @@ export class FlowControl {
    * (`msg.reject.transient`: the site is not ready) is not released but sent
    * again, as `again` makes it anew from what arrived (the flow changes the
    * message in place), after 1 s, then 2, 4, ... 30 s, for as long as it
-   * takes: it is not the record's fault. While one waits, reading is held
+   * takes: it is not the record's fault. A retry due while the flow is not
+   * ready (`hooks.ready`) waits for it (wake). While one waits, reading is held
    * (its acknowledgement holds those behind it anyway), and the broker keeps
    * the rest. Without `again` a transient refusal finishes the record.
    */
@@ -93,20 +107,37 @@ export class FlowControl {
         this.hooks.stillTransient?.(tries);
       }
       const wait = Math.min(TRANSIENT_RETRY_FIRST_MS * 2 ** (tries - 1), TRANSIENT_RETRY_MAX_MS);
-      const timer = this.clock.setTimeout(() => {
-        this.retries.delete(timer);
-        this.releaseRetryHold();
-        if (this.closed) return;
-        const msg = again();
-        // It decoded once; bytes that no longer do cannot be retried, only acknowledged.
-        if (msg === undefined) return release('finished');
-        this.retryCounts.retried += 1;
-        this.sendTracked(msg, send, ended);
+      const waiting: WaitingRetry = {
+        timer: undefined,
+        release,
+        send: () => {
+          const msg = again();
+          // It decoded once; bytes that no longer do cannot be retried, only acknowledged.
+          if (msg === undefined) return release('finished');
+          this.retryCounts.retried += 1;
+          this.sendTracked(msg, send, ended);
+        },
+      };
+      waiting.timer = this.clock.setTimeout(() => {
+        waiting.timer = undefined;
+        if (this.hooks.ready?.() !== false) this.sendRetry(waiting);
       }, wait);
-      this.retries.set(timer, release);
+      this.retries.add(waiting);
       this.retryHold ??= this.hooks.hold();
     };
     return ended;
+  }
+
+  /** The flow may be ready again: sends, in the order refused, every retry whose wait is over. */
+  wake(): void {
+    if (this.closed || this.hooks.ready?.() === false) return;
+    for (const waiting of [...this.retries]) if (waiting.timer === undefined) this.sendRetry(waiting);
+  }
+
+  private sendRetry(waiting: WaitingRetry): void {
+    this.retries.delete(waiting);
+    this.releaseRetryHold();
+    if (!this.closed) waiting.send();
   }
 
   private releaseRetryHold(): void {
@@ -130,8 +161,8 @@ export class FlowControl {
   /** Forgets every record (their acknowledgements are not sent: the broker keeps them) and lets the bus read again. */
   close(): void {
     this.closed = true;
-    for (const [timer, release] of this.retries) {
-      this.clock.clearTimeout(timer);
+    for (const { timer, release } of this.retries) {
+      if (timer !== undefined) this.clock.clearTimeout(timer);
       release('abandoned');
     }
     this.retries.clear();

@@ -1,5 +1,6 @@
 import { type Checked, type Reason, reason } from '../reasons';
 import { chainCompiler } from './chain';
+import { type KeyOutcome, type RecordKey, compileRecordKey } from './envelope-key';
 import { overlaps } from './paths';
 import { ABSENT, type CompiledRule, type Outcome, compileRule } from './rule';
 import { checkSpecShape } from './spec-format';
@@ -12,13 +13,18 @@ import { typeName } from './values';
  * looked at again: map() runs the rule closures, collects every reason (not
  * just the first) and builds a fresh output object.
  */
-export type MapResult = { ok: true; value: Record<string, unknown> } | { ok: false; reasons: Reason[] };
+export type MapResult =
+  /** `key`: when the spec has an `id`, the record's key values as text, for keyEnvelopeId (lib/envelope/derived-id.ts). */
+  | { ok: true; value: Record<string, unknown>; key?: string }
+  | { ok: false; reasons: Reason[] };
 
 export interface CompiledMapping {
   readonly entity: string;
   readonly version: string;
   /** true when no rule uses an expression: map() then returns synchronously. */
   readonly sync: boolean;
+  /** true when the spec names the record's key (`id`): every mapped result then carries `key`. */
+  readonly keyed: boolean;
   /** Never throws and never rejects: a record that cannot be mapped is `{ ok: false, reasons }`. */
   map(record: unknown): MapResult | Promise<MapResult>;
 }
@@ -131,6 +137,22 @@ function compileRuleList(spec: unknown, path: string, nested: boolean, options: 
   return reasons.length === before && rules.length === compiled.length ? buildRuleSet(rules) : undefined;
 }
 
+/** A mapping's result with the record's key: on it when both succeeded, its reasons after the rules' otherwise. */
+function withKey(result: MapResult, key: KeyOutcome | undefined): MapResult {
+  if (key === undefined) return result;
+  if (key.ok) {
+    if (result.ok) result.key = key.text;
+    return result;
+  }
+  if (result.ok) return { ok: false, reasons: key.reasons };
+  for (const r of key.reasons) result.reasons.push(r);
+  return result;
+}
+
+function isRecord(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /**
  * Checks and compiles a spec. Every problem is reported, each with the path
  * of the offending part (`rules[3].transforms[1].date.format`). `options`
@@ -140,15 +162,18 @@ export function compileMappingSpec(spec: unknown, options: Partial<CompileOption
   const settings: CompileOptions = { ...DEFAULT_COMPILE_OPTIONS, ...options };
   const reasons: Reason[] = [];
   const ruleSet = compileRuleList(spec, '', false, settings, reasons);
-  if (!ruleSet) return { ok: false, reasons };
+  const recordKey: RecordKey | undefined = isRecord(spec) ? compileRecordKey((spec as { id?: unknown }).id, reasons) : undefined;
+  if (!ruleSet || reasons.length > 0) return { ok: false, reasons };
   const { entity, version } = spec as { entity: string; version: string };
   const map = (record: unknown): MapResult | Promise<MapResult> => {
     try {
       const result = ruleSet.apply(record, undefined);
-      return result instanceof Promise ? result.catch((err: unknown) => internal(err, '')) : result;
+      // The key is read before an expression's wait, from the same record; a record that is not an object already has its reason.
+      const key = recordKey !== undefined && isRecord(record) ? recordKey(record) : undefined;
+      return result instanceof Promise ? result.then((r) => withKey(r, key), (err: unknown) => internal(err, '')) : withKey(result, key);
     } catch (err) {
       return internal(err, '');
     }
   };
-  return { ok: true, value: { entity, version, sync: ruleSet.sync, map } };
+  return { ok: true, value: { entity, version, sync: ruleSet.sync, keyed: recordKey !== undefined, map } };
 }

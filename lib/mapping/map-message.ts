@@ -1,3 +1,5 @@
+import { inputEnvelopeId, keyEnvelopeId } from '../envelope/derived-id';
+import { entryTopicOf } from '../envelope/entry-mark';
 import { envelopeFrom } from '../envelope/new-envelope';
 import type { EnvelopeOrigin } from '../envelope/new-envelope';
 import type { PipelineMessage } from '../envelope/pipeline-message';
@@ -17,7 +19,20 @@ export function applyMapping(msg: PipelineMessage, result: MapResult, origin: En
     msg.reject = { stage: MAP_STAGE, reasons: result.reasons };
     return false;
   }
-  msg.cdm = envelopeFrom(origin, msg);
+  msg.cdm = envelopeFrom(origin, msg, envelopeId(msg, result.key, origin));
   msg.payload = result.value;
   return true;
+}
+
+/**
+ * The id made from the record, in this order (docs/mapping-spec.md, "The
+ * envelope id"): the key the spec names; else, for a message an entry that
+ * redelivers let in (msg.tectonic), the input and the record as it came;
+ * else undefined, and the envelope gets a ULID as it always has.
+ * Read before msg.payload becomes the canonical record.
+ */
+function envelopeId(msg: PipelineMessage, key: string | undefined, origin: EnvelopeOrigin): string | undefined {
+  if (key !== undefined) return keyEnvelopeId(origin.site, origin.entity, key);
+  const topic = entryTopicOf(msg.tectonic);
+  return topic === undefined ? undefined : inputEnvelopeId(origin.site, origin.entity, topic, msg.payload);
 }

@@ -10,6 +10,11 @@ export interface MapConfig {
   siteType?: string;
   source?: string;
   rules?: unknown;
+  /**
+   * The spec's `id.from` as the editor's one text field: source paths
+   * separated by commas (`shp_no, dt`); empty or absent: no `id`.
+   */
+  idFrom?: string;
 }
 
 /** The compiled mapping, and what every envelope the node makes says about where the record comes from. */
@@ -29,7 +34,10 @@ export type MapSettingsOutcome = { ok: true; settings: MapSettings } | { ok: fal
  * the String() on what `env` returns.
  */
 export function parseMapSettings(config: MapConfig, env: (name: string) => string | undefined): MapSettingsOutcome {
-  const compiled = compileMappingSpec({ entity: config.entity, version: config.version, rules: config.rules });
+  const idFrom = (config.idFrom ?? '').trim();
+  const spec: Record<string, unknown> = { entity: config.entity, version: config.version, rules: config.rules };
+  if (idFrom !== '') spec.id = { from: idFrom.split(',').map((path) => path.trim()) };
+  const compiled = compileMappingSpec(spec);
   if (!compiled.ok) return { ok: false, problem: `the mapping spec does not compile: ${describeReasons(compiled.reasons)}` };
   let site = config.site ?? '';
   if (config.siteType === 'env') site = String(env(site) ?? '');

@@ -13,7 +13,15 @@ export interface MappingSpec {
   entity: string;
   version: string;
   description?: string;
+  /** Where the envelope id comes from: the record's key (envelope-key.ts). Absent: a ULID, or the input's id (docs/mapping-spec.md, "The envelope id"). */
+  id?: EnvelopeIdSpec;
   rules: MappingRule[];
+}
+
+/** `"id": { "from": ["shp_no", "dt"] }`: the source paths whose values, in order, identify the record. */
+export interface EnvelopeIdSpec {
+  from: string[];
+  description?: string;
 }
 
 /** The spec inside `{ "array": { "each": ... } }`: rules only, paths relative to the element. */
@@ -43,7 +51,7 @@ export interface MappingRule {
 /** A one-key object: the transform's name and its options, e.g. `{ "round": 2 }`. */
 export type Transform = Record<string, unknown>;
 
-export const SPEC_KEYS = ['entity', 'version', 'description', 'rules'] as const;
+export const SPEC_KEYS = ['entity', 'version', 'description', 'id', 'rules'] as const;
 export const NESTED_SPEC_KEYS = ['description', 'rules'] as const;
 export const RULE_KEYS = ['to', 'from', 'value', 'expression', 'optional', 'default', 'transforms', 'description'] as const;
 

@@ -175,21 +175,21 @@ export class DurableOutbox {
    * its write fails.
    */
   appendThen(message: OutboxMessage, answer: (result: AppendResult) => void): void {
-    if (this.closing !== undefined) return answer({ ok: false, reason: reason('', 'outbox-closed', 'the outbox is closed (the node is being redeployed or stopped)') });
+    if (this.closing !== undefined) return answer({ ok: false, reason: reason('', 'outbox-closed', 'the outbox is closed (the node is being redeployed or stopped)'), transient: true });
     const size = entryBytes(message);
     const { maxBytes, maxCount } = this.options;
     if (size > maxBytes) {
-      return answer({ ok: false, reason: reason('', 'outbox-message-too-large', `the message is ${size} bytes (payload and topic), more than the whole outbox may hold (${maxBytes} bytes)`) });
+      return answer({ ok: false, reason: reason('', 'outbox-message-too-large', `the message is ${size} bytes (payload and topic), more than the whole outbox may hold (${maxBytes} bytes)`), transient: false });
     }
     let dropped: readonly OutboxEntry[] = NONE_DROPPED;
     if (!this.held.fits(size)) {
       const state = `the outbox holds ${this.held.size} messages (limit ${maxCount}) and ${this.held.bytes} bytes (limit ${maxBytes})`;
       if (this.options.whenFull === 'reject') {
-        return answer({ ok: false, reason: reason('', 'outbox-full', `${state}; the bus has not taken them yet, so this message was refused`) });
+        return answer({ ok: false, reason: reason('', 'outbox-full', `${state}; the bus has not taken them yet, so this message was refused`), transient: true });
       }
       dropped = this.held.evictFor(size);
       if (!this.held.fits(size)) {
-        return answer({ ok: false, reason: reason('', 'outbox-full', `${state} and every one that could be dropped is being sent or not yet on disk, so this message was refused`) });
+        return answer({ ok: false, reason: reason('', 'outbox-full', `${state} and every one that could be dropped is being sent or not yet on disk, so this message was refused`), transient: true });
       }
       for (const entry of dropped) this.batch.deletes.push(entryKey(entry.seq));
     }
@@ -366,7 +366,7 @@ export class DurableOutbox {
       // The sender may have it in flight: its ack or release then finds nothing held.
       this.held.remove(slot);
       lost = true;
-      this.answer(slot, { ok: false, reason: reason('', 'outbox-write-failed', `the outbox could not write to disk (${why}); the message was not accepted`) });
+      this.answer(slot, { ok: false, reason: reason('', 'outbox-write-failed', `the outbox could not write to disk (${why}); the message was not accepted`), transient: true });
     }
     if (lost) this.emit();
     if (acked.length > 0) {

@@ -169,6 +169,11 @@ export class DurablePublisher<M extends PublishRecord> {
     return this.unavailable;
   }
 
+  /** The outbox is open: records are taken in at once (the entry of a flow waits for this, see lib/flow/readiness). */
+  get isOpen(): boolean {
+    return this.outbox !== undefined;
+  }
+
   /** Entries held, 0 until the outbox is open. */
   get depth(): number {
     return this.outbox?.depth ?? 0;
@@ -246,8 +251,9 @@ export class DurablePublisher<M extends PublishRecord> {
 
   private accepted(msg: M, topic: string, appended: AppendResult, done: (err?: Error) => void): void {
     if (!appended.ok) {
-      this.full = true;
-      this.refuse(msg, [appended.reason]);
+      // Full only when it is: a message too large for the whole outbox is refused for itself.
+      if (appended.reason.rule === 'outbox-full') this.full = true;
+      this.refuse(msg, [appended.reason], appended.transient);
       done();
       return;
     }
@@ -294,9 +300,10 @@ export class DurablePublisher<M extends PublishRecord> {
     this.refuse(known ?? this.outcomes.standIn(entry), [why]);
   }
 
+  /** `transient`: refused for the outbox's state (full, closing, a failed write), not for the message; see Rejection.transient. */
   private refuse(msg: M, reasons: Reason[], transient = false): void {
     this.counts.rejected += 1;
-    msg.reject = transient ? { stage: this.options.stage, reasons, transient } : { stage: this.options.stage, reasons };
+    msg.reject = transient ? { stage: this.options.stage, reasons, transient: true } : { stage: this.options.stage, reasons };
     this.outcomes.refused(msg);
     this.outcomes.changed();
   }

@@ -2,7 +2,8 @@ import type { Reason } from '../reasons';
 import type { OutboxEntry } from './entry-codec';
 import { SeqHeap } from './seq-heap';
 
-export type AppendResult = { ok: true; seq: number; dropped: readonly OutboxEntry[] } | { ok: false; reason: Reason };
+/** A refusal is `transient` when the same message may be taken later (the outbox full, closing for a redeploy, a failed write). */
+export type AppendResult = { ok: true; seq: number; dropped: readonly OutboxEntry[] } | { ok: false; reason: Reason; transient: boolean };
 
 /** One entry the outbox holds, and where it is on its way to disk. */
 export interface Slot {

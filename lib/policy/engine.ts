@@ -63,7 +63,18 @@ export type PolicyVerdict =
    * could not be masked (no policy in force, a record that is not JSON) and
    * must not leave the site.
    */
-  | { pass: false; reasons: Reason[]; payload?: unknown; annotations?: PolicyAnnotations };
+  | {
+      pass: false;
+      reasons: Reason[];
+      payload?: unknown;
+      annotations?: PolicyAnnotations;
+      /**
+       * The record was not judged: no valid, current bundle is in force
+       * (none loaded yet, expired, not yet valid, refused). Failing closed
+       * is right, and the same record may pass once a bundle is in force.
+       */
+      transient?: true;
+    };
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -188,7 +199,7 @@ export function compilePolicy(bundle: PolicyBundle, options: PolicyOptions): { o
     },
     evaluate(input) {
       const invalid = policy.validity();
-      if (invalid) return { pass: false, reasons: [invalid] };
+      if (invalid) return { pass: false, reasons: [invalid], transient: true };
       return evaluateRecord(input, { name, rulesFor, allowed, maxConditionInput, sizeDecidedBelow });
     },
     retryFor(entity, site = options.site) {

@@ -43,7 +43,7 @@ export function judgeMessage(policy: GatePolicy, msg: PipelineMessage, transport
   }
   if (verdict.annotations) msg.policy = verdict.annotations;
   else delete msg.policy;
-  msg.reject = { stage: GATE_STAGE, reasons };
+  msg.reject = verdict.transient === true ? { stage: GATE_STAGE, reasons, transient: true } : { stage: GATE_STAGE, reasons };
   return false;
 }
 

@@ -103,9 +103,10 @@ export class PolicyState {
     // status() without building it per record: the compiled policy checks its
     // own validity window first and rejects with the same reason status() gives.
     const failure = this.#failure;
-    if (failure) return { pass: false, reasons: [failure.reason] };
+    // Failing closed is never about the record: it was not judged, and may pass once a bundle is in force.
+    if (failure) return { pass: false, reasons: [failure.reason], transient: true };
     const current = this.#current;
-    if (!current) return { pass: false, reasons: [reason('', POLICY_UNAVAILABLE, 'no policy bundle is in force')] };
+    if (!current) return { pass: false, reasons: [reason('', POLICY_UNAVAILABLE, 'no policy bundle is in force')], transient: true };
     return current.policy.evaluate(input);
   }
 

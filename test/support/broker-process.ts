@@ -20,6 +20,10 @@ export interface BrokerProcessOptions {
   dir?: string;
   /** Bound for the broker to start and answer an MQTT CONNECT; default 20 s. */
   readyTimeoutMs?: number;
+  /** When the broker acknowledges QoS 1 (lib/bus/embedded-broker.ts `qos1Ack`); default the broker's. */
+  qos1Ack?: 'after-store' | 'on-receipt';
+  /** Sync every write of the broker's LevelDB (persistence `sync: true`); default false. */
+  sync?: boolean;
 }
 
 /** A broker a test runs as a process of its own and can stop and start again, as a site loses its broker. */
@@ -118,7 +122,16 @@ export async function startBrokerProcess(options: BrokerProcessOptions = {}): Pr
     // The child is not a test file, whatever the runner that started us says.
     delete env.NODE_TEST_CONTEXT;
     delete env.NODE_OPTIONS;
-    const args = ['--import', 'tsx', SCRIPT, '--port', String(port), ...(persistence === 'disk' ? ['--dir', dir] : ['--memory'])];
+    const args = [
+      '--import',
+      'tsx',
+      SCRIPT,
+      '--port',
+      String(port),
+      ...(persistence === 'disk' ? ['--dir', dir] : ['--memory']),
+      ...(options.qos1Ack === undefined ? [] : ['--qos1-ack', options.qos1Ack]),
+      ...(options.sync === true ? ['--sync'] : []),
+    ];
     const proc = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
     child = proc;
     liveChildren.add(proc);

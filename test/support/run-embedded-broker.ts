@@ -2,7 +2,11 @@
 // (SIGTERM for an orderly stop, SIGKILL for a crash) and start again on the
 // same port and folder:
 //
-//   node --import tsx test/support/run-embedded-broker.ts --port 1883 --dir /tmp/broker [--memory]
+//   node --import tsx test/support/run-embedded-broker.ts --port 1883 --dir /tmp/broker [--memory] [--qos1-ack on-receipt] [--sync]
+//
+// `--qos1-ack on-receipt` restores aedes' own QoS 1 order (PUBACK before the
+// message is stored), for the crash test to show what lib/bus/ack-after-store.ts prevents;
+// `--sync` syncs every LevelDB write (persistence `sync: true`), for the broker bench.
 //
 // It prints one line `embedded broker listening on HOST:PORT (pid N)` once it
 // listens, closes the broker on SIGTERM/SIGINT, and also when its stdin
@@ -16,18 +20,28 @@ interface Args {
   host: string;
   port: number;
   dir: string | undefined;
+  qos1Ack: 'after-store' | 'on-receipt' | undefined;
+  sync: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { host: '127.0.0.1', port: 0, dir: undefined };
+  const args: Args = { host: '127.0.0.1', port: 0, dir: undefined, qos1Ack: undefined, sync: false };
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];
     const value = argv[i + 1];
     if (flag === '--memory') continue;
+    if (flag === '--sync') {
+      args.sync = true;
+      continue;
+    }
     if (value === undefined) throw new Error(`${String(flag)} needs a value`);
     if (flag === '--port') args.port = Number(value);
     else if (flag === '--host') args.host = value;
     else if (flag === '--dir') args.dir = value;
+    else if (flag === '--qos1-ack') {
+      if (value !== 'after-store' && value !== 'on-receipt') throw new Error(`--qos1-ack must be after-store or on-receipt, got ${value}`);
+      args.qos1Ack = value;
+    }
     else throw new Error(`unknown argument ${String(flag)}`);
     i += 1;
   }
@@ -42,7 +56,8 @@ async function main(): Promise<void> {
   const broker = await startEmbeddedBroker({
     host: args.host,
     port: args.port,
-    persistence: args.dir === undefined ? 'memory' : { dir: args.dir },
+    persistence: args.dir === undefined ? 'memory' : { dir: args.dir, sync: args.sync },
+    ...(args.qos1Ack === undefined ? {} : { qos1Ack: args.qos1Ack }),
   });
   let closing = false;
   const shutdown = (why: string): void => {

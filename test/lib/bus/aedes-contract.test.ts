@@ -1,4 +1,4 @@
-// What lib/bus/session-resume.ts and lib/bus/ordered-persistence.ts assume of
+// What lib/bus/session-resume.ts, lib/bus/ordered-persistence.ts and lib/bus/ack-after-store.ts assume of
 // aedes (written against 1.2.0), one test per assumption, against the real
 // broker and its LevelDB persistence: after an aedes upgrade a failure here
 // names the assumption that no longer holds, before the workaround silently
@@ -10,7 +10,7 @@ import { after, describe, it } from 'mocha';
 import type { MqttClient } from 'mqtt';
 import { ClassicLevel } from 'classic-level';
 import type { Aedes, AedesOptions } from 'aedes' with { 'resolution-mode': 'import' };
-import { tempDir, waitFor } from '../../support/node-red-process';
+import { delay, tempDir, waitFor } from '../../support/node-red-process';
 import { LOOPBACK, connectRaw, endRaw, inbox } from './mqtt-helpers';
 
 const aedesPersistenceLevel = createRequire(__filename)('aedes-persistence-level') as (db: ClassicLevel) => object;
@@ -44,13 +44,27 @@ describe('lib/bus/aedes-contract: the aedes internals the bus workarounds rely o
     return Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
   };
 
-  async function start(intercept?: Intercept): Promise<Running> {
+  type PublishMethod = (this: unknown, packet: object, client: unknown, done: unknown) => void;
+
+  /** Records every packet object the broker instance's publish gets, from aedes' handlers too. */
+  function recordPublishes(aedes: Aedes): object[] {
+    const published: object[] = [];
+    const instance = aedes as unknown as { publish: PublishMethod };
+    const original = instance.publish;
+    instance.publish = function (this: unknown, packet, client, done) {
+      published.push(packet);
+      original.call(this, packet, client, done);
+    };
+    return published;
+  }
+
+  async function start(intercept?: Intercept, hooks: Pick<AedesOptions, 'authorizePublish'> = {}, wrapDb: (db: ClassicLevel) => ClassicLevel = (db) => db): Promise<Running> {
     const folder = await tempDir('tectonic-aedes-contract-');
     const db = new ClassicLevel(folder.path);
     await db.open();
     const log: string[] = [];
     const forwarded: Seen[] = [];
-    const persistence = new Proxy(aedesPersistenceLevel(db), {
+    const persistence = new Proxy(aedesPersistenceLevel(wrapDb(db)), {
       get(target, property, receiver) {
         const value: unknown = Reflect.get(target, property, receiver);
         // aedes requires setup to be the AsyncFunction itself.
@@ -73,6 +87,7 @@ describe('lib/bus/aedes-contract: the aedes internals the bus workarounds rely o
         forwarded.push({ payload: payloadOf(packet), messageId: packet.messageId, brokerId: (packet as { brokerId?: string | null }).brokerId });
         return packet;
       },
+      ...hooks,
     };
     const aedes = await Aedes.createBroker(options);
     const server = net.createServer((socket) => aedes.handle(socket));
@@ -196,5 +211,95 @@ describe('lib/bus/aedes-contract: the aedes internals the bus workarounds rely o
     ]);
     release();
     assert.equal(closed, true, 'close() waited for the held write');
+  });
+
+  it('aedes writes the QoS 1 PUBACK before broker.publish has queued the message for a persistent subscriber (outgoingEnqueueCombi)', async () => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const broker = await start((method, _args, call) => (method === 'outgoingEnqueueCombi' ? released.then(call) : call()));
+    await sessionAway(broker, 'contract-g', 'contract/g');
+    const publisher = await broker.client({ clientId: 'contract-g-pub' });
+    const acked = await Promise.race([
+      publisher.publishAsync('contract/g', 'held', { qos: 1 }).then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000).unref()),
+    ]);
+    release();
+    // When this fails, aedes stores before it acknowledges and lib/bus/ack-after-store.ts can go.
+    assert.equal(acked, true, 'the PUBACK waited for the queue entry');
+  });
+
+  it('authorizePublish gets a client\'s QoS 1 PUBLISH packets in arrival order before their PUBACK, and the handler then passes the same packet object to the instance\'s publish', async () => {
+    const held: Array<{ packet: object; callback: (error?: Error | null) => void }> = [];
+    const broker = await start(undefined, {
+      authorizePublish: (_client, packet, callback) => {
+        if (packet.topic === 'contract/h') held.push({ packet, callback });
+        else callback(null);
+      },
+    });
+    const published = recordPublishes(broker.aedes);
+    const publisher = await broker.client({ clientId: 'contract-h-pub' });
+    let acks = 0;
+    const sent = ['h1', 'h2', 'h3'].map((p) => publisher.publishAsync('contract/h', p, { qos: 1 }).then(() => (acks += 1)));
+    await waitFor(() => held.length === 3);
+    await delay(200);
+    assert.equal(acks, 0, 'no PUBACK before authorizePublish called back');
+    assert.deepEqual(held.map((h) => payloadOf(h.packet)), ['h1', 'h2', 'h3']);
+    assert.equal(published.filter((p) => held.some((h) => h.packet === p)).length, 0, 'nothing published before authorizePublish called back');
+    for (const h of held) h.callback(null);
+    await Promise.all(sent);
+    // The handler publishes in the PUBACK write's callback, a turn after the PUBACK left.
+    await waitFor(() => held.every((h) => published.includes(h.packet)), { timeoutMs: 3000, message: "the instance's publish to get the packet objects authorizePublish saw" });
+  });
+
+  it('aedes neither publishes nor acknowledges a PUBLISH whose authorizePublish calls back with an error, and closes the connection', async () => {
+    const broker = await start(undefined, {
+      authorizePublish: (_client, packet, callback) => callback(packet.topic === 'contract/i' ? new Error('refused') : null),
+    });
+    const published = recordPublishes(broker.aedes);
+    const publisher = await broker.client({ clientId: 'contract-i-pub' });
+    const closed = new Promise<void>((resolve) => publisher.once('close', () => resolve()));
+    let acked = false;
+    publisher.publish('contract/i', 'refused', { qos: 1 }, (err) => {
+      acked = err === undefined || err === null;
+    });
+    await closed;
+    await delay(100);
+    assert.equal(acked, false);
+    assert.deepEqual(published.map(payloadOf).filter((p) => p === 'refused'), []);
+  });
+
+  it('aedes-persistence-level writes to its database only with put, del, batch(ops), a chained batch and clear (lib/bus/synced-level.ts syncs the first four)', async () => {
+    const used = new Set<string>();
+    const spy = <T extends object>(target: T, prefix: string): T =>
+      new Proxy(target, {
+        get(object, property) {
+          const value: unknown = Reflect.get(object, property);
+          if (typeof value !== 'function' || typeof property !== 'string') return value;
+          return (...args: unknown[]): unknown => {
+            used.add(`${prefix}${property}`);
+            const result: unknown = (value as (...a: unknown[]) => unknown).apply(object, args);
+            return property === 'batch' && args.length === 0 ? spy(result as object, 'chained.') : result;
+          };
+        },
+      });
+    const broker = await start(undefined, {}, (db) => spy(db, ''));
+    // The writes of a broker's life: a will stored and deleted, subscriptions, queued QoS 1 and 2 messages sent and acknowledged, a retained message, an unsubscribe.
+    const subscriber = await broker.client({ clientId: 'contract-j', clean: false });
+    await subscriber.subscribeAsync('contract/j/#', { qos: 2 });
+    await endRaw(subscriber);
+    const publisher = await connectRaw(broker.url, { clientId: 'contract-j-pub', will: { topic: 'contract/j/will', payload: Buffer.from('gone'), qos: 1, retain: false } });
+    await publisher.publishAsync('contract/j/1', 'one', { qos: 1 });
+    await publisher.publishAsync('contract/j/2', 'two', { qos: 2 });
+    await publisher.publishAsync('contract/j/r', 'kept', { qos: 1, retain: true });
+    const back = await broker.client({ clientId: 'contract-j', clean: false });
+    const received = inbox(back);
+    await waitFor(() => ['one', 'two', 'kept'].every((p) => received.some((r) => r.payload === p)));
+    await back.unsubscribeAsync('contract/j/#');
+    await endRaw(publisher); // a clean disconnect deletes the will
+    await delay(100);
+    const reads = new Set(['get', 'getMany', 'has', 'hasMany', 'iterator', 'keys', 'values', 'open', 'close']);
+    const writes = [...used].filter((name) => !reads.has(name)).sort();
+    assert.ok(writes.includes('put') && writes.includes('batch'), writes.join(' '));
+    for (const name of writes) assert.ok(['put', 'del', 'batch', 'chained.del', 'chained.put', 'chained.write', 'clear'].includes(name), `a write method not synced: ${name} (${writes.join(' ')})`);
   });
 });

@@ -4,7 +4,7 @@
 // shows in red, worded as the node has always worded it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { type RawSubscribeConfig, type SubscribeSettings, DEFAULT_DEDUP_WINDOW, parseSubscribeSettings } from '../../../lib/bus/subscribe-settings';
+import { type RawSubscribeConfig, type SubscribeSettings, DEFAULT_DEDUP_MAX_AGE_SECONDS, DEFAULT_DEDUP_WINDOW, parseSubscribeSettings } from '../../../lib/bus/subscribe-settings';
 import { DEFAULT_DECODE_LIMITS } from '../../../lib/envelope/cloudevents';
 import { DEFAULT_MAX_IN_FLIGHT } from '../../../lib/flow/in-flight';
 
@@ -21,6 +21,7 @@ const DEFAULTS: SubscribeSettings = {
   filters: ['cdm/+/+/+'],
   qos: 1,
   dedupWindow: DEFAULT_DEDUP_WINDOW,
+  dedupMaxAgeMs: DEFAULT_DEDUP_MAX_AGE_SECONDS * 1000,
   limits: DEFAULT_DECODE_LIMITS,
   maxInFlight: DEFAULT_MAX_IN_FLIGHT,
 };
@@ -42,6 +43,9 @@ describe('parseSubscribeSettings: accepted configs', () => {
     ['an unknown kind is canonical', { kind: 'other' }, EXTERNAL, {}, []],
     ['QoS 0', { qos: '0' }, EXTERNAL, { qos: 0 }, []],
     ['a duplicate window of 0 (off)', { dedupWindow: '0' }, EXTERNAL, { dedupWindow: 0 }, []],
+    ['input ids remembered 300 s', { dedupMaxAge: ' 300 ' }, EXTERNAL, { dedupMaxAgeMs: 300_000 }, []],
+    ['input ids not remembered (0)', { dedupMaxAge: '0' }, EXTERNAL, { dedupMaxAgeMs: 0 }, []],
+    ['an empty time for input ids is the default', { dedupMaxAge: '' }, EXTERNAL, { dedupMaxAgeMs: 120_000 }, []],
     ['max bytes', { maxBytes: ' 4096 ' }, EXTERNAL, { limits: { ...DEFAULT_DECODE_LIMITS, maxBytes: 4096 } }, []],
     ['max in flight 0: no flow control', { maxInFlight: '0' }, EXTERNAL, { maxInFlight: 0 }, []],
     ['max in flight absent (a node saved before flow control)', { maxInFlight: undefined }, EXTERNAL, { maxInFlight: DEFAULT_MAX_IN_FLIGHT }, []],
@@ -65,6 +69,7 @@ describe('parseSubscribeSettings: refused configs', () => {
     ['a site id that is no topic level', { site: 'a/b' }, { embedded: false, site: 'a/b' }, [['site', '"a/b" is not a site id (letters, digits, ".", "_", "-")']], []],
     ['a dead-letter site id that is no topic level', { kind: 'dead-letter', site: 'a+b' }, { embedded: false, site: 'a+b' }, [['site', '"a+b" is not a site id (letters, digits, ".", "_", "-")']], []],
     ['a duplicate window in words', { dedupWindow: ' many ' }, EXTERNAL, [['', 'the duplicate window must be a whole number of messages, got "many"']], []],
+    ['a time for input ids in minutes', { dedupMaxAge: '2m' }, EXTERNAL, [['', 'the time input ids are remembered must be a whole number of seconds, got "2m"']], []],
     ['negative max bytes', { maxBytes: '-1' }, EXTERNAL, [['', 'max bytes must be a whole number, got "-1"']], []],
     ['fractional max in flight', { maxInFlight: '2.5' }, EXTERNAL, [['', 'max in flight must be a whole number of records (0: no limit), got "2.5"']], []],
     ['a warning said before a later refusal stays said', { group: 'g', dedupWindow: 'x' }, EMBEDDED, [['', 'the duplicate window must be a whole number of messages, got "x"']], [NO_SHARING]],

@@ -24,6 +24,30 @@ describe('parseMapSettings', () => {
     });
   }
 
+  describe('Id from: the spec\'s id.from as comma-separated paths', () => {
+    const cases: Array<[string, string | undefined, boolean, string | undefined]> = [
+      ['absent: no id', undefined, false, undefined],
+      ['blank: no id', '  ', false, undefined],
+      ['one path', 'shp_no', true, '"SHP-1"'],
+      ['two paths, blanks around them', ' shp_no ,  dt ', true, '"SHP-1","24/11/2026"'],
+    ];
+    for (const [name, idFrom, keyed, key] of cases) {
+      it(name, () => {
+        const outcome = parseMapSettings({ entity: 'shipment', version: '1.0.0', site: 'site-a', rules, ...(idFrom === undefined ? {} : { idFrom }) }, read);
+        assert.ok(outcome.ok, JSON.stringify(outcome));
+        assert.equal(outcome.settings.mapping.keyed, keyed);
+        const result = outcome.settings.mapping.map({ shp_no: 'SHP-1', dt: '24/11/2026' });
+        assert.deepEqual(result, { ok: true, value: { shipmentId: 'SHP-1' }, ...(key === undefined ? {} : { key }) });
+      });
+    }
+
+    it('a path that is not valid is named like any spec mistake', () => {
+      const outcome = parseMapSettings({ entity: 'shipment', version: '1.0.0', site: 'site-a', rules, idFrom: 'shp_no,,dt' }, read);
+      assert.equal(outcome.ok, false);
+      if (!outcome.ok) assert.match(outcome.problem, /^the mapping spec does not compile: .*id\.from\[1\].*must not be empty/);
+    });
+  });
+
   const refused: Array<[string, MapConfig, RegExp | string]> = [
     ['no site id', { entity: 'shipment', version: '1.0.0', site: '', rules }, 'no site id configured'],
     ['no site member at all', { entity: 'shipment', version: '1.0.0', rules }, 'no site id configured'],

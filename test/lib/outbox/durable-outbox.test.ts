@@ -162,6 +162,7 @@ describe('lib/outbox/durable-outbox', () => {
             rule: 'outbox-full',
             message: 'the outbox holds 3 messages (limit 3) and 90 bytes (limit 1048576); the bus has not taken them yet, so this message was refused',
           },
+          transient: true,
         });
         outbox.next();
         await outbox.ack(0);
@@ -187,6 +188,7 @@ describe('lib/outbox/durable-outbox', () => {
           assert.deepEqual(result, {
             ok: false,
             reason: { path: '', rule: 'outbox-message-too-large', message: 'the message is 101 bytes (payload and topic), more than the whole outbox may hold (100 bytes)' },
+            transient: false,
           });
         }
       });
@@ -407,7 +409,7 @@ describe('lib/outbox/durable-outbox', () => {
       assert.equal(outbox.close(), closed);
       await closed;
       assert.deepEqual((await pending).ok, true);
-      assert.deepEqual(await outbox.append(message(1)), { ok: false, reason: { path: '', rule: 'outbox-closed', message: 'the outbox is closed (the node is being redeployed or stopped)' } });
+      assert.deepEqual(await outbox.append(message(1)), { ok: false, reason: { path: '', rule: 'outbox-closed', message: 'the outbox is closed (the node is being redeployed or stopped)' }, transient: true });
       const reopened = await outboxIn(dir);
       assert.equal(reopened.depth, 1);
     });

@@ -175,7 +175,7 @@ describe('the engine as a whole', () => {
     const policy = compiled([], { now: () => now });
     assert.equal(policy.evaluate({ payload: shipment, cdm: shipmentCdm }).pass, true);
     now = new Date('2026-12-24T00:00:00Z');
-    assert.deepEqual(policy.evaluate({ payload: shipment, cdm: shipmentCdm }), { pass: false, reasons: [{ path: 'expiresAt', rule: 'policy-expired', message: 'test-policy@3 expired at 2026-12-24T00:00:00Z' }] });
+    assert.deepEqual(policy.evaluate({ payload: shipment, cdm: shipmentCdm }), { pass: false, reasons: [{ path: 'expiresAt', rule: 'policy-expired', message: 'test-policy@3 expired at 2026-12-24T00:00:00Z' }], transient: true });
   });
 });
 

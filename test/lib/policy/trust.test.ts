@@ -145,7 +145,7 @@ describe('PolicyState: what a gate holds', () => {
 
   it('before any bundle, every record is rejected as policy-unavailable', () => {
     const s = state();
-    assert.deepEqual(s.evaluate(lab), { pass: false, reasons: [{ path: '', rule: 'policy-unavailable', message: 'no policy bundle has been loaded yet' }] });
+    assert.deepEqual(s.evaluate(lab), { pass: false, reasons: [{ path: '', rule: 'policy-unavailable', message: 'no policy bundle has been loaded yet' }], transient: true });
     assert.equal(s.status().state, 'fail-closed');
     assert.equal(s.policy, undefined);
   });
@@ -236,6 +236,6 @@ describe('PolicyState: what a gate holds', () => {
     const s = state();
     assert.ok(s.offer(signed(sampleDocument())).ok);
     s.failClosed({ path: '', rule: 'policy-unavailable', message: 'https://central/policy: ECONNREFUSED' });
-    assert.deepEqual(s.evaluate(lab), { pass: false, reasons: [{ path: '', rule: 'policy-unavailable', message: 'https://central/policy: ECONNREFUSED' }] });
+    assert.deepEqual(s.evaluate(lab), { pass: false, reasons: [{ path: '', rule: 'policy-unavailable', message: 'https://central/policy: ECONNREFUSED' }], transient: true });
   });
 });
