@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { FlowControl, TRANSIENT_WARN_AFTER_TRIES } from '../../../lib/flow/flow-control';
-import type { FlowClock } from '../../../lib/flow/in-flight';
+import { ManualClock } from '../../support/manual-clock';
 
 function control(limit: number): { flow: FlowControl; events: string[]; sent: Array<Record<string, unknown>> } {
   const events: string[] = [];
@@ -91,35 +91,6 @@ describe('lib/flow/flow-control', () => {
   });
 
   describe('records refused as transient (the site not ready) are tried again, not acknowledged', () => {
-    /** A clock whose timers fire only when the test says so. */
-    class ManualClock implements FlowClock {
-      time = 0;
-      readonly timers = new Map<number, { at: number; fire: () => void }>();
-      private serial = 0;
-      now(): number {
-        return this.time;
-      }
-      setTimeout(fire: () => void, ms: number): unknown {
-        this.serial += 1;
-        this.timers.set(this.serial, { at: this.time + ms, fire });
-        return this.serial;
-      }
-      clearTimeout(handle: unknown): void {
-        this.timers.delete(handle as number);
-      }
-      /** Fires the timers due within `ms`, in order. */
-      advance(ms: number): void {
-        const until = this.time + ms;
-        for (;;) {
-          const due = [...this.timers.entries()].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
-          if (due === undefined) break;
-          this.timers.delete(due[0]);
-          this.time = due[1].at;
-          due[1].fire();
-        }
-        this.time = until;
-      }
-    }
 
     function retrying(): { flow: FlowControl; clock: ManualClock; events: string[]; sent: Array<Record<string, unknown>>; released: string[] } {
       const events: string[] = [];
@@ -186,7 +157,7 @@ describe('lib/flow/flow-control', () => {
       assert.deepEqual(released, []);
       flow.close();
       assert.deepEqual(released, ['abandoned'], 'close while it waits: unacknowledged, the broker keeps it');
-      assert.equal(clock.timers.size, 0, 'no retry timer left');
+      assert.equal(clock.pending, 0, 'no retry timer left');
     });
 
     it('a release without a way to make the record again: a transient refusal finishes it', () => {

@@ -3,44 +3,8 @@
 // the test moves by hand.
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { type FlowClock, InFlight } from '../../../lib/flow/in-flight';
-
-/** A clock whose time and timers move only when the test says so. */
-class ManualClock implements FlowClock {
-  time = 0;
-  private readonly timers = new Map<number, { at: number; fire: () => void }>();
-  private serial = 0;
-
-  now(): number {
-    return this.time;
-  }
-
-  setTimeout(fire: () => void, ms: number): unknown {
-    this.serial += 1;
-    this.timers.set(this.serial, { at: this.time + ms, fire });
-    return this.serial;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-
-  get pending(): number {
-    return this.timers.size;
-  }
-
-  advance(ms: number): void {
-    const until = this.time + ms;
-    for (;;) {
-      const due = [...this.timers.entries()].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
-      if (due === undefined) break;
-      this.timers.delete(due[0]);
-      this.time = due[1].at;
-      due[1].fire();
-    }
-    this.time = until;
-  }
-}
+import { InFlight } from '../../../lib/flow/in-flight';
+import { ManualClock } from '../../support/manual-clock';
 
 function tracker(limit: number, options: { lowWater?: number; leaseMs?: number } = {}): { flow: InFlight; clock: ManualClock; pressure: boolean[]; expired: number[] } {
   const clock = new ManualClock();

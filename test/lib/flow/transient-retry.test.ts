@@ -9,33 +9,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { FlowControl } from '../../../lib/flow/flow-control';
-import { type FlowClock, InFlight, type RecordOutcome } from '../../../lib/flow/in-flight';
+import { InFlight, type RecordOutcome } from '../../../lib/flow/in-flight';
 import { MessageLedger } from '../../../nodes/support/message-hooks';
-
-class ManualClock implements FlowClock {
-  time = 0;
-  private readonly timers = new Map<number, { at: number; fire: () => void }>();
-  private serial = 0;
-  now(): number {
-    return this.time;
-  }
-  setTimeout(fire: () => void, ms: number): unknown {
-    this.serial += 1;
-    this.timers.set(this.serial, { at: this.time + ms, fire });
-    return this.serial;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  advance(ms: number): void {
-    this.time += ms;
-    for (const [id, t] of [...this.timers]) {
-      if (t.at > this.time) continue;
-      this.timers.delete(id);
-      t.fire();
-    }
-  }
-}
+import { ManualClock } from '../../support/manual-clock';
 
 describe('lib/flow/in-flight: transient refusals', () => {
   it('the message ledger marks a record whose copy completes with msg.reject.transient, and only then', () => {
