@@ -28,11 +28,8 @@ import { type NodeRedProcess, delay, startNodeRed, tempDir } from '../test/suppo
 import { tectonicFlow, writePolicyFiles } from './pipeline/flows';
 import { PipelineLoad } from './pipeline/load';
 import { cpuMicros } from './pipeline/proc-stats';
+import { env } from './bench-env';
 
-const env = (name: string, fallback: number): number => {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-};
 const ROUNDS = env('BENCH_ROUNDS', 3);
 const RECORDS = env('BENCH_RECORDS', 20_000);
 const WINDOW = env('BENCH_WINDOW', 1_000);

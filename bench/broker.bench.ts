@@ -20,11 +20,8 @@ import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startBrokerProcess } from '../test/support/broker-process';
 import { waitFor } from '../test/support/node-red-process';
+import { env } from './bench-env';
 
-const env = (name: string, fallback: number): number => {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-};
 const ROUNDS = env('BENCH_ROUNDS', 3);
 const MESSAGES = env('BENCH_MESSAGES', 20_000);
 const CASE_CAP_MS = env('BENCH_CASE_CAP_SECONDS', 3) * 1000;

@@ -18,11 +18,8 @@ import { type NodeRedProcess, delay, repoRoot, startNodeRed, tempDir } from '../
 import { PUBLISH_NODE, coreFlow, passthroughFlow, tectonicFlow, writePolicyFiles } from './pipeline/flows';
 import { type PhaseTally, PipelineLoad, VARIANTS, type Variant, percentile } from './pipeline/load';
 import { cpuMicros, hostCpuTimes, rssMb, stealPercent } from './pipeline/proc-stats';
+import { env } from './bench-env';
 
-const env = (name: string, fallback: number): number => {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-};
 const ROUNDS = env('BENCH_ROUNDS', 5);
 const RECORDS = env('BENCH_RECORDS', 50_000);
 const WINDOW = env('BENCH_WINDOW', 1_000);
