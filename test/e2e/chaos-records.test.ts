@@ -20,7 +20,7 @@ import { after, before, describe, it } from 'mocha';
 import mqtt, { type MqttClient } from 'mqtt';
 import { generatePolicyKeyPair, signBundle } from '../../lib/policy/signature';
 import type { JsonObject } from '../../lib/catalog/types';
-import { startBrokerProcess } from '../support/broker-process';
+import { type RestartableBroker, startBrokerProcess } from '../support/broker-process';
 import { startMosquitto } from '../support/mosquitto';
 import { delay, repoRoot, startNodeRed, tempDir, waitFor, type NodeRedProcess } from '../support/node-red-process';
 import { CENTRAL_SUBSCRIBE, centralFlow } from '../fixtures/chaos/central-flow';
@@ -37,20 +37,13 @@ const SEND_BOUND_MS = 90_000;
 const DRAIN_BOUND_MS = 60_000;
 const RUNS = 3;
 
-interface BrokerUnderTest {
-  readonly url: string;
-  readonly pid: number;
-  /** The broker's fault: SIGKILL for the embedded aedes, SIGTERM for mosquitto. */
-  fault(): Promise<string>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
-
 interface BrokerKind {
   id: string;
   name: string;
   protocolVersion: '4' | '5';
-  launch(): Promise<BrokerUnderTest>;
+  /** The broker's fault: a crash (SIGKILL) for the embedded aedes; SIGTERM for mosquitto, which saves its persistence only then. */
+  fault: 'SIGKILL' | 'SIGTERM';
+  launch(): Promise<RestartableBroker>;
 }
 
 const BROKERS: BrokerKind[] = [
@@ -58,39 +51,15 @@ const BROKERS: BrokerKind[] = [
     id: 'aedes',
     name: 'the embedded aedes (own process, disk persistence), killed with SIGKILL',
     protocolVersion: '4',
-    launch: async () => {
-      const broker = await startBrokerProcess({ persistence: 'disk' });
-      return {
-        url: broker.url,
-        get pid() { return broker.pid; },
-        fault: async () => {
-          const pid = broker.pid;
-          await broker.halt('SIGKILL');
-          return `broker killed (SIGKILL, pid ${pid})`;
-        },
-        start: () => broker.start(),
-        stop: () => broker.stop(),
-      };
-    },
+    fault: 'SIGKILL',
+    launch: () => startBrokerProcess({ persistence: 'disk' }),
   },
   {
     id: 'mosquitto',
     name: "Debian's mosquitto (persistence true), stopped with SIGTERM",
     protocolVersion: '5',
-    launch: async () => {
-      const broker = await startMosquitto({ persistence: true, maxQueuedMessages: 10 * RECORDS });
-      return {
-        url: broker.url,
-        get pid() { return broker.pid; },
-        fault: async () => {
-          const pid = broker.pid;
-          await broker.halt('SIGTERM');
-          return `broker stopped (SIGTERM, pid ${pid})`;
-        },
-        start: () => broker.start(),
-        stop: () => broker.stop(),
-      };
-    },
+    fault: 'SIGTERM',
+    launch: () => startMosquitto({ persistence: true, maxQueuedMessages: 10 * RECORDS }),
   },
 ];
 
@@ -149,7 +118,7 @@ describe('chaos: local records through a site killed and a broker crashing', fun
 
   for (const kind of BROKERS) {
     describe(`against ${kind.name}`, () => {
-      let broker: BrokerUnderTest | undefined;
+      let broker: RestartableBroker | undefined;
       let central: NodeRedProcess | undefined;
       let site: NodeRedProcess | undefined;
       let wms: MqttClient | undefined;
@@ -188,7 +157,9 @@ describe('chaos: local records through a site killed and a broker crashing', fun
           const note = (what: string): void => void timeline.push(`  t=${((Date.now() - t0) / 1000).toFixed(2)}s  ${what} (${sent.length} sent so far)`);
           const when = (share: number): Promise<unknown> => waitFor(() => sent.length >= RECORDS * share, { timeoutMs: SEND_BOUND_MS, intervalMs: 20, message: `${share * 100}% of the records sent` });
           const brokerDown = async (): Promise<void> => {
-            note(await b.fault());
+            const pid = b.pid;
+            await b.halt(kind.fault);
+            note(`broker ${kind.fault === 'SIGKILL' ? 'killed' : 'stopped'} (${kind.fault}, pid ${pid})`);
             await delay(DOWN_MS);
             await b.start();
             note(`broker started again (pid ${b.pid})`);
