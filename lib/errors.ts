@@ -7,6 +7,7 @@ export type TectonicErrorCode =
   | 'BAD_CONFIG'
   | 'BROKER_START_FAILED'
   | 'BUS_CLOSED'
+  | 'BUS_STATE'
   | 'BUS_PUBLISH_FAILED'
   | 'BUS_SUBSCRIBE_FAILED'
   | 'BAD_ENVELOPE'

@@ -2,6 +2,9 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { resolveBusSettings } from '../lib/bus/bus-settings';
 import { SharedBus } from '../lib/bus/shared-bus';
 import { closeWithin } from '../lib/close-within';
+import { BirthAndDeath } from '../lib/fleet/birth-death';
+import { parseSiteId } from '../lib/fleet/health-topics';
+import { SessionCounter } from '../lib/fleet/session-counter';
 import { describeReasons } from '../lib/reasons';
 import type { BusCredentials, TectonicBusNode } from './support/bus-config';
 import { translator } from './support/i18n';
@@ -18,6 +21,7 @@ interface TectonicBusDef extends NodeDef {
   tls: string;
   session: string;
   persistence: string;
+  siteId?: string;
 }
 
 /** The core tls-config node's one method we rely on. */
@@ -30,8 +34,9 @@ export = function (RED: NodeAPI): void {
   function TectonicBus(this: TectonicBusNode, config: TectonicBusDef): void {
     RED.nodes.createNode(this, config);
     const settings = resolveBusSettings(config, stableClientId(RED, this.id));
-    if (!settings.ok) {
-      this.problem = t('tectonic-bus.errors.problem', { problem: describeReasons(settings.reasons) });
+    const site = parseSiteId(config.siteId);
+    if (!settings.ok || !site.ok) {
+      this.problem = t('tectonic-bus.errors.problem', { problem: describeReasons([...(settings.ok ? [] : settings.reasons), ...(site.ok ? [] : site.reasons)]) });
       this.error(this.problem);
       return;
     }
@@ -55,8 +60,10 @@ export = function (RED: NodeAPI): void {
         settings.value.mode === 'embedded' && settings.value.persistence === 'disk'
           ? stateDir(RED, this, 'broker', `${settings.value.host}_${settings.value.port}`)
           : undefined,
+      health: site.value === '' ? undefined : new BirthAndDeath(site.value, new SessionCounter(`${stateDir(RED, this, 'health', site.value)}/session`)),
     });
     this.bus = bus;
+    this.siteId = site.value;
     const where =
       settings.value.mode === 'embedded' ? t('tectonic-bus.warnings.embeddedAt', { host: settings.value.host, port: settings.value.port }) : settings.value.url;
     let reported = '';

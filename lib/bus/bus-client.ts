@@ -42,6 +42,11 @@ export interface BusClientOptions {
    * before they are dropped as unrouted again. 5 s by default.
    */
   parkMs?: number;
+  /**
+   * The last will, asked again before every connection attempt so it can
+   * carry what that attempt will be (the site's session number, lib/fleet/birth-death.ts).
+   */
+  will?: () => { topic: string; payload: string; qos: QoS; retain: boolean };
 }
 
 export interface PublishOptions {
@@ -122,6 +127,7 @@ export class BusClient {
       // MQTT.js logs every packet through `debug`; even switched off, that
       // costs a call and its arguments per packet.
       log: () => undefined,
+      ...(options.will === undefined ? {} : { will: options.will() }),
       ...options.tls,
     });
     this.client.on('connect', (connack) => {
@@ -133,7 +139,11 @@ export class BusClient {
       this.subscribeRoutes(connack.sessionPresent);
       this.setState({ kind: 'connected' });
     });
-    this.client.on('reconnect', () => this.setState({ kind: 'connecting' }));
+    this.client.on('reconnect', () => {
+      // MQTT.js reads options.will for each CONNECT it sends; 'reconnect' comes just before.
+      if (options.will !== undefined) this.client.options.will = options.will();
+      this.setState({ kind: 'connecting' });
+    });
     // Withheld PUBACKs: MQTT.js sends a QoS 1 PUBACK through _sendPacket from
     // the handleMessage callback, which also lets it parse the next packet.
     // The callback runs at once; the PUBACK of a deferred message (and any

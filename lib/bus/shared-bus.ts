@@ -1,7 +1,8 @@
 import { type BrokerLease, leaseEmbeddedBroker } from './broker-registry';
-import { BusClient, type BusState, type ConnectFunction, type MessageHandler, type PublishOptions, type QoS, type Unsubscribe } from './bus-client';
+import { BusClient, type BusClientOptions, type BusState, type ConnectFunction, type MessageHandler, type PublishOptions, type QoS, type Unsubscribe } from './bus-client';
 import { type BusSettings, embeddedUrl } from './bus-settings';
 import { TectonicError } from '../errors';
+import type { BirthAndDeath } from '../fleet/birth-death';
 
 export type SharedBusState = BusState | { kind: 'starting' } | { kind: 'failed'; error: string };
 
@@ -22,7 +23,12 @@ export interface SharedBusOptions {
   /** Where the embedded broker keeps its state when settings.persistence is 'disk'. */
   brokerDir?: string;
   connect?: ConnectFunction;
+  /** With a site id: the connection's birth (on connect), death (its will) and clean shutdown on the site's state topic. */
+  health?: BirthAndDeath;
 }
+
+/** How long a clean shutdown waits for its offline state to be acknowledged before closing anyway. */
+const DEATH_BOUND_MS = 1000;
 
 /** One connection's life, from the first user to the last. */
 interface Session {
@@ -104,11 +110,13 @@ export class SharedBus {
       this.settings.port = lease.broker.port;
       this.settings.url = embeddedUrl(this.settings.host, lease.broker.port);
     }
-    const client = this.connect(this.settings.clientId);
+    const health = this.options.health;
+    const client = this.connect(this.settings.clientId, health === undefined ? undefined : () => health.will());
     session.shared = client;
     client.onState((state) => {
       // A session that ended may still report its connection closing: its users are gone.
       if (this.session !== session) return;
+      if (state.kind === 'connected' && health !== undefined) this.announceBirth(client, health);
       session.clientState = state;
       this.showState(session);
     });
@@ -125,6 +133,7 @@ export class SharedBus {
     this.ended = session.ready
       .then(
         async ({ client, lease }) => {
+          if (this.options.health !== undefined && client.state.kind === 'connected') await this.announceDeath(client, this.options.health);
           await Promise.all([client.close(), session.inbound?.close()]);
           await lease?.release();
         },
@@ -136,6 +145,34 @@ export class SharedBus {
     return this.ended;
   }
 
+  private announceBirth(client: BusClient, health: BirthAndDeath): void {
+    let birth;
+    try {
+      birth = health.birth();
+    } catch (err) {
+      this.reportError(new TectonicError('BUS_STATE', `cannot keep the session counter for site ${health.site}: ${(err as Error).message}`, { cause: err }));
+      return;
+    }
+    client.send(birth.topic, birth.payload, { qos: birth.qos, retain: birth.retain }, (err) => {
+      if (err !== undefined) this.reportError(new TectonicError('BUS_STATE', `cannot announce site ${health.site} online: ${err.message}`, { cause: err }));
+    });
+  }
+
+  /** Offline before closing, so the centre hears a clean shutdown and not a lost connection. Never rejects. */
+  private announceDeath(client: BusClient, health: BirthAndDeath): Promise<void> {
+    const death = health.death();
+    const sent = new Promise<void>((resolve) => client.send(death.topic, death.payload, { qos: death.qos, retain: death.retain }, () => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, DEATH_BOUND_MS);
+    });
+    return Promise.race([sent, bound]).finally(() => clearTimeout(timer));
+  }
+
+  private reportError(err: Error): void {
+    for (const listener of this.errorListeners) listener(err);
+  }
+
   /** The current session's connection; before the first user, a wait for it. */
   private connection(): Promise<{ client: BusClient }> {
     if (this.closing !== undefined) return Promise.reject(new TectonicError('BUS_CLOSED', 'the bus connection is closed'));
@@ -143,7 +180,7 @@ export class SharedBus {
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
-  private connect(clientId: string): BusClient {
+  private connect(clientId: string, will?: BusClientOptions['will']): BusClient {
     const options = this.options;
     return new BusClient(
       {
@@ -155,6 +192,7 @@ export class SharedBus {
         keepaliveSeconds: this.settings.keepaliveSeconds,
         clean: this.settings.session === 'clean',
         tls: options.tls,
+        will,
       },
       options.connect,
     );

@@ -13,6 +13,8 @@ export interface BusCredentials {
 
 export interface TectonicBusNode extends Node<BusCredentials> {
   bus?: SharedBus;
+  /** The site this connection announces on `tectonic/health/{site}/state`; '' for none. */
+  siteId?: string;
   /** Why the config could not start, in plain words. */
   problem?: string;
 }
