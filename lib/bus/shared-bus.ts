@@ -225,6 +225,11 @@ export class SharedBus {
     return this.current;
   }
 
+  /** The site this connection announces (birth, death, session number), when it has a site id. */
+  get health(): BirthAndDeath | undefined {
+    return this.options.health;
+  }
+
   get protocolVersion(): 4 | 5 {
     return this.settings.protocolVersion;
   }
