@@ -24,7 +24,7 @@ describe('fleet: birth, death and the session counter', () => {
     assert.deepEqual(JSON.parse(health.birth().payload), { state: 'online', session: 1, since: '2026-12-07T10:00:00.000Z' });
     assert.equal(readFileSync(file, 'utf8').trim(), '1');
     assert.deepEqual(JSON.parse(health.death().payload), { state: 'offline', session: 1, since: '2026-12-07T10:00:00.000Z', reason: 'shutdown' });
-    assert.equal(JSON.parse(health.will().payload).session, 2);
+    assert.equal((JSON.parse(health.will().payload) as { session: number }).session, 2);
   });
 
   it('the counter grows across restarts (a new SessionCounter on the same file)', () => {
