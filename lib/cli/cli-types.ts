@@ -6,6 +6,8 @@ export interface CliIo {
   cwd: string;
   /** Standard input, read only when a command is given `-` as a file. */
   readStdin(): Promise<string>;
+  /** At a terminal: asks one question and reads the answer line (undefined at end of input). Absent when standard input is not a terminal. */
+  ask?(question: string): Promise<string | undefined>;
 }
 
 /** DESIGN.md "The command line": the exit statuses every command shares. */
