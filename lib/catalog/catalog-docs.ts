@@ -59,9 +59,9 @@ function resolve(catalog: Catalog, schema: JsonObject): JsonObject {
   const [base, pointer] = ref.split('#') as [string, string | undefined];
   let target: JsonValue | undefined = catalog.schemasById.get(base);
   for (const part of (pointer ?? '').split('/').filter((p) => p !== '')) {
-    target = target !== null && typeof target === 'object' && !Array.isArray(target) ? (target as JsonObject)[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+    target = target !== null && typeof target === 'object' && !Array.isArray(target) ? (target)[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
   }
-  const merged = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as JsonObject), ...schema } : schema;
+  const merged = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target), ...schema } : schema;
   delete merged.$ref;
   return merged;
 }
@@ -72,16 +72,16 @@ function collect(catalog: Catalog, raw: JsonObject, path: string, required: bool
   if (path !== '') rows.push({ path, type: typeOf(schema), required, constraints: constraints(schema), description: typeof schema.description === 'string' ? schema.description : '' });
   if (depth >= MAX_DEPTH || properties === null || typeof properties !== 'object' || Array.isArray(properties)) return;
   const needed = new Set(Array.isArray(schema.required) ? schema.required.filter((r): r is string => typeof r === 'string') : []);
-  for (const [name, child] of Object.entries(properties as JsonObject)) {
-    if (child !== null && typeof child === 'object' && !Array.isArray(child)) collect(catalog, child as JsonObject, path === '' ? name : `${path}.${name}`, needed.has(name), rows, depth + 1);
+  for (const [name, child] of Object.entries(properties)) {
+    if (child !== null && typeof child === 'object' && !Array.isArray(child)) collect(catalog, child, path === '' ? name : `${path}.${name}`, needed.has(name), rows, depth + 1);
   }
 }
 
 function typeOf(schema: JsonObject): string {
   const type = schema.type;
-  const base = Array.isArray(type) ? type.join(' or ') : typeof type === 'string' ? type : schema.enum !== undefined ? 'enum' : 'any';
+  const base = Array.isArray(type) ? type.map((t) => (typeof t === 'string' ? t : JSON.stringify(t))).join(' or ') : typeof type === 'string' ? type : schema.enum !== undefined ? 'enum' : 'any';
   if (base === 'array' && schema.items !== null && typeof schema.items === 'object' && !Array.isArray(schema.items)) {
-    const items = schema.items as JsonObject;
+    const items = schema.items;
     return `array of ${typeof items.type === 'string' ? items.type : 'items'}`;
   }
   return base;
@@ -110,13 +110,13 @@ function example(catalog: Catalog, raw: JsonObject, depth: number): JsonValue {
     const value: JsonObject = {};
     const properties = schema.properties;
     if (depth < MAX_DEPTH && properties !== null && typeof properties === 'object' && !Array.isArray(properties)) {
-      for (const [name, child] of Object.entries(properties as JsonObject)) {
-        if (child !== null && typeof child === 'object' && !Array.isArray(child)) value[name] = example(catalog, child as JsonObject, depth + 1);
+      for (const [name, child] of Object.entries(properties)) {
+        if (child !== null && typeof child === 'object' && !Array.isArray(child)) value[name] = example(catalog, child, depth + 1);
       }
     }
     return value;
   }
-  if (type === 'array') return schema.items !== null && typeof schema.items === 'object' && !Array.isArray(schema.items) && depth < MAX_DEPTH ? [example(catalog, schema.items as JsonObject, depth + 1)] : [];
+  if (type === 'array') return schema.items !== null && typeof schema.items === 'object' && !Array.isArray(schema.items) && depth < MAX_DEPTH ? [example(catalog, schema.items, depth + 1)] : [];
   if (type === 'number' || type === 'integer') return typeof schema.minimum === 'number' ? Math.max(schema.minimum, type === 'integer' ? 1 : 1.5) : type === 'integer' ? 1 : 1.5;
   if (type === 'boolean') return true;
   if (type === 'string') return stringExample(schema);

@@ -27,7 +27,7 @@ describe('catalog docs: the CDM documentation a site reads', () => {
     }
     assert.ok(examples >= 8);
     assert.match(text, /\| 1\.0\.0 \| deprecated, sunset 2027-06-30 \| move to shipment 1\.1\.0/);
-    assert.match(text, /\| `carrier\.scac` \| string \|  \| pattern `\^\[A-Z\]\{2,4\}\$` \| Standard Carrier Alpha Code\. \|/);
+    assert.match(text, /\| `carrier\.scac` \| string \| {2}\| pattern `\^\[A-Z\]\{2,4\}\$` \| Standard Carrier Alpha Code\. \|/);
   });
 
   it('after the sunset the version reads as refused', async () => {
