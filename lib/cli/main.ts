@@ -1,5 +1,6 @@
 import { adviseCommand } from './advise-command';
 import { catalogCommand } from './catalog-command';
+import { certifyCommand } from './certify-command';
 import { EXIT } from './cli-types';
 import { TectonicError } from '../errors';
 import type { CliCommand, CliIo, ExitCode } from './cli-types';
@@ -12,7 +13,7 @@ import { validateCommand } from './validate-command';
  * The commands of `tectonic`, one file each. A new command (map, policy,
  * site, certify) is a new file in lib/cli and one entry here.
  */
-export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, validateCommand, mapCommand, policyCommand, adviseCommand];
+export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, validateCommand, mapCommand, policyCommand, certifyCommand, adviseCommand];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
