@@ -1,16 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeCatalogBundle, CATALOG_BUNDLE_TOPIC } from '../catalog/catalog-bundle';
 import type { Catalog } from '../catalog/catalog-model';
 import { compileCatalogValidators } from '../catalog/catalog-validators';
 import { TectonicError } from '../errors';
 import type { PolicyBundle } from '../policy/bundle-format';
-import { policyTopic } from '../policy/policy-source';
-import { type BusRecord, type CheckResult, checkCanary, checkDemoKey, checkLife, checkLog, checkMasks, checkOutbox, checkOutputsValid, checkRejects, checkWaits, sortSeen } from './checks';
+import { type CheckResult, checkCanary, checkDemoKey, checkLife, checkLog, checkMasks, checkOutbox, checkOutputsValid, checkRejects, checkWaits } from './checks';
 import { type Fixture, leafValues } from './fixtures';
 import { type FlowNode, entryBusPublishes, findEntry, prepareFlow, typesOnPaths } from './flow-harness';
 import { findNodeRed, packRoot, startHeadlessNodeRed } from './headless-node-red';
 import { PrivateBus } from './private-bus';
+import { OUTBOX_DOWN_MS, type Subject, playScenario } from './scenario';
 
 export interface CertifyInput {
   flows: FlowNode[];
@@ -32,13 +31,6 @@ export interface CertifyReport {
   checks: CheckResult[];
   standIns: Array<{ id: string; type: string; name: string }>;
   notes: string[];
-}
-
-const OUTBOX_DOWN_MS = 2_000;
-
-async function settle(bus: PrivateBus, since: number, count: (r: BusRecord) => boolean, boundMs: number): Promise<void> {
-  const until = Date.now() + boundMs;
-  while (Date.now() < until && !count(sortSeen(bus.seen, since))) await new Promise((r) => setTimeout(r, 100));
 }
 
 /**
@@ -80,64 +72,35 @@ export async function certifyFlow(input: CertifyInput): Promise<CertifyReport> {
     log(`running the flow in Node-RED at ${runtime.url}, private bus ${bus.url}, entry ${prepared.entry.kind === 'link' ? `link in "${prepared.entry.name}"` : prepared.entry.topic}`);
     await runtime.deploy(prepared.flows);
     const entry = prepared.entry;
-    const feed = async (fixtures: readonly Fixture[]): Promise<void> => {
-      for (const fixture of fixtures) {
-        if (entry.kind === 'link') {
-          const status = await runtime.post(prepared.feedPath, fixture.record);
-          if (status >= 300) throw new TectonicError('USAGE', `feeding ${fixture.file} answered ${status}`);
-        } else await local.publish(entry.topic, JSON.stringify(fixture.record));
-      }
+    const logs = { text: '' };
+    const subject: Subject = {
+      feedsWhileBusDown: local !== bus || entry.kind === 'link',
+      async feed(fixtures) {
+        for (const fixture of fixtures) {
+          if (entry.kind === 'link') {
+            const status = await runtime.post(prepared.feedPath, fixture.record);
+            if (status >= 300) throw new TectonicError('USAGE', `feeding ${fixture.file} answered ${status}`);
+          } else await local.publish(entry.topic, JSON.stringify(fixture.record));
+        }
+      },
+      async stop() {
+        logs.text = runtime.logs();
+        await runtime.stop();
+      },
     };
-    const handled = (n: number) => (r: BusRecord): boolean => r.outputs.length + r.letters.length >= n;
-
-    // Round 1: records before the centre has published its catalog and policy.
-    const early = input.fixtures.slice(0, Math.max(1, Math.ceil(input.fixtures.length / 2)));
-    const startedAt = Date.now();
-    await feed(early);
-    await new Promise((r) => setTimeout(r, 1_000));
-    await bus.retain(CATALOG_BUNDLE_TOPIC, encodeCatalogBundle(input.catalog.sourceFiles).text);
-    if (input.policy !== undefined) {
-      const topic = policyTopic(input.policy.bundle.id);
-      if (topic.ok) await bus.retain(topic.topic, input.policy.text);
-    }
-    await settle(bus, startedAt, handled(early.length), settleMs);
-    const earlyRecord = sortSeen(bus.seen, startedAt);
-
-    // Round 2: every fixture with the bus up, then again with it down.
-    const normalAt = Date.now();
-    await feed(input.fixtures);
-    await settle(bus, normalAt, handled(input.fixtures.length), settleMs);
-    const normal = sortSeen(bus.seen, normalAt);
-    await new Promise((r) => setTimeout(r, 300));
-    const downAt = Date.now();
-    await bus.halt();
-    // With one bus for local records and the centre, nothing can be fed while it is down: C7 says so.
-    if (local !== bus || entry.kind === 'link') await feed(input.fixtures);
-    await new Promise((r) => setTimeout(r, OUTBOX_DOWN_MS));
-    await bus.resume();
-    await settle(bus, downAt, (r) => r.outputs.length >= normal.outputs.length && r.letters.length >= normal.letters.length, settleMs);
-    const whileDown = sortSeen(bus.seen, downAt);
-
-    // A heartbeat (with its synthetic transaction), then a clean stop.
-    await settle(bus, startedAt, (r) => r.heartbeats.some((h) => h.beat.canary !== undefined), settleMs);
-    const stoppedAt = Date.now();
-    const logs = runtime.logs();
-    await runtime.stop();
-    await settle(bus, stoppedAt, (r) => r.states.some((s) => s.state === 'offline'), 5_000);
-    const all = sortSeen(bus.seen, 0);
-
+    const seen = await playScenario(subject, bus, { fixtures: input.fixtures, catalog: input.catalog, policy: input.policy, settleMs });
     const fixtureValues = leafValues(input.fixtures.map((f) => f.record));
     const gate = gateOnEveryPath(prepared.flows, entry.kind === 'link' ? entry.id : entry.nodeId);
     const demoKey = readFileSync(join(packRoot(), 'policies', 'demo-policy.pub'), 'utf8');
     const checks: CheckResult[] = [
-      checkOutputsValid(all, validators.validators, new Date()),
-      checkMasks(all, input.policy?.bundle, fixtureValues, gate),
-      checkRejects(normal, input.fixtures.length),
-      checkWaits(earlyRecord, early.length, entry.kind),
-      checkLife(all, stoppedAt),
-      checkCanary(all),
-      checkOutbox(normal, whileDown, OUTBOX_DOWN_MS, local === bus && entry.kind === 'bus'),
-      checkLog(logs),
+      checkOutputsValid(seen.all, validators.validators, new Date(), input.policy?.bundle),
+      checkMasks(seen.all, input.policy?.bundle, fixtureValues, gate),
+      checkRejects(seen.normal, input.fixtures.length),
+      checkWaits(seen.early, seen.fedEarly, entry.kind),
+      checkLife(seen.all, seen.stoppedAt),
+      checkCanary(seen.all),
+      checkOutbox(seen.normal, seen.whileDown, OUTBOX_DOWN_MS, !subject.feedsWhileBusDown),
+      checkLog(logs.text),
       checkDemoKey(input.flows, input.env, demoKey, (path) => {
         try {
           return readFileSync(path, 'utf8');

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { type CertifyReport, certifyFlow } from '../certify/certify';
+import { certifyAgent, parseFeedSpec } from '../certify/certify-agent';
 import { loadFixtures } from '../certify/fixtures';
 import type { FlowNode } from '../certify/flow-harness';
 import { packRoot } from '../certify/headless-node-red';
@@ -45,7 +46,9 @@ export const certifyCommand: CliCommand = {
   name: 'certify',
   summary: "certify a site's agent: run its flow on a private bus with fixtures and check the numbered assertions",
   usage: `tectonic certify FLOWS --fixtures DIR [--env FILE] [--catalog DIR] [--policy SIGNED --pub PUB] [--entry NAME] [--node-red DIR] [--json]
+tectonic certify --agent CMD --feed mqtt:TOPIC|dir:PATH|http:URL --fixtures DIR [--env FILE] [--catalog DIR] [--policy SIGNED --pub PUB] [--json]
   FLOWS: the site's flows.json; it runs in a Node-RED of its own on a private loopback bus
+  --agent CMD: an agent that is not Node-RED, run with TECTONIC_BUS_URL and TECTONIC_LOCAL_BUS_URL set; --feed: where it reads its records
   --fixtures DIR: local records (*.json, *.jsonl) fed at the entry: a "link in" named NAME (default "entry") or the local-records bus-subscribe
   --env FILE: the site's variables (site.env); --catalog DIR: default the pack's sample catalog
   --policy SIGNED --pub PUB: the central policy, published on the private bus as the centre would (default the pack's sample, checked with its demo key)
@@ -60,11 +63,17 @@ export const certifyCommand: CliCommand = {
       entry: { type: 'string' },
       'node-red': { type: 'string' },
       json: { type: 'boolean' },
+      agent: { type: 'string' },
+      feed: { type: 'string' },
     });
+    const agent = typeof values.agent === 'string' ? values.agent : undefined;
     const [flowsFile, ...extra] = positionals;
-    if (flowsFile === undefined || extra.length > 0) throw new TectonicError('USAGE', 'give exactly one FLOWS file');
+    if (agent === undefined && (flowsFile === undefined || extra.length > 0)) throw new TectonicError('USAGE', 'give exactly one FLOWS file, or --agent CMD');
+    if (agent !== undefined && positionals.length > 0) throw new TectonicError('USAGE', 'give either FLOWS or --agent CMD, not both');
+    if (agent !== undefined && typeof values.feed !== 'string') throw new TectonicError('USAGE', '--agent needs --feed mqtt:TOPIC, dir:PATH or http:URL');
     if (typeof values.fixtures !== 'string') throw new TectonicError('USAGE', '--fixtures DIR is required');
-    const flows = await readFlows(flowsFile, io);
+    const feed = agent !== undefined ? parseFeedSpec(String(values.feed)) : undefined;
+    const flows = flowsFile !== undefined ? await readFlows(flowsFile, io) : [];
     const fixtures = await loadFixtures(resolve(io.cwd, values.fixtures));
     const env = await readEnvFile(typeof values.env === 'string' ? values.env : undefined, io);
     const catalog = await loadCatalogArgument(typeof values.catalog === 'string' ? values.catalog : join(packRoot(), 'cdm'), io);
@@ -74,17 +83,18 @@ export const certifyCommand: CliCommand = {
     const policyText = await readText(policyFile, io);
     const trusted = checkBundleTrust({ signed: policyText, trustedKeys: [await readFile(pubFile, 'utf8')], now: () => new Date() });
     if (!trusted.ok) throw new TectonicError('USAGE', `the policy ${policyFile} is not usable: ${trusted.reason.message}`);
-    const report = await certifyFlow({
-      flows,
+    const common = {
       fixtures,
       env,
       catalog: catalog.catalog,
       policy: { text: policyText, bundle: trusted.bundle },
-      nodeRed: typeof values['node-red'] === 'string' ? values['node-red'] : undefined,
       cwd: io.cwd,
-      entryName: typeof values.entry === 'string' ? values.entry : undefined,
-      log: values.json === true ? undefined : (line) => io.err(`${line}\n`),
-    });
+      log: values.json === true ? undefined : (line: string) => io.err(`${line}\n`),
+    };
+    const report =
+      agent !== undefined && feed !== undefined
+        ? await certifyAgent({ ...common, command: agent, feed })
+        : await certifyFlow({ ...common, flows, nodeRed: typeof values['node-red'] === 'string' ? values['node-red'] : undefined, entryName: typeof values.entry === 'string' ? values.entry : undefined });
     if (values.json === true) io.out(`${JSON.stringify(report)}\n`);
     else print(report, io);
     return report.pass ? EXIT.ok : EXIT.failed;
