@@ -27,9 +27,17 @@ export interface ViewOptions {
    * announcer vanished long ago arrives already expired, whatever our clock.
    */
   skewToleranceMs?: number;
+  /**
+   * How long an expired entry stays in the view (shown as `expired` in the
+   * snapshot) before it is forgotten, as Consul de-registers a critical
+   * service after a longer bound (default 10 minutes). A retained message
+   * that arrives again brings it back.
+   */
+  forgetExpiredAfterMs?: number;
 }
 
 export const DEFAULT_SKEW_TOLERANCE_MS = 30_000;
+export const DEFAULT_FORGET_EXPIRED_AFTER_MS = 10 * 60_000;
 
 interface Held {
   entry: RegistryEntry;
@@ -67,12 +75,14 @@ export class RegistryView {
   /** Bumped by every site state change: every service's healthy list may depend on it. */
   private generation = 0;
   private readonly skewMs: number;
+  private readonly forgetMs: number;
 
   constructor(
     private readonly clock: RegistryClock,
     options: ViewOptions = {},
   ) {
     this.skewMs = options.skewToleranceMs ?? DEFAULT_SKEW_TOLERANCE_MS;
+    this.forgetMs = options.forgetExpiredAfterMs ?? DEFAULT_FORGET_EXPIRED_AFTER_MS;
   }
 
   /** Starts keeping `service` (entries arriving for services not kept are ignored). */
@@ -158,8 +168,14 @@ export class RegistryView {
       if (until <= now) entries.failedUntil.delete(key);
       else validUntil = Math.min(validUntil, until);
     }
-    for (const held of entries.held.values()) {
-      if (held.expiresAt <= now || this.siteOffline(held.entry) || entries.failedUntil.has(held.endpoint.key)) continue;
+    for (const [key, held] of entries.held) {
+      if (held.expiresAt <= now) {
+        // Expired: rebuild again when it is due to be forgotten.
+        if (held.expiresAt + this.forgetMs <= now) entries.held.delete(key);
+        else validUntil = Math.min(validUntil, held.expiresAt + this.forgetMs);
+        continue;
+      }
+      if (this.siteOffline(held.entry) || entries.failedUntil.has(held.endpoint.key)) continue;
       up.push(held.endpoint);
       validUntil = Math.min(validUntil, held.expiresAt);
     }
@@ -193,6 +209,8 @@ export class RegistryView {
     const now = this.clock.now();
     const services: RegistrySnapshot['services'] = [];
     for (const [service, entries] of [...this.services].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      // Brings the service up to date first: forgets entries long expired, ends cool-downs.
+      this.healthy(service);
       const endpoints = [...entries.held.values()].map((held) => {
         const { site, instance, url, region, weight } = held.endpoint;
         const failed = (entries.failedUntil.get(held.endpoint.key) ?? -Infinity) > now;

@@ -114,6 +114,16 @@ describe('registry: the local view', () => {
     assert.deepEqual(healthy(), ['hq/main']);
   });
 
+  it('forgets an entry ten minutes after it expired (shown as expired until then)', () => {
+    announce('hq', 'main', 100, { ttl: 10 });
+    clock.advance(10_000);
+    assert.deepEqual(healthy(), []);
+    assert.equal(view.snapshot().services[0]?.endpoints[0]?.state, 'expired');
+    clock.advance(10 * 60_000);
+    assert.deepEqual(healthy(), []);
+    assert.deepEqual(view.snapshot().services[0]?.endpoints, []);
+  });
+
   it('a reported failure skips the endpoint (by key or URL) for the cool-down', () => {
     announce('hq', 'main', 100);
     announce('dr', 'main', 50);
