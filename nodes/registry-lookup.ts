@@ -17,6 +17,9 @@ type RegistryLookupDef = NodeDef & LookupConfig & { bus: string; retry?: boolean
 /** How long a message waits for a service's first retained entries after deploy. */
 const FIRST_VIEW_BOUND_MS = 5000;
 
+/** Services one node follows when msg.service names them. */
+const MAX_SERVICES = 64;
+
 /** Tries per message with retry on: the first endpoint and two more. */
 const MAX_ATTEMPTS = 3;
 
@@ -85,6 +88,8 @@ export = function (RED: NodeAPI): void {
       const msg = raw as LookupMsg;
       const request = readLookupMessage(msg, settings.service);
       if (request.kind === 'refused') return refuse(msg, request.reasons, send, done);
+      // msg.service comes from the flow: each new name is a subscription, so their number is bounded.
+      if (!uses.has(request.service) && uses.size >= MAX_SERVICES) return refuse(msg, [reason('service', 'too-many', t('registry-lookup.errors.tooMany', { max: MAX_SERVICES }))], send, done);
       const wanted = use(request.service);
       if (request.kind === 'failed') {
         counts.failed += feed.view.markFailed(request.service, request.endpoint, settings.coolDownMs).length;

@@ -98,6 +98,17 @@ describe('registry-announce and registry-lookup', () => {
     should((none.none?.error as { message: string }).message).match(/no healthy endpoint of service pricing/);
   });
 
+  it('takes the service from msg.service when the node names none, and follows at most 64 such names', async () => {
+    await load([tab, bus(await freePort()), announce('a1', 'main', 100), lookup({ service: '' }), ...sinks], {}, nodes);
+    const found = await waitFor(async () => (await ask({ service: 'pricing' })).found, { timeoutMs: 8_000, intervalMs: 100, message: 'pricing via msg.service' });
+    should(found.url).equal(`${serviceUrl}/main`);
+    const none = new Inbox(node('none'));
+    for (let i = 0; i < 63; i++) node('lookup').receive({ service: `svc-${i}` });
+    await none.count(63, 8_000);
+    const refused = await ask({ service: 'one-too-many' });
+    should((refused.none?.reject as { reasons: Array<{ rule: string }> }).reasons[0]?.rule).equal('too-many');
+  });
+
   it('with the second output unwired, no endpoint is an error a catch node sees', async () => {
     const flow = [tab, bus(await freePort()), lookup({ service: 'nothing', wires: [['found']] }), { id: 'catch', type: 'catch', z: 'f1', x: 100, y: 200, scope: null, uncaught: false, wires: [['caught']] }, { id: 'caught', type: 'helper', z: 'f1' }, ...sinks];
     await load(flow, {}, nodes);
