@@ -49,7 +49,14 @@ export = function (RED: NodeAPI): void {
       let found = uses.get(service);
       if (found === undefined) {
         const made = { ...feed.use(service), settled: false };
-        void made.ready.then(() => (made.settled = true), () => (made.settled = true));
+        void made.ready.then(
+          () => (made.settled = true),
+          (err: Error) => {
+            made.settled = true;
+            // Refused (an ACL without the health or registry topics): lookups still answer from what arrives, bounded by TTLs.
+            this.warn(t('registry-lookup.warnings.subscribe', { service, error: err.message }));
+          },
+        );
         uses.set(service, made);
         found = made;
       }

@@ -48,6 +48,21 @@ describe('registry: the feed shared by the lookups of one bus', () => {
     assert.ok(feed.idle);
   });
 
+  it('a refused subscription to the site states fails `ready`, and entries are still kept (bounded by their TTL)', async () => {
+    const bus = new FilterTable();
+    const refusing = {
+      subscribe: (filter: string, qos: 0 | 1 | 2, handler: MessageHandler) =>
+        filter.startsWith('tectonic/health/') ? Promise.reject(new Error('not authorised')) : bus.subscribe(filter, qos, handler),
+    };
+    const feed = new RegistryFeed(refusing, { now: () => Date.now() }, {}, 0);
+    const use = feed.use('pricing');
+    await assert.rejects(use.ready, /not authorised/);
+    const fields = { service: 'pricing', site: 'hq', instance: 'main', url: 'http://hq.example/', metadata: {}, weight: 1, ttl: 30 };
+    bus.deliver('tectonic/registry/pricing/#', registryTopic('pricing', 'hq', 'main'), encodeEntry(fields, Date.now()));
+    assert.deepEqual(feed.view.healthy('pricing').map((e) => e.key), ['hq/main']);
+    await use.release();
+  });
+
   it('reports malformed entries to its listeners', async () => {
     const bus = new FilterTable();
     const feed = new RegistryFeed(bus, { now: () => Date.now() }, {}, 0);
