@@ -73,7 +73,8 @@ export = function (RED: NodeAPI): void {
       if (endpoint !== undefined) {
         counts.resolved += 1;
         msg.url = endpoint.url;
-        msg.endpoint = { ...endpoint };
+        // A copy: the view's endpoint is shared by every lookup, and a flow may change what it is handed.
+        msg.endpoint = { ...endpoint, metadata: structuredClone(endpoint.metadata) };
         send([msg, null]);
         done();
       } else {
