@@ -123,4 +123,17 @@ describe('e2e: signed catalogs over a real broker (issue 20, forged catalog repl
     assert.notEqual(after.rule, 'unknown-version');
     assert.doesNotMatch(nr.logs(), /BEGIN PRIVATE KEY/);
   });
+
+  // The same running Node-RED: its admin API is the one a browser would reach.
+  it('the admin endpoints refuse a cross-site form POST (415) and take JSON', async () => {
+    const form = new URLSearchParams({ 'spec[entity]': 'shipment', 'spec[version]': '1.0.0', 'spec[rules][0][to]': 'x', 'spec[rules][0][value]': '1' });
+    const posted = await nr.api('/tectonic/map/try', { method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+    assert.equal(posted.status, 415);
+    assert.match(((await posted.json()) as { message: string }).message, /accepts only application\/json/);
+    const plain = await nr.api('/tectonic/map/try', { method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'text/plain' }, body: '{"spec":{}}' });
+    assert.equal(plain.status, 415);
+    const json = await nr.api('/tectonic/map/try', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ spec: { entity: 'shipment', version: '1.0.0', rules: [{ to: 'x', value: 1 }] }, record: {} }) });
+    assert.equal(json.status, 200);
+    assert.deepEqual(await json.json(), { ok: true, value: { x: 1 } });
+  });
 });
