@@ -2,6 +2,7 @@ import { CATALOG_BUNDLE_TOPIC, DEFAULT_MAX_BUNDLE_BYTES, catalogDigest, decodeCa
 import { readCatalogFolder } from './catalog-loader';
 import { checkCatalogTrust, signCatalogFiles } from './catalog-signing';
 import { TectonicError } from '../errors';
+import { maskUrlPasswords } from '../redact-url';
 import type { KeyObject } from 'node:crypto';
 import type { Catalog } from './catalog-model';
 import type { Reason } from '../reasons';
@@ -126,9 +127,9 @@ export class UrlCatalogSource extends CatalogSourceOf {
         source: options,
         defaultMaxBytes: DEFAULT_MAX_BUNDLE_BYTES,
         accept: 'application/json',
-        decode: (bytes, maxBytes) => decodeBundle(bytes, maxBytes, url, options.trustedKeys),
+        decode: (bytes, maxBytes) => decodeBundle(bytes, maxBytes, maskUrlPasswords(url), options.trustedKeys),
         // A body too large is named by where it came from after redirects.
-        failed: (got) => ({ kind: 'unavailable', reasons: [{ path: got.rule === 'too-large' ? got.url : url, rule: got.rule, message: got.message }] }),
+        failed: (got) => ({ kind: 'unavailable', reasons: [{ path: maskUrlPasswords(got.rule === 'too-large' ? got.url : url), rule: got.rule, message: maskUrlPasswords(got.message) }] }),
       }),
     );
   }
