@@ -185,5 +185,5 @@ export function summarizeIssue(issue: CatalogIssue): string {
   const first = issue.reasons[0];
   const more = issue.reasons.length > 1 ? ` (+${issue.reasons.length - 1} more)` : '';
   const what = first ? `${first.path ? `${first.path}: ` : ''}${first.rule}` : 'no reason given';
-  return issue.kind === 'refused' ? `catalog ${issue.label ?? ''} refused: ${what}${more}` : `catalog source unavailable: ${first?.message ?? what}${more}`;
+  return issue.kind === 'refused' ? `catalog ${issue.label !== undefined ? `${issue.label} ` : ''}refused: ${what}${more}` : `catalog source unavailable: ${first?.message ?? what}${more}`;
 }

@@ -4,6 +4,7 @@ import { checkCatalogSequence, checkCatalogTrust, signCatalogFiles } from '../..
 import { BusCatalogSource, publishCatalogToBus } from '../../../lib/catalog/catalog-source';
 import { loadCatalogFromFiles } from '../../../lib/catalog/catalog-loader';
 import { SiteCatalog } from '../../../lib/catalog/site-catalog';
+import { summarizeIssue } from '../../../lib/catalog/catalog-store';
 import { generatePolicyKeyPair } from '../../../lib/policy/signature';
 import { COMPATIBLE_SHIPMENT_120 } from './catalog-fixtures';
 import { sampleFiles } from './helpers';
@@ -118,6 +119,8 @@ describe('SiteCatalog with trusted keys', () => {
       const state = site.state;
       assert.equal(state.issue?.kind, 'refused');
       assert.equal(state.issue?.reasons[0]?.rule, rule);
+      // What every node using the catalog shows in its status.
+      if (state.issue) assert.match(summarizeIssue(state.issue), new RegExp(`^catalog (?:[0-9a-f]{8} )?refused: (?:\\S+: )?${rule}$`));
       assert.match(warnings.at(-1) ?? '', new RegExp(`refused, catalog ${first.label} stays in force:\\n  ${rule}`));
     }
 
