@@ -16,21 +16,34 @@ const ATTACKS = ['^(a|a)*$', '^(.*a){12}$', '^(a+)+$', '(\\w*\\s?)*x$'];
 const INPUTS = [28, 29, 30, 31].flatMap((n) => ['a'.repeat(n) + '!', 'a'.repeat(n * 1000) + '!']);
 const BUDGET_MS = 500;
 
+/** The slowest run per place, printed after each case as the evidence. */
+let slowest = { ms: 0, label: '' };
+
+function record(label: string, ms: number): void {
+  assert.ok(ms < BUDGET_MS, `${label} took ${ms.toFixed(0)} ms`);
+  if (ms > slowest.ms) slowest = { ms, label };
+}
+
 function timed<T>(label: string, run: () => T): T {
   const start = process.hrtime.bigint();
   const out = run();
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  assert.ok(ms < BUDGET_MS, `${label} took ${ms.toFixed(0)} ms`);
+  record(label, Number(process.hrtime.bigint() - start) / 1e6);
   return out;
 }
 
 async function timedAsync<T>(label: string, run: () => Promise<T>): Promise<T> {
   const start = process.hrtime.bigint();
   const out = await run();
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  assert.ok(ms < BUDGET_MS, `${label} took ${ms.toFixed(0)} ms`);
+  record(label, Number(process.hrtime.bigint() - start) / 1e6);
   return out;
 }
+
+beforeEach(() => {
+  slowest = { ms: 0, label: '' };
+});
+afterEach(() => {
+  if (slowest.label !== '') console.log(`      slowest: ${slowest.label}, ${slowest.ms.toFixed(1)} ms`);
+});
 
 function mapping(rule: object): { map(record: unknown): MapResult | Promise<MapResult> } {
   const compiled = compileMappingSpec({ entity: 'test', version: '1.0.0', rules: [rule] });
@@ -119,7 +132,7 @@ describe('lib/mapping/expression: results have a size bound', () => {
     ['$pad of 100,000,000', "$pad('x', 100000000)"],
     ['$pad to the left', "$pad('x', -100000000)"],
     ['a text doubled 30 times', "$reduce([1..30], function($acc, $v) { $acc & $acc }, 'xxxxxxxx')"],
-    ['$join of a long list', "$join([1..100000].('xxxxxxxxxxxxxxx'))"],
+    ['$join of a long list', "$join([1..60000].('xxxxxxxxxxxxxxxxxxxx'))"],
   ];
   for (const [label, expression] of cases) {
     it(`refuses ${label} with a reason`, async () => {
