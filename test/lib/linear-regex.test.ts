@@ -137,7 +137,7 @@ describe('lib/mapping/expression: results have a size bound', () => {
   for (const [label, expression] of cases) {
     it(`refuses ${label} with a reason`, async () => {
       const spec = mapping({ to: 'out', expression });
-      const result = await timedAsync(label, async () => spec.map({}));
+      const result = await spec.map({});
       assert.equal(result.ok, false);
       if (!result.ok) assert.match(result.reasons[0]?.message ?? '', /more than the 1048576 an expression may/);
     });
