@@ -1,7 +1,8 @@
 /**
- * Regexes from configuration (mapping regex rules, policy conditions) run on
- * JavaScript's backtracking engine, so a hostile pattern can hold the event
- * loop for seconds on a short input. This check refuses the shapes that
+ * Policy conditions' `matches` run inside cel-js, on JavaScript's
+ * backtracking engine, so a hostile pattern can hold the event loop for
+ * seconds on a short input. (Schema patterns, mapping regex rules and
+ * JSONata regexes run on RE2 instead: lib/linear-regex.ts.) This check refuses the shapes that
  * backtrack without bound: a repeated group that itself repeats or
  * alternates (`(a+)+`, `(\w*\s?)*`, `(a|a)*`, `(.*a){12}`). It is
  * conservative, not a proof, and refuses some safe patterns; configuration

@@ -3,6 +3,7 @@ import type { SharedBusState } from '../lib/bus/shared-bus';
 import { parsePublishSettings } from '../lib/bus/publish-settings';
 import { DurablePublisher, type PublishOutcomes } from '../lib/outbox/durable-publisher';
 import type { OutboxEntry } from '../lib/outbox/durable-outbox';
+import { plaintextTransportRefusal } from '../lib/policy/transport-check';
 import { describeReasons } from '../lib/reasons';
 import { findBus } from './support/bus-config';
 import { type PolicyView, findPolicy } from './support/policy-config';
@@ -104,7 +105,13 @@ export = function (RED: NodeAPI): void {
     });
     const stopStats = exposeStats(RED, this.id, () => ({ ...counts, outboxDepth: publisher.depth, outboxBytes: publisher.bytes }));
 
-    this.on('input', (msg, _send, done) => publisher.publish(msg, done));
+    this.on('input', (msg, send, done) => {
+      const plaintext = plaintextTransportRefusal(bus.settings.url, policy?.compiled, (msg as CdmMessage).cdm);
+      if (plaintext === undefined) return publisher.publish(msg, done);
+      (msg as CdmMessage).reject = { stage: 'bus-publish', reasons: [plaintext] };
+      send([null, msg]);
+      done();
+    });
 
     this.on('close', (done: () => void) => {
       stopWatching();

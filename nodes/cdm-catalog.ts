@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { type CatalogConfigFields, type CatalogSourceSettings, parseCatalogSettings } from '../lib/catalog/catalog-settings';
@@ -11,6 +12,10 @@ import { type CdmCatalogNode, findCatalog } from './support/catalog-config';
 import { translator } from './support/i18n';
 
 type CdmCatalogDef = NodeDef & CatalogConfigFields;
+interface CatalogCredentials {
+  publicKeys?: string;
+  signingKey?: string;
+}
 
 /** The sample catalog shipped in the package: dist/nodes/../../cdm. */
 const BUNDLED_DIR = join(__dirname, '..', '..', 'cdm');
@@ -18,7 +23,7 @@ const BUNDLED_DIR = join(__dirname, '..', '..', 'cdm');
 export = function (RED: NodeAPI): void {
   const t = translator(RED);
   /** The source the settings name; reading from the bus makes the node one of the bus's users. */
-  function openSource(node: Node, source: CatalogSourceSettings): CatalogSource | { problem: string } {
+  function openSource(node: Node, source: CatalogSourceSettings, trustedKeys: string[]): CatalogSource | { problem: string } {
     switch (source.kind) {
       case 'bundled':
         // The package's own files never change while it runs: read once.
@@ -26,23 +31,24 @@ export = function (RED: NodeAPI): void {
       case 'folder':
         return new FolderCatalogSource({ dir: source.dir, intervalMs: source.intervalMs });
       case 'url':
-        return new UrlCatalogSource({ url: source.url, intervalMs: source.intervalMs, timeoutMs: source.timeoutMs });
+        return new UrlCatalogSource({ url: source.url, intervalMs: source.intervalMs, timeoutMs: source.timeoutMs, trustedKeys });
       case 'bus': {
         const found = findBus(RED, source.bus, node);
-        return 'problem' in found ? { problem: t('cdm-catalog.errors.sourceBus', { problem: found.problem }) } : new BusCatalogSource(found.bus);
+        return 'problem' in found ? { problem: t('cdm-catalog.errors.sourceBus', { problem: found.problem }) } : new BusCatalogSource(found.bus, { trustedKeys });
       }
     }
   }
 
-  function CdmCatalog(this: CdmCatalogNode, config: CdmCatalogDef): void {
+  function CdmCatalog(this: CdmCatalogNode & { credentials?: CatalogCredentials }, config: CdmCatalogDef): void {
     RED.nodes.createNode(this, config);
     const fail = (problem: string): void => {
       this.problem = t('cdm-catalog.errors.problem', { problem });
       this.error(this.problem);
     };
-    const settings = parseCatalogSettings(config, (value) => String(RED.util.evaluateNodeProperty(value, 'env', this, {}) ?? ''));
+    const env = (value: string): string => String(RED.util.evaluateNodeProperty(value, 'env', this, {}) ?? '');
+    const settings = parseCatalogSettings(config, env, { credentials: this.credentials, readKeyFile: (path) => readFileSync(path, 'utf8') });
     if (!settings.ok) return fail(settings.problem);
-    const source = openSource(this, settings.value.source);
+    const source = openSource(this, settings.value.source, settings.value.trustedKeys);
     if ('problem' in source) return fail(source.problem);
 
     let publish: SiteCatalogOptions['publish'];
@@ -50,7 +56,11 @@ export = function (RED: NodeAPI): void {
       const found = findBus(RED, settings.value.publishToBus, this);
       // Publishing is for other sites; this instance can still validate with the catalog, so it only warns.
       if ('problem' in found) this.warn(t('cdm-catalog.warnings.cannotPublish', { problem: found.problem }));
-      else publish = (catalog) => publishCatalogToBus(found.bus, catalog);
+      else {
+        const { signingKey } = settings.value;
+        // The centre's clock in ms as the sequence: it only increases across restarts, with no state to keep.
+        publish = (catalog) => publishCatalogToBus(found.bus, catalog, signingKey ? { privateKey: signingKey, sequence: Date.now() } : undefined);
+      }
     }
 
     const catalog = new SiteCatalog({
@@ -66,8 +76,9 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  // Explicit so `this` carries the node's own fields; no credentials.
-  RED.nodes.registerType<CdmCatalogNode, CdmCatalogDef, unknown, Record<string, never>>('cdm-catalog', CdmCatalog);
+  RED.nodes.registerType<CdmCatalogNode, CdmCatalogDef, unknown, CatalogCredentials>('cdm-catalog', CdmCatalog, {
+    credentials: { publicKeys: { type: 'text' }, signingKey: { type: 'password' } },
+  });
 
   // Entity and version suggestions for edit dialogs (cdm-map's target), from a deployed cdm-catalog.
   RED.httpAdmin.get('/tectonic/catalogs/:id/entities', RED.auth.needsPermission('cdm-catalog.read'), (req: AdminRequest, res: AdminResponse) => {

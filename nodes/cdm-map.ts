@@ -4,7 +4,7 @@ import { type MapResult, compileMappingSpec } from '../lib/mapping';
 import { MAP_STAGE, applyMapping } from '../lib/mapping/map-message';
 import { type MapConfig, type MapSettings, parseMapSettings } from '../lib/mapping/map-settings';
 import { reason } from '../lib/reasons';
-import type { AdminRequest, AdminResponse } from './support/admin-http';
+import { type AdminRequest, type AdminResponse, jsonBodyOnly } from './support/admin-http';
 import { findCatalog } from './support/catalog-config';
 import { translator } from './support/i18n';
 import { StatusThrottle } from './support/status-throttle';
@@ -71,7 +71,7 @@ export = function (RED: NodeAPI): void {
   RED.nodes.registerType('cdm-map', CdmMap);
 
   // "Try it" in the edit dialog: the same compiler the runtime uses, on a record pasted in the editor.
-  RED.httpAdmin.post('/tectonic/map/try', RED.auth.needsPermission('cdm-map.write'), (req: AdminRequest, res: AdminResponse) => {
+  RED.httpAdmin.post('/tectonic/map/try', RED.auth.needsPermission('cdm-map.write'), jsonBodyOnly, (req: AdminRequest, res: AdminResponse) => {
     const body = req.body as { spec?: unknown; record?: unknown } | null | undefined;
     if (body === undefined || body === null || typeof body !== 'object' || !('spec' in body)) {
       res.status(400).json({ message: 'send { spec, record }' });

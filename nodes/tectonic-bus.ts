@@ -6,6 +6,7 @@ import { BirthAndDeath } from '../lib/fleet/birth-death';
 import { parseSiteId } from '../lib/fleet/health-topics';
 import { SessionCounter } from '../lib/fleet/session-counter';
 import { describeReasons } from '../lib/reasons';
+import { maskUrlPasswords } from '../lib/redact-url';
 import type { BusCredentials, TectonicBusNode } from './support/bus-config';
 import { translator } from './support/i18n';
 import { stableClientId, stateDir } from './support/user-dir';
@@ -65,16 +66,16 @@ export = function (RED: NodeAPI): void {
     this.bus = bus;
     this.siteId = site.value;
     const where =
-      settings.value.mode === 'embedded' ? t('tectonic-bus.warnings.embeddedAt', { host: settings.value.host, port: settings.value.port }) : settings.value.url;
+      settings.value.mode === 'embedded' ? t('tectonic-bus.warnings.embeddedAt', { host: settings.value.host, port: settings.value.port }) : maskUrlPasswords(settings.value.url);
     let reported = '';
     bus.onState((state) => {
       // Log each failure once, not on every reconnect attempt.
       const problem = state.kind === 'failed' || state.kind === 'disconnected' ? (state.error ?? '') : '';
-      if (problem !== '' && problem !== reported) this.warn(t('tectonic-bus.warnings.connection', { where, problem }));
+      if (problem !== '' && problem !== reported) this.warn(t('tectonic-bus.warnings.connection', { where, problem: maskUrlPasswords(problem) }));
       reported = problem;
-      if (state.kind === 'connected') this.log(t('tectonic-bus.log.connected', { url: bus.settings.url, clientId: bus.settings.clientId }));
+      if (state.kind === 'connected') this.log(t('tectonic-bus.log.connected', { url: maskUrlPasswords(bus.settings.url), clientId: bus.settings.clientId }));
     });
-    bus.onError((err) => this.error(t('tectonic-bus.errors.problem', { problem: err.message }))).catch(() => undefined);
+    bus.onError((err) => this.error(t('tectonic-bus.errors.problem', { problem: maskUrlPasswords(err.message) }))).catch(() => undefined);
     this.on('close', (_removed: boolean, done: () => void) => {
       void closeWithin(bus.close()).then(done);
     });

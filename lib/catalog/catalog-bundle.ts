@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { CATALOG_FILE } from './catalog-format';
 import type { Catalog } from './catalog-model';
 import { parseJsonText } from './json-text';
-import { isJsonObject } from './types';
+import { type JsonObject, isJsonObject } from './types';
 import type { Reason } from '../reasons';
 
 /**
@@ -17,6 +17,8 @@ import type { Reason } from '../reasons';
  * contract; change both together.
  */
 export const BUNDLE_FORMAT = 1;
+/** The signed form (issue 20): format 1's fields plus `sequence` and `signature`; see catalog-signing.ts. */
+export const SIGNED_BUNDLE_FORMAT = 2;
 
 /** Retained; holds the bundle. Entity names cannot start with `_`, so it never clashes with a schema topic. */
 export const CATALOG_BUNDLE_TOPIC = 'tectonic/cdm/_catalog';
@@ -30,7 +32,10 @@ export interface CatalogBundle {
   digest: string;
 }
 
-export type DecodedBundle = { ok: true; files: Map<string, string>; digest: string } | { ok: false; reasons: Reason[] };
+/** `signed`: a format 2 bundle, its sequence and the whole document, whose signature catalog-signing.ts checks. */
+export type DecodedBundle =
+  | { ok: true; files: Map<string, string>; digest: string; signed?: { sequence: number; document: JsonObject } }
+  | { ok: false; reasons: Reason[] };
 
 /** Retained topic of one published schema (entity versions and shared files alike). */
 export function schemaTopic(folder: string, version: string): string {
@@ -92,10 +97,17 @@ export function decodeCatalogBundle(input: Buffer | string, options: { maxBytes?
   const value = parsed.value;
   if (!isJsonObject(value)) return fail('', 'invalid-type', 'the catalog bundle must be a JSON object { format, files, digest }');
   const reasons: Reason[] = [];
+  const signed = value.format === SIGNED_BUNDLE_FORMAT;
+  const fields = signed ? ['format', 'sequence', 'files', 'digest', 'signature'] : ['format', 'files', 'digest'];
   for (const key of Object.keys(value)) {
-    if (key !== 'format' && key !== 'files' && key !== 'digest') reasons.push({ path: key, rule: 'unknown-key', message: `"${key}" is not a field of a catalog bundle (format, files, digest)` });
+    if (!fields.includes(key)) reasons.push({ path: key, rule: 'unknown-key', message: `"${key}" is not a field of a format ${signed ? 2 : 1} catalog bundle (${fields.join(', ')})` });
   }
-  if (value.format !== BUNDLE_FORMAT) reasons.push({ path: 'format', rule: 'unsupported-format', message: `format must be ${BUNDLE_FORMAT}, got ${JSON.stringify(value.format) ?? 'nothing'}` });
+  if (value.format !== BUNDLE_FORMAT && !signed) {
+    reasons.push({ path: 'format', rule: 'unsupported-format', message: `format must be ${BUNDLE_FORMAT} or ${SIGNED_BUNDLE_FORMAT}, got ${JSON.stringify(value.format) ?? 'nothing'}` });
+  }
+  if (signed && !isSequence(value.sequence)) reasons.push({ path: 'sequence', rule: 'invalid-type', message: `sequence must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}` });
+  // Its shape is the signature check's business (lib/policy/signature.ts); here it only has to be there.
+  if (signed && value.signature === undefined) reasons.push({ path: 'signature', rule: 'catalog-unsigned', message: 'a format 2 catalog bundle must carry its signature' });
   if (typeof value.digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(value.digest)) {
     reasons.push({ path: 'digest', rule: 'invalid-type', message: 'digest must be "sha256:" followed by 64 lowercase hex digits' });
   }
@@ -113,7 +125,11 @@ export function decodeCatalogBundle(input: Buffer | string, options: { maxBytes?
   if (digest !== value.digest) {
     return fail('digest', 'digest-mismatch', `the files do not match the digest (bundle says ${value.digest as string}, files give ${digest}): corrupted or altered in transit`);
   }
-  return { ok: true, files, digest };
+  return signed ? { ok: true, files, digest, signed: { sequence: value.sequence as number, document: value } } : { ok: true, files, digest };
+}
+
+function isSequence(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 function fail(path: string, rule: string, message: string): { ok: false; reasons: Reason[] } {

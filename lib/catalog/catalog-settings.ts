@@ -2,6 +2,7 @@ import { describeReasons } from '../reasons';
 import { parseRefresh, refreshMs, requestTimeoutMs } from '../sources/refresh-interval';
 import { type EnvLookup, typedField } from '../sources/typed-field';
 import { checkCatalogUrl } from './catalog-source';
+import { splitPublicKeys } from '../policy/site-policy';
 import type { CompatibilityPolicy } from './types';
 
 /** The fields of a cdm-catalog config node, as the editor saves them. */
@@ -15,6 +16,15 @@ export interface CatalogConfigFields {
   refresh?: string;
   publishToBus?: string;
   policy?: string;
+  /** A file of trusted public keys (PEM), for a site that reads its catalog from a URL or the bus. */
+  publicKeyFile?: string;
+  publicKeyFileType?: string;
+}
+
+/** The node's credentials and the one runtime call the settings need; tectonic-policy's shape. */
+export interface CatalogTrustContext {
+  credentials?: { publicKeys?: string; signingKey?: string } | undefined;
+  readKeyFile(path: string): string;
 }
 
 export type CatalogSourceSettings =
@@ -27,6 +37,10 @@ export type CatalogSourceSettings =
 export interface CatalogSettings {
   policy: CompatibilityPolicy;
   source: CatalogSourceSettings;
+  /** PEM public keys; when any is given, a URL or bus source takes only catalogs signed by one of them (issue 20). */
+  trustedKeys: string[];
+  /** PEM private key a central instance signs what it publishes with (a format 2 bundle). */
+  signingKey?: string;
   /** The tectonic-bus config a central instance publishes the catalog to. */
   publishToBus?: string;
 }
@@ -35,13 +49,26 @@ export interface CatalogSettings {
 export const DEFAULT_CATALOG_REFRESH_S = { folder: 10, url: 60 } as const;
 
 /** A cdm-catalog's settings, or the first problem with them in the words its log and users show. */
-export function parseCatalogSettings(config: CatalogConfigFields, env: EnvLookup): { ok: true; value: CatalogSettings } | { ok: false; problem: string } {
+export function parseCatalogSettings(
+  config: CatalogConfigFields,
+  env: EnvLookup,
+  trust: CatalogTrustContext = { readKeyFile: () => '' },
+): { ok: true; value: CatalogSettings } | { ok: false; problem: string } {
   const policy: CompatibilityPolicy = config.policy === 'LENIENT' ? 'LENIENT' : 'STRICT';
   const refresh = parseRefresh(config.refresh);
   if (!refresh.ok) return refresh;
-  const publish = config.publishToBus ? { publishToBus: config.publishToBus } : {};
+  const trustedKeys = splitPublicKeys(trust.credentials?.publicKeys ?? '');
+  const keyFile = typedField(config.publicKeyFile, config.publicKeyFileType, 'public key file', env);
+  if (!keyFile.ok) return keyFile;
+  try {
+    if (keyFile.text !== '') trustedKeys.push(...splitPublicKeys(trust.readKeyFile(keyFile.text)));
+  } catch (err) {
+    return { ok: false, problem: `cannot read a trusted public key: ${(err as Error).message}` };
+  }
+  const signingKey = trust.credentials?.signingKey?.trim();
+  const publish = { ...(config.publishToBus ? { publishToBus: config.publishToBus } : {}), ...(signingKey ? { signingKey } : {}) };
   const kind = config.source || 'bundled';
-  const settled = (source: CatalogSourceSettings): { ok: true; value: CatalogSettings } => ({ ok: true, value: { policy, source, ...publish } });
+  const settled = (source: CatalogSourceSettings): { ok: true; value: CatalogSettings } => ({ ok: true, value: { policy, source, trustedKeys, ...publish } });
   switch (kind) {
     case 'bundled':
       return settled({ kind });

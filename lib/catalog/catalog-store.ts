@@ -110,6 +110,17 @@ export class CatalogStore {
     this.setState({ ...this.current, issue: { kind: 'unavailable', origin, reasons, at: this.now() } });
   }
 
+  /**
+   * A catalog arrived and was refused before it was even loaded (not signed
+   * by a trusted key, a rollback of the sequence): what is in force stays,
+   * and the refusal shows in the state like any other.
+   */
+  reportRefused(origin: string, reasons: readonly Reason[], digest?: string): void {
+    const issue = this.current.issue;
+    if (issue?.kind === 'refused' && sameReasons(issue.reasons, reasons)) return;
+    this.setState({ ...this.current, issue: { kind: 'refused', ...(digest !== undefined ? { label: shortDigest(digest) } : {}), origin, reasons, at: this.now() } });
+  }
+
   /** Forgets every listener; the snapshot stays readable for whoever holds it. */
   close(): void {
     this.listeners.clear();
@@ -174,5 +185,5 @@ export function summarizeIssue(issue: CatalogIssue): string {
   const first = issue.reasons[0];
   const more = issue.reasons.length > 1 ? ` (+${issue.reasons.length - 1} more)` : '';
   const what = first ? `${first.path ? `${first.path}: ` : ''}${first.rule}` : 'no reason given';
-  return issue.kind === 'refused' ? `catalog ${issue.label ?? ''} refused: ${what}${more}` : `catalog source unavailable: ${first?.message ?? what}${more}`;
+  return issue.kind === 'refused' ? `catalog ${issue.label !== undefined ? `${issue.label} ` : ''}refused: ${what}${more}` : `catalog source unavailable: ${first?.message ?? what}${more}`;
 }

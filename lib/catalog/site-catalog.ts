@@ -1,4 +1,5 @@
-import { describeReasons } from '../reasons';
+import { type Reason, describeReasons } from '../reasons';
+import { type SequenceInForce, checkCatalogSequence } from './catalog-signing';
 import type { Catalog } from './catalog-model';
 import type { CatalogSource, CatalogSourceEvent } from './catalog-source';
 import { CatalogStore, type CatalogSnapshot, type CatalogState } from './catalog-store';
@@ -27,6 +28,8 @@ export class SiteCatalog {
   #started = false;
   // One publication at a time, in order, so the newest bundle is the one left retained.
   #publishing: Promise<void> = Promise.resolve();
+  /** The sequence of the signed catalog in force; held in memory, so a restarted site takes the first validly signed one. */
+  #sequence: SequenceInForce | undefined;
 
   constructor(options: SiteCatalogOptions) {
     this.#options = options;
@@ -68,7 +71,25 @@ export class SiteCatalog {
       return;
     }
     const previous = this.#store.snapshot;
+    const stays = previous ? `catalog ${previous.label} stays in force` : 'no catalog is in force';
+    const refused = (reasons: readonly Reason[]): void => {
+      log?.warn(`catalog from ${this.origin} refused, ${stays}:\n  ${reasons.map((r) => `${r.rule}${r.path ? ` at ${r.path}` : ''}: ${r.message}`).join('\n  ')}`);
+    };
+    if (event.kind === 'refused') {
+      this.#store.reportRefused(this.origin, event.reasons);
+      refused(event.reasons);
+      return;
+    }
+    if (event.sequence !== undefined) {
+      const rollback = checkCatalogSequence(event.sequence, event.digest, this.#sequence);
+      if (rollback) {
+        this.#store.reportRefused(this.origin, [rollback], event.digest);
+        refused([rollback]);
+        return;
+      }
+    }
     const outcome = this.#store.proposeFiles(event.files, this.origin, event.digest);
+    if (outcome.ok && event.sequence !== undefined) this.#sequence = { sequence: event.sequence, digest: event.digest };
     if (!outcome.changed) return;
     if (outcome.ok) {
       const { snapshot } = outcome;
@@ -77,8 +98,7 @@ export class SiteCatalog {
       this.#publish(snapshot);
       return;
     }
-    const stays = previous ? `catalog ${previous.label} stays in force` : 'no catalog is in force';
-    log?.warn(`catalog from ${this.origin} refused, ${stays}:\n  ${outcome.reasons.map((r) => `${r.rule}${r.path ? ` at ${r.path}` : ''}: ${r.message}`).join('\n  ')}`);
+    refused(outcome.reasons);
   }
 
   #publish(snapshot: CatalogSnapshot): void {

@@ -260,7 +260,7 @@ function entityEnvelope(text: string): JsonObject {
   return { entity: text.slice(0, at), version: text.slice(at + 1) };
 }
 
-async function readTrustedKeys(pub: unknown, io: CliIo): Promise<string[]> {
+export async function readTrustedKeys(pub: unknown, io: CliIo): Promise<string[]> {
   const files = Array.isArray(pub) ? pub.filter((p): p is string => typeof p === 'string') : typeof pub === 'string' ? [pub] : [];
   if (files.length === 0) throw new TectonicError('USAGE', '--pub PUB is required (a trusted public key; repeat it for several)');
   const keys: string[] = [];
@@ -273,7 +273,7 @@ async function readTrustedKeys(pub: unknown, io: CliIo): Promise<string[]> {
   return keys;
 }
 
-function wholeNumber(value: unknown, flag: string): number | undefined {
+export function wholeNumber(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) throw new TectonicError('USAGE', `${flag} takes a whole number`);
   return Number(value);

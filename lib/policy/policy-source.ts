@@ -8,6 +8,7 @@ import { DiskBundleSource } from '../sources/disk-source';
 import { checkHttpUrl } from '../sources/http-url';
 import { UrlBundleSource, type UrlSourceOptions } from '../sources/url-source';
 import { DEFAULT_MAX_BUNDLE_BYTES } from './trust';
+import { maskUrlPasswords } from '../redact-url';
 
 /**
  * Where a site's signed policy bundle comes from: the file, URL and bus
@@ -146,7 +147,7 @@ export class UrlPolicySource extends PolicySourceOf {
         // The ETag goes with bytes that were handed over whole; whether they verify is SitePolicy's call.
         decode: bytesOf,
         // Too large is a trust failure (the site fails closed); anything else is an outage.
-        failed: (got, maxBytes) => (got.rule === 'too-large' ? tooLarge(url, got.size, maxBytes) : problem('unavailable', reason('', 'policy-unavailable', got.message))),
+        failed: (got, maxBytes) => (got.rule === 'too-large' ? tooLarge(maskUrlPasswords(url), got.size, maxBytes) : problem('unavailable', reason('', 'policy-unavailable', got.message))),
       }),
     );
   }

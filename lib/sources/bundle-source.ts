@@ -17,7 +17,8 @@ export type BundleEvent<T> =
 export type BundleProblem = Extract<BundleEvent<never>, { reasons: Reason[] }>;
 
 /** One read or one message, decoded: the bundle and its digest, or why not. */
-export type Decoded<T> = { ok: true; value: T; digest: string } | ({ ok: false } & BundleProblem);
+/** `key`: what tells two offers apart when the digest alone does not (a signed catalog's sequence); the digest by default. */
+export type Decoded<T> = { ok: true; value: T; digest: string; key?: string } | ({ ok: false } & BundleProblem);
 
 export interface BundleSource<T> {
   /** In words, for logs and status: `folder /srv/cdm`, `https://hq.example/policy.json`, `bus tectonic/cdm/_catalog`. */
@@ -38,14 +39,14 @@ export class BundleReporter<T> {
   constructor(private readonly listener: (event: BundleEvent<T>) => void) {}
 
   report(decoded: Decoded<T>): void {
-    if (decoded.ok) return this.bundle(decoded.value, decoded.digest);
+    if (decoded.ok) return this.bundle(decoded.value, decoded.digest, decoded.key);
     this.problem({ kind: decoded.kind, reasons: decoded.reasons });
   }
 
-  bundle(value: T, digest: string): void {
+  bundle(value: T, digest: string, key = digest): void {
     this.lastProblem = undefined;
-    if (digest === this.lastDigest) return;
-    this.lastDigest = digest;
+    if (key === this.lastDigest) return;
+    this.lastDigest = key;
     this.listener({ kind: 'bundle', value, digest });
   }
 

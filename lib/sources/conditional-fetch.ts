@@ -1,3 +1,5 @@
+import { maskUrlPasswords } from '../redact-url';
+
 /**
  * What one conditional GET found. `unchanged` is a 304 to the remembered
  * ETag; `aborted` means the source was closed mid-request and has nothing
@@ -58,17 +60,17 @@ export class ConditionalFetch {
       }
       if (res.status !== 200) {
         await res.body?.cancel();
-        return { kind: 'failed', rule: 'http-status', message: `${url} answered ${res.status} ${res.statusText}` };
+        return { kind: 'failed', rule: 'http-status', message: maskUrlPasswords(`${url} answered ${res.status} ${res.statusText}`) };
       }
       const body = await readCapped(res, maxBytes);
-      if (!body.ok) return { kind: 'failed', rule: 'too-large', message: `${res.url} sent ${body.size} bytes, more than the limit of ${maxBytes}`, size: body.size, url: res.url };
+      if (!body.ok) return { kind: 'failed', rule: 'too-large', message: maskUrlPasswords(`${res.url} sent ${body.size} bytes, more than the limit of ${maxBytes}`), size: body.size, url: maskUrlPasswords(res.url) };
       return { kind: 'body', bytes: body.bytes, etag: res.headers.get('etag') ?? undefined };
     } catch (err) {
       if (this.aborter.signal.aborted) return { kind: 'aborted' };
       const e = err as Error;
-      if (e.name === 'TimeoutError') return { kind: 'failed', rule: 'timeout', message: `${url} did not answer within ${timeoutMs} ms` };
+      if (e.name === 'TimeoutError') return { kind: 'failed', rule: 'timeout', message: maskUrlPasswords(`${url} did not answer within ${timeoutMs} ms`) };
       const cause = (e.cause as Error | undefined)?.message;
-      return { kind: 'failed', rule: 'fetch-failed', message: `cannot fetch ${url}: ${cause ?? e.message}` };
+      return { kind: 'failed', rule: 'fetch-failed', message: maskUrlPasswords(`cannot fetch ${url}: ${cause ?? e.message}`) };
     }
   }
 }

@@ -1,6 +1,7 @@
 import { type BundleProblem, BundleReporter, type BundleSource, type BundleEvent, type Decoded } from './bundle-source';
 import { ConditionalFetch, type FetchOutcome } from './conditional-fetch';
 import { PollLoop } from './poll-loop';
+import { maskUrlPasswords } from '../redact-url';
 
 export interface UrlSourceOptions {
   url: string;
@@ -38,7 +39,8 @@ export class UrlBundleSource<T> implements BundleSource<T> {
 
   constructor(private readonly options: UrlBundleOptions<T>) {
     const { url, intervalMs, timeoutMs, headers } = options.source;
-    this.origin = url;
+    // The origin is what logs and statuses show: never the URL's password.
+    this.origin = maskUrlPasswords(url);
     this.maxBytes = options.source.maxBytes ?? options.defaultMaxBytes;
     this.poll = new PollLoop(intervalMs);
     this.fetcher = new ConditionalFetch({ url, timeoutMs, maxBytes: this.maxBytes, headers: { accept: options.accept, ...headers } });

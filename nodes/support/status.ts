@@ -1,6 +1,7 @@
 import type { NodeStatus } from 'node-red';
 import type { SharedBusState } from '../../lib/bus/shared-bus';
 import type { Translate } from './i18n';
+import { maskUrlPasswords } from '../../lib/redact-url';
 
 /** The dot every node that uses a tectonic-bus shows for the shared connection; its texts are tectonic-bus.json's. */
 export function busStatus(t: Translate, state: SharedBusState, detail = ''): NodeStatus {
@@ -16,7 +17,7 @@ export function busStatus(t: Translate, state: SharedBusState, detail = ''): Nod
       return {
         fill: 'red',
         shape: 'ring',
-        text: text(state.error ? t('tectonic-bus:tectonic-bus.state.disconnectedBecause', { error: state.error }) : t('tectonic-bus:tectonic-bus.state.disconnected')),
+        text: text(state.error ? t('tectonic-bus:tectonic-bus.state.disconnectedBecause', { error: maskUrlPasswords(state.error) }) : t('tectonic-bus:tectonic-bus.state.disconnected')),
       };
     case 'failed':
       return { fill: 'red', shape: 'dot', text: state.error };

@@ -117,6 +117,25 @@ describe('cdm-map', () => {
     should(nonsense.status).equal(400);
   });
 
+  it('"try it" refuses every body but application/json with 415, so a cross-site form cannot post a spec (issue 20)', async () => {
+    await load(flow());
+    // supertest's chain, of which test/support/red-helper.ts types only post().send().
+    interface Chain extends PromiseLike<{ status: number; body: unknown }> {
+      set(name: string, value: string): Chain;
+      send(body: unknown): Chain;
+    }
+    const post = (): Chain => helper.request().post('/tectonic/map/try') as unknown as Chain;
+    const form = 'spec[entity]=shipment&spec[version]=1.0.0&spec[rules][0][to]=x&spec[rules][0][expression]=$pad("x",100)&record[a]=1';
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x', '']) {
+      const req = post().set('Origin', 'http://evil.example');
+      const res = await (type === '' ? req.send(Buffer.from(form)) : req.set('Content-Type', type).send(form));
+      should(res.status).equal(415, `${type || 'no type'}: ${JSON.stringify(res.body)}`);
+      should((res.body as { message: string }).message).match(/accepts only application\/json/);
+    }
+    const json = await post().set('Content-Type', 'application/json; charset=utf-8').send(JSON.stringify({ spec: { entity: 'shipment', version: '1.0.0', rules }, record: local }));
+    should(json.status).equal(200);
+  });
+
   it('property: every record, random or hostile, leaves on exactly one output and nothing throws', async () => {
     await load(flow({ rules: [...rules, { to: 'tags', from: 'tags', optional: true, transforms: [{ array: { each: { rules: [{ to: 'name', from: 'n', transforms: [{ trim: {} }] }] } } }] }] }));
     const mapped = new Inbox(node('mapped'));

@@ -3,33 +3,30 @@ import type { Reason } from '../../reasons';
 import { optionalInteger, optionalString, readOptions } from '../options';
 import { type TransformCompiler, fail, ok, syncTransform } from '../transform-types';
 import { describeValue, typeName } from '../values';
-import { repeatsRepetition } from '../../regex-guard';
+import { type LinearRegExp, compileLinearRegex } from '../../linear-regex';
 
 /**
  * `{ "regex": { "pattern": "^SHP-(\\d+)$", "group"?: 1 | "name", "flags"?: "i", "maxLength"?: 10000 } }`:
  * the text of one capture group (default: group 1 when the pattern has one,
  * else the whole match). No match is a reason.
  *
- * The RegExp is built once when the spec is compiled. JavaScript regexes
- * backtrack, so a hostile pattern can hang the process on a crafted input:
- * patterns with a quantified group that itself holds a quantifier or an
- * alternation (`(a+)+`, `(\w*\s?)*`, `(a|a)*`), the catastrophic shapes, are
- * refused (lib/regex-guard.ts), and the input is
- * capped (`maxLength`, default 10,000 characters) to bound what is left.
- * Flags are limited to i, m, s and u: `g` and `y` make a RegExp stateful
+ * The regex is compiled once when the spec is compiled, for RE2
+ * (lib/linear-regex.ts): matching takes time linear in the input whatever
+ * the pattern, so `(a|a)*` or `(.*a){12}` cannot hang the site (issue 20).
+ * Back-references and lookaround, which RE2 cannot run in linear time, are
+ * refused when the spec compiles. The input is still capped (`maxLength`,
+ * default 10,000 characters) so one record's cost stays small.
+ * Flags are limited to i, m, s and u: `g` and `y` make a regex stateful
  * (lastIndex), which would make one record's result depend on the previous.
  */
 const MAX_PATTERN = 500;
 const DEFAULT_MAX_INPUT = 10_000;
 
-function captureGroups(regex: RegExp): { count: number; names: string[] } {
-  // An alternation with the empty string always matches, which reveals the
-  // group count and names without knowing any input.
-  const probe = new RegExp(`${regex.source}|`, regex.flags).exec('');
-  return { count: probe ? probe.length - 1 : 0, names: Object.keys(probe?.groups ?? {}) };
+function captureGroups(regex: LinearRegExp): { count: number; names: string[] } {
+  return { count: regex.groupCount, names: regex.groupNames };
 }
 
-function compilePattern(pattern: string, flags: string, path: string, reasons: Reason[]): RegExp | undefined {
+function compilePattern(pattern: string, flags: string, path: string, reasons: Reason[]): LinearRegExp | undefined {
   if (pattern.length === 0 || pattern.length > MAX_PATTERN) {
     reasons.push(reason(`${path}.pattern`, 'regex', `must be 1 to ${MAX_PATTERN} characters`));
     return undefined;
@@ -38,16 +35,18 @@ function compilePattern(pattern: string, flags: string, path: string, reasons: R
     reasons.push(reason(`${path}.flags`, 'regex', `may only combine i, m, s and u (g and y make a RegExp stateful), got "${flags}"`));
     return undefined;
   }
-  if (repeatsRepetition(pattern)) {
-    reasons.push(reason(`${path}.pattern`, 'regex', 'has a quantified group that contains a quantifier or an alternation, e.g. (a+)+ or (a|a)*, which can backtrack for ever; rewrite it without the nesting'));
-    return undefined;
-  }
   try {
-    return new RegExp(pattern, flags);
+    new RegExp(pattern, flags);
   } catch (err) {
     reasons.push(reason(`${path}.pattern`, 'regex', `is not a valid regular expression: ${(err as Error).message}`));
     return undefined;
   }
+  const compiled = compileLinearRegex(pattern, flags);
+  if (!compiled.ok) {
+    reasons.push(reason(`${path}.pattern`, 'regex', compiled.message));
+    return undefined;
+  }
+  return compiled.regex;
 }
 
 export const compileRegex: TransformCompiler = (raw, cx) => {

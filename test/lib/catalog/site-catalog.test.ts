@@ -11,28 +11,40 @@ import { BREAKING_SHIPMENT_120, COMPATIBLE_SHIPMENT_120 } from './catalog-fixtur
 import { sampleFiles } from './helpers';
 
 describe('parseCatalogSettings', () => {
-  const env = (name: string): string | undefined => ({ CDM_DIR: ' /srv/cdm ', CDM_URL: 'https://hq.example/cdm.json', EMPTY: '  ' })[name];
+  const env = (name: string): string | undefined => ({ CDM_DIR: ' /srv/cdm ', CDM_URL: 'https://hq.example/cdm.json', EMPTY: '  ', KEYS: '/etc/keys.pem' })[name];
+  const PEM_A = '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----';
+  const PEM_B = '-----BEGIN PUBLIC KEY-----\nBBBB\n-----END PUBLIC KEY-----';
+  const files: Record<string, string> = { '/etc/keys.pem': `${PEM_A}\n${PEM_B}\n` };
+  const trust = {
+    readKeyFile: (path: string): string => {
+      const text = files[path];
+      if (text === undefined) throw new Error(`ENOENT ${path}`);
+      return text;
+    },
+  };
   const cases: Array<[string, CatalogConfigFields, CatalogSettings | string]> = [
-    ['nothing set: the bundled sample, STRICT', {}, { policy: 'STRICT', source: { kind: 'bundled' } }],
-    ['LENIENT, publishing to a bus', { source: 'bundled', policy: 'LENIENT', publishToBus: 'b1' }, { policy: 'LENIENT', source: { kind: 'bundled' }, publishToBus: 'b1' }],
-    ['an unknown policy is STRICT', { policy: 'lenient' }, { policy: 'STRICT', source: { kind: 'bundled' } }],
-    ['a folder, default 10 s', { source: 'folder', folder: ' /data/cdm ', folderType: 'str' }, { policy: 'STRICT', source: { kind: 'folder', dir: '/data/cdm', intervalMs: 10_000 } }],
-    ['a folder from the environment, every 0.5 s', { source: 'folder', folder: 'CDM_DIR', folderType: 'env', refresh: '0.5' }, { policy: 'STRICT', source: { kind: 'folder', dir: '/srv/cdm', intervalMs: 500 } }],
+    ['nothing set: the bundled sample, STRICT', {}, { trustedKeys: [], policy: 'STRICT', source: { kind: 'bundled' } }],
+    ['LENIENT, publishing to a bus', { source: 'bundled', policy: 'LENIENT', publishToBus: 'b1' }, { trustedKeys: [], policy: 'LENIENT', source: { kind: 'bundled' }, publishToBus: 'b1' }],
+    ['an unknown policy is STRICT', { policy: 'lenient' }, { trustedKeys: [], policy: 'STRICT', source: { kind: 'bundled' } }],
+    ['a folder, default 10 s', { source: 'folder', folder: ' /data/cdm ', folderType: 'str' }, { trustedKeys: [], policy: 'STRICT', source: { kind: 'folder', dir: '/data/cdm', intervalMs: 10_000 } }],
+    ['a folder from the environment, every 0.5 s', { source: 'folder', folder: 'CDM_DIR', folderType: 'env', refresh: '0.5' }, { trustedKeys: [], policy: 'STRICT', source: { kind: 'folder', dir: '/srv/cdm', intervalMs: 500 } }],
     ['a folder is required', { source: 'folder', folder: ' ', folderType: 'str' }, 'folder: a catalog folder is required'],
     ['an unset variable is named', { source: 'folder', folder: 'NOPE', folderType: 'env' }, 'folder: environment variable NOPE is not set'],
     ['an empty variable is unset', { source: 'url', url: 'EMPTY', urlType: 'env' }, 'url: environment variable EMPTY is not set'],
-    ['a URL, default 60 s, requests bounded at 30 s', { source: 'url', url: 'CDM_URL', urlType: 'env' }, { policy: 'STRICT', source: { kind: 'url', url: 'https://hq.example/cdm.json', intervalMs: 60_000, timeoutMs: 30_000 } }],
-    ['a URL every 2 s: requests bounded at 2 s', { source: 'url', url: 'http://c/x', urlType: 'str', refresh: '2' }, { policy: 'STRICT', source: { kind: 'url', url: 'http://c/x', intervalMs: 2000, timeoutMs: 2000 } }],
-    ['a URL every 0.2 s: requests still get 1 s', { source: 'url', url: 'http://c/x', urlType: 'str', refresh: '0.2' }, { policy: 'STRICT', source: { kind: 'url', url: 'http://c/x', intervalMs: 200, timeoutMs: 1000 } }],
+    ['a URL, default 60 s, requests bounded at 30 s', { source: 'url', url: 'CDM_URL', urlType: 'env' }, { trustedKeys: [], policy: 'STRICT', source: { kind: 'url', url: 'https://hq.example/cdm.json', intervalMs: 60_000, timeoutMs: 30_000 } }],
+    ['a URL every 2 s: requests bounded at 2 s', { source: 'url', url: 'http://c/x', urlType: 'str', refresh: '2' }, { trustedKeys: [], policy: 'STRICT', source: { kind: 'url', url: 'http://c/x', intervalMs: 2000, timeoutMs: 2000 } }],
+    ['a URL every 0.2 s: requests still get 1 s', { source: 'url', url: 'http://c/x', urlType: 'str', refresh: '0.2' }, { trustedKeys: [], policy: 'STRICT', source: { kind: 'url', url: 'http://c/x', intervalMs: 200, timeoutMs: 1000 } }],
     ['not http', { source: 'url', url: 'file:///etc/passwd', urlType: 'str' }, 'url: a catalog URL must be http or https, got file:'],
     ['not a URL', { source: 'url', url: 'hq', urlType: 'str' }, 'url: "hq" is not a URL'],
-    ['the bus names its config', { source: 'bus', bus: 'b2' }, { policy: 'STRICT', source: { kind: 'bus', bus: 'b2' } }],
+    ['the bus names its config', { source: 'bus', bus: 'b2' }, { trustedKeys: [], policy: 'STRICT', source: { kind: 'bus', bus: 'b2' } }],
     ['a bad refresh is refused whatever the source', { source: 'bus', bus: 'b2', refresh: 'soon' }, 'refresh must be a number of seconds, got "soon"'],
     ['an unknown source', { source: 'ftp' }, 'source must be bundled, folder, url or bus, got "ftp"'],
+    ['trusted keys from a file named by a variable', { source: 'bus', bus: 'b2', publicKeyFile: 'KEYS', publicKeyFileType: 'env' }, { trustedKeys: [PEM_A, PEM_B], policy: 'STRICT', source: { kind: 'bus', bus: 'b2' } }],
+    ['an unreadable key file is refused', { source: 'bus', bus: 'b2', publicKeyFile: '/nope', publicKeyFileType: 'str' }, 'cannot read a trusted public key: ENOENT /nope'],
   ];
   for (const [what, config, expected] of cases) {
     it(what, () => {
-      const parsed = parseCatalogSettings(config, env);
+      const parsed = parseCatalogSettings(config, env, trust);
       if (typeof expected === 'string') assert.deepEqual(parsed, { ok: false, problem: expected });
       else assert.deepEqual(parsed, { ok: true, value: expected });
     });
