@@ -40,7 +40,7 @@ function print(report: CertifyReport, io: CliIo): void {
 
 /**
  * `tectonic certify`: the automated certification a site's agent passes
- * before it may publish on the production bus (docs/onboarding.md).
+ * before it may publish on the production bus (docs/certify.md).
  */
 export const certifyCommand: CliCommand = {
   name: 'certify',
