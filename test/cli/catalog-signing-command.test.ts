@@ -7,7 +7,9 @@ import { catalogDigest, encodeCatalogBundle } from '../../lib/catalog/catalog-bu
 import { sampleFiles } from '../lib/catalog/helpers';
 import { tectonic } from '../support/tectonic-cli';
 
-describe('cli: tectonic catalog sign | verify', () => {
+describe('cli: tectonic catalog sign | verify', function () {
+  // Each test runs the real command several times; on a loaded machine one start of tsx takes seconds.
+  this.timeout(60_000);
   let tmp: string;
   const at = (name: string): string => join(tmp, name);
 
