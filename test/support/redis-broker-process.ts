@@ -29,12 +29,12 @@ process.once('exit', () => {
   }
 });
 
-export async function startRedisBrokerProcess(redisUrl: string, options: { id?: string; readyTimeoutMs?: number } = {}): Promise<RedisBrokerProcess> {
+export async function startRedisBrokerProcess(redisUrl: string, options: { id?: string; qos1Ack?: 'after-store' | 'on-receipt'; readyTimeoutMs?: number } = {}): Promise<RedisBrokerProcess> {
   const port = await freePort();
   const url = `mqtt://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.NODE_OPTIONS;
-  const args = ['--import', 'tsx', SCRIPT, '--port', String(port), '--redis', redisUrl, ...(options.id === undefined ? [] : ['--id', options.id])];
+  const args = ['--import', 'tsx', SCRIPT, '--port', String(port), '--redis', redisUrl, ...(options.id === undefined ? [] : ['--id', options.id]), ...(options.qos1Ack === undefined ? [] : ['--qos1-ack', options.qos1Ack])];
   const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
   liveChildren.add(child);
   let output = '';
