@@ -192,7 +192,7 @@ function within(ms: number, work: () => Promise<unknown>): Promise<void> {
  * that refuses the connection or does not answer within 10 s
  * (BROKER_START_FAILED), each with its reason and the password masked.
  */
-export async function openRedisBackplane(url: string): Promise<{ persistence: unknown; mq: unknown; close(): Promise<void> }> {
+export async function openRedisBackplane(url: string): Promise<RedisBackplane> {
   const options = parseRedisUrl(url);
   const [persistencePeer, emitterPeer] = (await Promise.all(REDIS_PACKAGES.map(loadPeer))) as [LoadedPeer, LoadedPeer];
   // The three connections are made here, not by the packages, so that closing

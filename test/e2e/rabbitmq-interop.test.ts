@@ -178,7 +178,11 @@ describe('RabbitMQ MQTT plugin: the pack against a broker with a user per site',
     assert.match(refused, /closed/i);
     row('pass  site-fra subscribes cdm/+/+/fra: granted; cdm/+/+/muc: connection closed by RabbitMQ');
 
-    // With clean: false, as the session hijack in issue 20 did.
+    // Central's session exists (as bus-subscribe makes it), then site-fra
+    // asks for it with clean: false, as the session hijack in issue 20 did.
+    const owner = await mqtt.connectAsync(rabbit.mqttUrl, { username: 'central', password: PASSWORDS.central, clientId: 'central-sub', protocolVersion: 4, reconnectPeriod: 0, clean: false });
+    await owner.subscribeAsync('cdm/shipment/v1/+', { qos: 1 });
+    await owner.endAsync();
     const hijack = await mqtt.connectAsync(rabbit.mqttUrl, { username: 'site-fra', password: PASSWORDS['site-fra'], clientId: 'central-sub', protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5_000, clean: false }).then(
       async (client) => {
         await client.endAsync(true);
