@@ -9,6 +9,8 @@
 //   - A killed with SIGKILL: B keeps serving, the persistent subscriber that
 //     was on A resumes on B with what was published meanwhile, and a new
 //     broker C joins;
+//   - Redis stopped under a running broker: no PUBACK until it is back, no
+//     crash, then service as before;
 //   - a site without the two packages loads the module and gets the install
 //     command when it asks for Redis (the compiled module, copied where
 //     neither package can be found).
@@ -140,6 +142,46 @@ describe('Redis backplane: several aedes broker processes on one Redis', functio
     await pubC.mqtt.publishAsync('bus/after-kill/from-c', 'from C', { qos: 1 });
     assert.deepEqual((await received(onB, 6, 'subscriber on B, from C')).slice(5), ['from C']);
     console.log(`      broker A (pid ${killedPid}) killed with SIGKILL: B delivered 5 of 5 published after it, A's persistent subscriber got 5 of 5 on B; new broker C (pid ${c.pid}) delivered to B`);
+  });
+});
+
+describe('Redis backplane: Redis stops under a running broker', function () {
+  this.timeout(60_000);
+  let redis: RedisServer | undefined;
+  let broker: RedisBrokerProcess | undefined;
+  const clients: MqttClient[] = [];
+
+  after(async () => {
+    await Promise.all(clients.map((client) => client.endAsync(true).catch(() => undefined)));
+    await broker?.stop();
+    await redis?.stop();
+  });
+
+  it('withholds the PUBACK while Redis is gone, stays up, and acknowledges and delivers once Redis is back', async () => {
+    redis = await startRedisServer();
+    broker = await startRedisBrokerProcess(redis.url, { id: 'broker-outage' });
+    const publisher = await mqtt.connectAsync(broker.url, { clientId: 'outage-pub', clean: true, protocolVersion: 4, reconnectPeriod: 500 });
+    clients.push(publisher);
+    const port = redis.port;
+    await redis.stop();
+    const stoppedAt = Date.now();
+    let ackedAt = 0;
+    const acked = publisher.publishAsync('bus/outage/1', 'during the outage', { qos: 1 }).then(() => {
+      ackedAt = Date.now();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    assert.equal(ackedAt, 0, 'nothing acknowledged while Redis could not store it');
+    assert.notEqual(broker.pid, -1, 'the broker process is still running');
+
+    redis = await startRedisServer({ port });
+    const backAt = Date.now();
+    await Promise.race([acked, new Promise((_resolve, reject) => setTimeout(() => reject(new Error('no PUBACK 10 s after Redis came back')), 10_000))]);
+    const subscriber = await connect(broker.url, { clientId: 'outage-sub', clean: true });
+    clients.push(subscriber.mqtt);
+    await subscriber.mqtt.subscribeAsync('bus/outage/#', { qos: 1 });
+    await publisher.publishAsync('bus/outage/2', 'after the outage', { qos: 1 });
+    assert.deepEqual(await received(subscriber, 1, 'a subscriber after the outage'), ['after the outage']);
+    console.log(`      Redis stopped for ${backAt - stoppedAt} ms: no PUBACK meanwhile, broker pid ${broker.pid} up; PUBACK ${ackedAt - backAt} ms after Redis was back, then delivery as before`);
   });
 });
 

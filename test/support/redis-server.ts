@@ -35,6 +35,8 @@ export interface RedisServer {
 export interface RedisServerOptions {
   /** Append-only file in the server's folder, so a restarted server keeps its data. Off by default. */
   persistence?: boolean;
+  /** Default a free loopback port; give the port of a stopped one to bring Redis back where its clients look. */
+  port?: number;
   /** `requirepass`: clients must AUTH with this password. */
   password?: string;
 }
@@ -66,7 +68,7 @@ function inlineCommand(port: number, line: string, timeoutMs = 2_000): Promise<s
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   if (!existsSync(REDIS_SERVER)) throw new Error(`${REDIS_SERVER} is missing: install Debian's redis-server (.ci/run does)`);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dir = await tempDir('tectonic-redis-');
   const args = [
     '--port', String(port),
