@@ -13,7 +13,8 @@
 // start, and one row per case:
 //   - site-fra's records reach central's bus-subscribe;
 //   - site-fra publishing on muc's topic, through the pack and raw, is
-//     refused (RabbitMQ closes the connection) and nothing is delivered;
+//     refused (RabbitMQ closes the connection) and nothing is delivered,
+//     while site-muc's own user publishes there;
 //   - site-fra subscribing to muc's records, and taking central's client id, are refused;
 //   - central's persistent session (clean: false, QoS 1) keeps what site-fra
 //     published while central's flow was gone, and delivers it when it is back.
@@ -163,6 +164,13 @@ describe('RabbitMQ MQTT plugin: the pack against a broker with a user per site',
     assert.equal(published.messages.length, 0, 'bus-publish never confirmed the forged record');
     client.end(true);
     row(`pass  site-fra -> cdm/shipment/v1/muc: connection closed by RabbitMQ, nothing delivered in ${QUIET_MS} ms, bus-publish confirmed nothing`);
+
+    // The same topic is open to its own site: the refusal is about who publishes.
+    const muc = await raw(rabbit, 'site-muc', 'site-muc-raw');
+    await muc.publishAsync('cdm/shipment/v1/muc', JSON.stringify({ own: true }), { qos: 1 });
+    await waitFor(() => seen.slice(before).some((m) => m.topic === 'cdm/shipment/v1/muc'), { timeoutMs: 5_000, message: "site-muc's own record to reach central" });
+    await muc.endAsync();
+    row('pass  site-muc -> cdm/shipment/v1/muc with its own user: delivered to central');
   });
 
   it("refuses site-fra subscribing to muc's records and taking central's client id", async () => {
