@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseDocument } from 'yaml';
 import type { ParseArgsConfig } from 'node:util';
 import { loadCatalogFromDirectory } from '../catalog/catalog-loader';
 import type { Catalog } from '../catalog/catalog-model';
@@ -56,6 +57,24 @@ export async function readJsonFile(file: string, io: CliIo): Promise<JsonValue> 
   const parsed = parseJsonText(await readText(file, io), file);
   if (!parsed.ok) throw new TectonicError('USAGE', parsed.reasons.map((r) => r.message).join('\n'));
   return parsed.value;
+}
+
+/**
+ * A JSON file, or a YAML one when its name ends in .yaml or .yml (mapping
+ * specs are easier to write and review in YAML, as policy bundles are). YAML
+ * 1.2 core schema, so dates stay text and `yes` stays a string; an alias
+ * bomb is stopped by the alias cap.
+ */
+export async function readJsonOrYamlFile(file: string, io: CliIo): Promise<JsonValue> {
+  if (!/\.ya?ml$/i.test(file)) return readJsonFile(file, io);
+  const doc = parseDocument(await readText(file, io), { schema: 'core', uniqueKeys: true, prettyErrors: false });
+  const first = doc.errors[0];
+  if (first) throw new TectonicError('USAGE', `${file} is not valid YAML: ${first.message.split('\n')[0] ?? first.message}`);
+  try {
+    return doc.toJS({ maxAliasCount: 100 }) as JsonValue;
+  } catch (err) {
+    throw new TectonicError('USAGE', `${file} is not usable YAML: ${(err as Error).message}`);
+  }
 }
 
 /**
