@@ -83,6 +83,21 @@ describe('cli/tectonic-cli', () => {
   });
 
   describe('tectonic compat', () => {
+    it('the README\'s compat line passes with the sample catalog; without --catalog the $refs are unresolved and a hint says why', async () => {
+      const readme = readFileSync(join(root, 'README.md'), 'utf8');
+      const line = /^\s+(?:npx )?tectonic (compat --level \S+ --catalog \S+ [^\n]+)$/m.exec(readme)?.[1];
+      assert.ok(line !== undefined, 'the README shows a compat line with --catalog');
+      const args = line.split(/\s+/);
+      const withCatalog = await tectonic(args);
+      assert.equal(withCatalog.code, 0, withCatalog.stdout + withCatalog.stderr);
+      assert.match(withCatalog.stdout, /^compatible: /);
+      const at = args.indexOf('--catalog');
+      const without = await tectonic([...args.slice(0, at), ...args.slice(at + 2)]);
+      assert.equal(without.code, 1);
+      assert.match(without.stdout, /ref-unresolved/);
+      assert.match(without.stderr, /hint: .*--catalog DIR/);
+    });
+
     it('incompatible under STRICT: exit 1, --json gives compatible and reasons', async () => {
       const r = await tectonic(['compat', '--level', 'BACKWARD', '--json', join(tmp, 'open-1.json'), join(tmp, 'open-2.json')]);
       assert.equal(r.code, 1, r.stderr);
