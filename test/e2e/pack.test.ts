@@ -168,6 +168,13 @@ describe('the packed tarball in a stock Node-RED', function (this: Mocha.Suite) 
     });
   });
 
+  it('the declared Node.js range leaves out every version where require() of an ES module needs a flag', () => {
+    // @marcbachmann/cel-js is ESM only and the compiled nodes require() it:
+    // unflagged from 20.19 and 22.12 (not 21, not 22.0 to 22.11).
+    assert.equal(semver.intersects(pkg.engines.node, '<20.19.0 || >=21.0.0 <22.12.0'), false, `engines.node ${pkg.engines.node}`);
+    for (const covered of ['20.19.0', '22.12.0', '24.0.0']) assert.ok(semver.satisfies(covered, pkg.engines.node), `${covered} is left out`);
+  });
+
   it(`the Node-RED under test (${nodeRedVersion} on Node.js ${process.version}) is one the package declares and that runs on this Node.js`, () => {
     assert.ok(semver.satisfies(nodeRedVersion, pkg['node-red'].version), `node-red.version ${pkg['node-red'].version} does not cover ${nodeRedVersion}`);
     assert.ok(semver.satisfies(process.version, pkg.engines.node), `engines.node ${pkg.engines.node} does not cover ${process.version}`);
