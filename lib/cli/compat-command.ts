@@ -52,6 +52,11 @@ export const compatCommand: CliCommand = {
     } else {
       io.out(`NOT compatible: ${positionals.at(-1)} under ${level} (${policy}), ${result.reasons.length} breaking change(s):\n${result.reasons.map((r) => formatReason(r)).join('\n')}\n`);
     }
+    // Issue 18: the README once left out --catalog, and every $ref looked
+    // like a breaking change while `catalog check` passed the same schemas.
+    if (index === undefined && result.reasons.some((r) => r.rule === 'ref-unresolved')) {
+      io.err('hint: these schemas $ref shared files; give the catalog they belong to with --catalog DIR\n');
+    }
     return result.compatible ? EXIT.ok : EXIT.failed;
   },
 };

@@ -6,6 +6,7 @@ import { TectonicError } from '../errors';
 import type { CliCommand, CliIo, ExitCode } from './cli-types';
 import { compatCommand } from './compat-command';
 import { mapCommand } from './map-command';
+import { PACKAGE_NAME, packageVersion } from './package-version';
 import { policyCommand } from './policy-command';
 import { validateCommand } from './validate-command';
 
@@ -17,7 +18,7 @@ export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, v
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  return `usage: tectonic <command> [options]\n\n${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}\n\nexit status: 0 success, 1 the check failed, 2 usage or input error\nrun "tectonic <command> --help" for a command's options\n`;
+  return `usage: tectonic <command> [options]\n       tectonic --version\n\n${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}\n\nexit status: 0 success, 1 the check failed, 2 usage or input error\nrun "tectonic <command> --help" for a command's options\n`;
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
@@ -26,6 +27,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     if (name === undefined) io.err(usage());
     else io.out(usage());
     return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(`tectonic ${packageVersion()} (${PACKAGE_NAME})\n`);
+    return EXIT.ok;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {

@@ -1,6 +1,6 @@
 import { compileMappingSpec } from '../mapping/compile';
 import type { MapResult } from '../mapping/compile';
-import { parseCommandArgs, parseRecords, readJsonFile, readText } from './cli-input';
+import { parseCommandArgs, parseRecords, readJsonOrYamlFile, readText } from './cli-input';
 import { EXIT } from './cli-types';
 import { TectonicError } from '../errors';
 import type { CliCommand } from './cli-types';
@@ -16,6 +16,7 @@ export const mapCommand: CliCommand = {
   name: 'map',
   summary: 'apply a mapping spec to local records, print canonical records or reasons',
   usage: `tectonic map --spec FILE [RECORDS] [--json]
+  FILE: the mapping spec, JSON, or YAML when it ends in .yaml or .yml
   RECORDS: JSON records, one per line or a JSON array; standard input when absent or "-"
   prints one line per record: the canonical record as JSON, or "#N refused:" and its reasons
   --json: one JSON object per line instead: {"record":N,"ok":true,"value":{...}} or {"record":N,"ok":false,"reasons":[...]}
@@ -26,7 +27,7 @@ export const mapCommand: CliCommand = {
     if (positionals.length > 1) throw new TectonicError('USAGE', 'give at most one RECORDS file');
     const file = positionals[0] ?? '-';
 
-    const compiled = compileMappingSpec(await readJsonFile(values.spec, io));
+    const compiled = compileMappingSpec(await readJsonOrYamlFile(values.spec, io));
     if (!compiled.ok) throw new TectonicError('USAGE', `the spec ${values.spec} does not compile:\n${compiled.reasons.map((r) => formatReason(r)).join('\n')}`);
     const mapping = compiled.value;
     const records = parseRecords(await readText(file, io), file === '-' ? 'standard input' : file);

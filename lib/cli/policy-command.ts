@@ -10,7 +10,7 @@ import type { PolicyStatus } from '../policy/policy-state';
 import { generatePolicyKeyPair, loadPrivateKey, loadPublicKey, signBundle } from '../policy/signature';
 import { checkBundleTrust } from '../policy/trust';
 import type { Reason } from '../reasons';
-import { parseCommandArgs, parseRecords, readText } from './cli-input';
+import { fileProblem, parseCommandArgs, parseRecords, readText } from './cli-input';
 import { EXIT } from './cli-types';
 import { TectonicError } from '../errors';
 import type { CliCommand, CliIo, ExitCode } from './cli-types';
@@ -77,7 +77,7 @@ async function keygen(args: string[], io: CliIo): Promise<ExitCode> {
     await chmod(keyFile, 0o600);
     await writeFile(pubFile, pair.publicKeyPem, { mode: 0o644 });
   } catch (err) {
-    throw new TectonicError('USAGE', `cannot write the key pair to ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new TectonicError('USAGE', `cannot write the key pair to ${dir}: ${fileProblem(err, 'folder')}`);
   }
   if (values.json === true) io.out(json({ keyId: pair.keyId, privateKey: keyFile, publicKey: pubFile }));
   else io.out(`key ${pair.keyId}\n  private  ${keyFile}  (keep it secret; sign with it)\n  public   ${pubFile}  (give it to every site)\n`);
@@ -114,7 +114,7 @@ async function signCommand(args: string[], io: CliIo): Promise<ExitCode> {
   try {
     await writeFile(resolve(io.cwd, out), text);
   } catch (err) {
-    throw new TectonicError('USAGE', `cannot write ${out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new TectonicError('USAGE', `cannot write ${out}: ${fileProblem(err, 'folder')}`);
   }
   const bundle = checked.value;
   io.err(`signed ${bundle.id}@${bundle.version} with key ${key.keyId} -> ${out}\n`);

@@ -5,7 +5,7 @@ import { type Checked, type Reason, reason } from '../reasons';
 import { checkJsonData } from './canonical';
 import { compileCondition } from './conditions';
 import { parseMaskPath } from './mask-path';
-import { MASK_METHODS } from './masks';
+import { MASK_METHODS, MAX_SEPARATOR_LENGTH } from './masks';
 import type { MaskMethod } from './masks';
 
 /**
@@ -43,7 +43,7 @@ export type PolicyRule =
   | (RuleBase & { kind: 'maxBytes'; limit: number })
   | (RuleBase & { kind: 'validation' })
   | (RuleBase & { kind: 'transport'; tls: 'required' })
-  | (RuleBase & { kind: 'mask'; paths: string[]; method: MaskMethod; keep?: number; replacement?: string; key?: string })
+  | (RuleBase & { kind: 'mask'; paths: string[]; method: MaskMethod; keep?: number; keepAfter?: string; replacement?: string; key?: string })
   | (RuleBase & { kind: 'deny' | 'require'; when: string; reason: string })
   | (RuleBase & { kind: 'retry'; maxAttempts: number; backoffMs: number })
   | (RuleBase & { kind: 'rate'; perSecond: number; burst?: number })
@@ -216,7 +216,7 @@ function checkRule(item: unknown, index: number, reasons: Reason[]): PolicyRule 
       break;
     case 'mask': {
       if (!needObject()) break;
-      fields(['paths', 'method', 'keep', 'replacement', 'key']);
+      fields(['paths', 'method', 'keep', 'keepAfter', 'replacement', 'key']);
       const method = inner.method;
       if (typeof method !== 'string' || !(MASK_METHODS as readonly string[]).includes(method)) {
         reasons.push(reason(`${label}.method`, method === undefined ? 'required' : 'format', `must be one of ${MASK_METHODS.join(', ')}`));
@@ -231,6 +231,9 @@ function checkRule(item: unknown, index: number, reasons: Reason[]): PolicyRule 
         }
       });
       if (inner.keep !== undefined && method !== 'partial') reasons.push(reason(`${label}.keep`, 'unknown-member', 'keep is for method partial'));
+      if (inner.keepAfter !== undefined && method !== 'partial') reasons.push(reason(`${label}.keepAfter`, 'unknown-member', 'keepAfter is for method partial'));
+      if (inner.keepAfter !== undefined && inner.keep !== undefined) reasons.push(reason(`${label}.keepAfter`, 'format', 'give keep or keepAfter, not both'));
+      const keepAfter = inner.keepAfter === undefined ? undefined : typeof inner.keepAfter === 'string' && inner.keepAfter.length > 0 && inner.keepAfter.length <= MAX_SEPARATOR_LENGTH ? inner.keepAfter : (reasons.push(reason(`${label}.keepAfter`, 'type', `must be a separator of 1 to ${MAX_SEPARATOR_LENGTH} characters, e.g. "@"`)), undefined);
       if (inner.replacement !== undefined && method !== 'redact') reasons.push(reason(`${label}.replacement`, 'unknown-member', 'replacement is for method redact'));
       if (inner.key !== undefined && method !== 'hash') reasons.push(reason(`${label}.key`, 'unknown-member', 'key is for method hash'));
       const keep = inner.keep === undefined ? undefined : integer(`${label}.keep`, inner.keep, 0, 64);
@@ -239,6 +242,7 @@ function checkRule(item: unknown, index: number, reasons: Reason[]): PolicyRule 
       if (reasons.length === before) {
         rule = { ...base, kind, paths: paths as string[], method: method as MaskMethod };
         if (keep !== undefined) rule.keep = keep;
+        if (keepAfter !== undefined) rule.keepAfter = keepAfter;
         if (replacement !== undefined) rule.replacement = replacement;
         if (key !== undefined) rule.key = key;
       }

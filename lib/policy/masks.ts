@@ -12,6 +12,8 @@ import type { MaskStep } from './mask-path';
  *            key nobody can test a guess (a plain hash of a 6-digit id is reversed
  *            by trying all million);
  * - partial: a string keeps its last `keep` characters, the others become "*";
+ *            or, with `keepAfter`, what follows the last separator (an
+ *            e-mail's domain: "***@example.com");
  * - drop:    the member is removed (an array element is removed from its array).
  */
 export type MaskMethod = 'redact' | 'hash' | 'partial' | 'drop';
@@ -27,6 +29,8 @@ export interface MaskMethodSpec {
   method: MaskMethod;
   /** partial: characters kept at the end. */
   keep?: number;
+  /** partial: keep what follows the last occurrence of this separator, instead of `keep` characters. */
+  keepAfter?: string;
   /** redact: the constant written instead of the value. */
   replacement?: string;
 }
@@ -39,6 +43,8 @@ export function maskTransform(spec: MaskMethodSpec, hashKey?: Buffer): MaskTrans
       return () => ({ drop: false, value: replacement });
     }
     case 'partial': {
+      const separator = spec.keepAfter;
+      if (separator !== undefined) return (value) => ({ drop: false, value: keepAfterValue(value, separator) });
       const keep = spec.keep ?? DEFAULT_PARTIAL_KEEP;
       return (value) => ({ drop: false, value: partialValue(value, keep) });
     }
@@ -91,6 +97,29 @@ export function partialValue(value: unknown, keep: number): string {
 }
 
 const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** What stands for the hidden part of a `keepAfter` mask, whatever its length. */
+export const KEEP_AFTER_STARS = '***';
+export const MAX_SEPARATOR_LENGTH = 16;
+
+/**
+ * Keeps the separator and what follows its last occurrence, and writes
+ * `***` for what precedes it: "jane.doe@example.com" is "***@example.com"
+ * (issue 18: keeping an e-mail's domain needed a JSONata expression). The
+ * last occurrence, because a domain never contains "@" and a quoted local
+ * part may. Three stars whatever the length, so the hidden part's length
+ * does not show either. A value without the separator has nothing that may
+ * be shown and becomes "***"; a number is its decimal text; objects, lists,
+ * booleans and null are redacted, as with `keep`.
+ */
+export function keepAfterValue(value: unknown, separator: string): string {
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else if (typeof value === 'number') text = String(value);
+  else return DEFAULT_REDACTION;
+  const at = separator === '' ? -1 : text.lastIndexOf(separator);
+  return at < 0 ? KEEP_AFTER_STARS : KEEP_AFTER_STARS + text.slice(at);
+}
 
 // Records deeper than this are refused by the engine rather than walked: a
 // JSON record nested thousands deep would otherwise exhaust the stack.

@@ -64,6 +64,31 @@ describe('cli/policy-command', () => {
   });
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
+  // Issue 18: the sample's source expired a month after it was issued, so a
+  // bundle signed from it as the docs show was valid for days.
+  describe('the sample policy (policies/)', () => {
+    it('its source is valid for a year or more', () => {
+      const doc = parseYaml(readFileSync(join(root, 'policies/central-default.yaml'), 'utf8')) as { issuedAt: string; expiresAt: string };
+      const days = (Date.parse(doc.expiresAt) - Date.parse(doc.issuedAt)) / (24 * hour);
+      assert.ok(days >= 365, `valid for ${days} days`);
+    });
+
+    it('the signing step in policies/README.md gives the committed signed sample byte for byte', async () => {
+      // The step as the README writes it, with the demo key committed for it:
+      // Ed25519 signatures are deterministic, so the same canonical bytes
+      // give the same file (and a change of the canonical JSON library
+      // that changed one byte would show here).
+      const readme = readFileSync(join(root, 'policies/README.md'), 'utf8');
+      const expiry = /s\/\^expiresAt: \.\*\/expiresAt: (\S+)\//.exec(readme)?.[1];
+      assert.ok(expiry !== undefined, 'policies/README.md shows the sed line with the demo expiry');
+      const source = readFileSync(join(root, 'policies/central-default.yaml'), 'utf8').replace(/^expiresAt: .*$/m, `expiresAt: ${expiry}`);
+      writeFileSync(at('demo-central.yaml'), source);
+      const r = await tectonic(['policy', 'sign', at('demo-central.yaml'), '--key', join(root, 'policies/demo-policy.key'), '--out', at('resigned.json')]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(readFileSync(at('resigned.json'), 'utf8'), readFileSync(join(root, 'policies/central-default.signed.json'), 'utf8'));
+    });
+  });
+
   describe('tectonic policy keygen', () => {
     it('writes a private key readable by its owner only, and a public key', () => {
       assert.equal(statSync(at('keys/policy.key')).mode & 0o777, 0o600);

@@ -39,6 +39,42 @@ describe('cli/tectonic-cli', () => {
       assert.match(r.stderr, /unknown command "frobnicate"/);
     });
 
+    it('--version: the package version, exit 0', async () => {
+      const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+      for (const flag of ['--version', '-V']) {
+        const r = await tectonic([flag]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, `tectonic ${version} (@tectonic/node-red-hybrid)\n`);
+      }
+    });
+
+    // Issue 18: a missing path answered with a bare ENOENT. Every command
+    // that reads a path says which one and why, in words, and exits 2.
+    const missing = (name: string): string => join(tmp, 'missing', name);
+    const missingCases: Array<[string, () => string[], RegExp]> = [
+      ['compat SCHEMA', () => ['compat', '--level', 'FULL', missing('a.json')], /cannot read .*a\.json: no such file\n/],
+      ['compat --catalog', () => ['compat', '--level', 'FULL', '--catalog', missing('cdm'), join(tmp, 'open-1.json')], /cannot read .*cdm: no such folder\n/],
+      ['catalog check DIR', () => ['catalog', 'check', missing('cdm')], /cannot read .*cdm: no such folder\n/],
+      ['validate FILE', () => ['validate', 'shipment@1.1.0', missing('r.json'), '--catalog', join(root, 'cdm')], /cannot read .*r\.json: no such file\n/],
+      ['validate --catalog', () => ['validate', 'shipment@1.1.0', join(tmp, 'records.json'), '--catalog', missing('cdm')], /cannot read .*cdm: no such folder\n/],
+      ['map --spec', () => ['map', '--spec', missing('spec.json'), join(tmp, 'records.json')], /cannot read .*spec\.json: no such file\n/],
+      ['policy sign BUNDLE', () => ['policy', 'sign', missing('p.yaml'), '--key', join(root, 'policies/demo-policy.key')], /cannot read .*p\.yaml: no such file\n/],
+      ['policy sign --key', () => ['policy', 'sign', join(root, 'policies/central-default.yaml'), '--key', missing('k.key')], /cannot read .*k\.key: no such file\n/],
+      ['policy verify SIGNED', () => ['policy', 'verify', missing('s.json'), '--pub', join(root, 'policies/demo-policy.pub')], /cannot read .*s\.json: no such file\n/],
+      ['policy verify --pub', () => ['policy', 'verify', join(root, 'policies/central-default.signed.json'), '--pub', missing('p.pub')], /cannot read .*p\.pub: no such file\n/],
+      ['policy apply --bundle', () => ['policy', 'apply', '--bundle', missing('s.json'), '--pub', join(root, 'policies/demo-policy.pub'), join(tmp, 'records.json')], /cannot read .*s\.json: no such file\n/],
+      ['a folder given as a file', () => ['compat', '--level', 'FULL', tmp], /cannot read .*: it is a folder, not a file\n/],
+      ['a file given as a catalog', () => ['catalog', 'check', join(tmp, 'open-1.json')], /open-1\.json is a file; a catalog is a folder/],
+    ];
+    for (const [label, args, expected] of missingCases) {
+      it(`a missing path, ${label}: says which and why, exit 2`, async () => {
+        const r = await tectonic(args());
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stderr, expected);
+        assert.doesNotMatch(r.stderr, /ENOENT|EISDIR|internal error/);
+      });
+    }
+
     it('--help of a command: exit 0', async () => {
       const r = await tectonic(['compat', '--help']);
       assert.equal(r.code, 0);
@@ -47,6 +83,21 @@ describe('cli/tectonic-cli', () => {
   });
 
   describe('tectonic compat', () => {
+    it('the README\'s compat line passes with the sample catalog; without --catalog the $refs are unresolved and a hint says why', async () => {
+      const readme = readFileSync(join(root, 'README.md'), 'utf8');
+      const line = /^\s+(?:npx )?tectonic (compat --level \S+ --catalog \S+ [^\n]+)$/m.exec(readme)?.[1];
+      assert.ok(line !== undefined, 'the README shows a compat line with --catalog');
+      const args = line.split(/\s+/);
+      const withCatalog = await tectonic(args);
+      assert.equal(withCatalog.code, 0, withCatalog.stdout + withCatalog.stderr);
+      assert.match(withCatalog.stdout, /^compatible: /);
+      const at = args.indexOf('--catalog');
+      const without = await tectonic([...args.slice(0, at), ...args.slice(at + 2)]);
+      assert.equal(without.code, 1);
+      assert.match(without.stdout, /ref-unresolved/);
+      assert.match(without.stderr, /hint: .*--catalog DIR/);
+    });
+
     it('incompatible under STRICT: exit 1, --json gives compatible and reasons', async () => {
       const r = await tectonic(['compat', '--level', 'BACKWARD', '--json', join(tmp, 'open-1.json'), join(tmp, 'open-2.json')]);
       assert.equal(r.code, 1, r.stderr);
@@ -112,7 +163,7 @@ describe('cli/tectonic-cli', () => {
     });
 
     it('a folder that is not a catalog: exit 2', async () => {
-      const r = await tectonic(['catalog', 'check', join(tmp, 'nope')]);
+      const r = await tectonic(['catalog', 'check', tmp]);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /not a catalog folder/);
     });

@@ -1,20 +1,26 @@
-// The package as a user gets it: `npm pack`, then `npm install` of the tarball
-// into a fresh Node-RED user folder, then a stock Node-RED. Every node type
-// package.json declares must register without a load error, the editor files
-// must be in the tarball, and the examples must show under Import > Examples.
-// The build must have run (`npm test` builds first).
+// The package as a user gets it: `npm pack` in a copy of the checkout without
+// dist/ (as a fresh clone has it: `prepack` must build), then `npm install` of
+// the tarball into a fresh Node-RED user folder, then a stock Node-RED (the
+// one TECTONIC_NODE_RED_DIR names: CI runs this on Node-RED 4 and 5). Every
+// node type package.json declares must register without a load error, the
+// editor files must be in the tarball, the examples must show under Import >
+// Examples, and the install must be clean: no engine warning from the pack's
+// own dependencies (issue 18), each of which must run on every Node.js the
+// pack declares.
 import { after, before, describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { lstatSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
-import { freePort, packageName, repoRoot, startNodeRed, tempDir, waitFor, type FlowNode, type NodeRedProcess } from '../support/node-red-process';
+import semver from 'semver';
+import { freePort, nodeRedDir, nodeRedVersion, packageName, repoRoot, startNodeRed, tempDir, waitFor, type FlowNode, type NodeRedProcess } from '../support/node-red-process';
 
 interface PackageJson {
   name: string;
   version: string;
   'node-red': { version: string; nodes: Record<string, string> };
+  engines: { node: string };
 }
 
 /** One node set as GET /nodes lists it. */
@@ -35,12 +41,49 @@ const declaredTypes = Object.keys(pkg['node-red'].nodes);
 const nodeFileNames = Object.values(pkg['node-red'].nodes).map((entry) => entry.replace(/^.*\//, '').replace(/\.js$/, ''));
 
 function exec(command: string, args: string[], cwd: string, timeoutMs: number): Promise<string> {
+  return execBoth(command, args, cwd, timeoutMs).then((out) => out.stdout);
+}
+
+function execBoth(command: string, args: string[], cwd: string, timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(command, args, { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${command} ${args.join(' ')}: ${err.message}\n${stderr}`));
-      else resolve(stdout);
+      else resolve({ stdout, stderr });
     });
   });
+}
+
+/** The checkout's files as a fresh clone has them: tracked and new files, nothing git ignores (dist/, node_modules/). */
+async function copyAsFreshClone(to: string): Promise<void> {
+  const listed = await exec('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], repoRoot, 60_000);
+  for (const file of listed.split('\0').filter((name) => name !== '')) {
+    const from = join(repoRoot, file);
+    // A file deleted but not yet committed is still listed as cached.
+    if (!existsSync(from)) continue;
+    mkdirSync(dirname(join(to, file)), { recursive: true });
+    cpSync(from, join(to, file));
+  }
+  // The dev dependencies the build needs, as `npm ci` would have put them.
+  symlinkSync(join(repoRoot, 'node_modules'), join(to, 'node_modules'), 'dir');
+}
+
+/** Every package installed under `dir`/node_modules, nested and scoped ones included. */
+function installedPackages(dir: string): Array<{ name: string; version: string; path: string; engines?: { node?: string } }> {
+  const found: Array<{ name: string; version: string; path: string; engines?: { node?: string } }> = [];
+  const modules = join(dir, 'node_modules');
+  if (!existsSync(modules)) return found;
+  for (const entry of readdirSync(modules)) {
+    if (entry.startsWith('.')) continue;
+    const folders = entry.startsWith('@') ? readdirSync(join(modules, entry)).map((name) => join(modules, entry, name)) : [join(modules, entry)];
+    for (const folder of folders) {
+      const manifest = join(folder, 'package.json');
+      if (!existsSync(manifest)) continue;
+      const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as { name: string; version: string; engines?: { node?: string } };
+      found.push({ name: parsed.name, version: parsed.version, path: folder, ...(parsed.engines ? { engines: parsed.engines } : {}) });
+      found.push(...installedPackages(folder));
+    }
+  }
+  return found;
 }
 
 describe('the packed tarball in a stock Node-RED', function (this: Mocha.Suite) {
@@ -52,13 +95,17 @@ describe('the packed tarball in a stock Node-RED', function (this: Mocha.Suite) 
   let observer: MqttClient | undefined;
   let busPort = 0;
 
+  let cloneHadDist = true;
+
   before(async () => {
-    for (const entry of Object.values(pkg['node-red'].nodes)) {
-      assert.doesNotThrow(() => readFileSync(join(repoRoot, entry)), `${entry} is missing: run \`npm run build\` before this test`);
-    }
     scratch = await tempDir('tectonic-pack-');
-    const out = await exec('npm', ['pack', '--json', '--pack-destination', scratch.path], repoRoot, 120_000);
-    const report = JSON.parse(out) as Array<{ filename: string }>;
+    const clone = join(scratch.path, 'clone');
+    await copyAsFreshClone(clone);
+    cloneHadDist = existsSync(join(clone, 'dist'));
+    // `prepack` builds dist/ in the copy; the tarball is what `npm publish` would send.
+    const out = await exec('npm', ['pack', '--json', '--pack-destination', scratch.path], clone, 300_000);
+    // The build's own lines come first on stdout; npm's JSON report is last.
+    const report = JSON.parse(out.slice(Math.max(0, out.search(/^\[/m)))) as Array<{ filename: string }>;
     const filename = report[0]?.filename;
     assert.ok(filename, `npm pack reported no tarball: ${out}`);
     // npm names a scoped package's tarball tectonic-node-red-hybrid-0.1.0.tgz.
@@ -74,6 +121,65 @@ describe('the packed tarball in a stock Node-RED', function (this: Mocha.Suite) 
     await observer?.endAsync(true).catch(() => undefined);
     await nodeRed?.stop();
     await scratch?.remove();
+  });
+
+  it('npm pack of a checkout without dist/ builds it first (prepack) and ships it', () => {
+    assert.equal(cloneHadDist, false, 'the copy of the checkout already had dist/');
+    assert.ok(entries.includes('dist/bin/tectonic.js'), 'dist/bin/tectonic.js is not in the tarball');
+    for (const entry of Object.values(pkg['node-red'].nodes)) assert.ok(entries.includes(entry), `${entry} is not in the tarball`);
+  });
+
+  it('the package names its repository, bugs and homepage (the Flow Library asks for them)', () => {
+    const full = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { repository?: { url?: string }; bugs?: { url?: string }; homepage?: string };
+    assert.match(full.repository?.url ?? '', /^git\+https:\/\/.+\.git$/);
+    assert.match(full.bugs?.url ?? '', /^https:\/\/.+\/issues$/);
+    assert.match(full.homepage ?? '', /^https:\/\//);
+  });
+
+  describe('installed with --engine-strict, as a careful site does', () => {
+    let installDir = '';
+    let output = '';
+
+    before(async () => {
+      installDir = join(scratch!.path, 'strict');
+      mkdirSync(installDir);
+      writeFileSync(join(installDir, 'package.json'), JSON.stringify({ name: 'strict-site', version: '0.0.0', private: true }));
+      const out = await execBoth('npm', ['install', '--engine-strict', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=warn', tarball], installDir, 300_000);
+      output = `${out.stdout}\n${out.stderr}`;
+    });
+
+    it('installs with no engine warning and no other warning than npm\'s install-script notice', () => {
+      assert.doesNotMatch(output, /EBADENGINE|Unsupported engine/i);
+      // npm 11 lists the dependencies whose install scripts it skipped
+      // (classic-level's node-gyp-build: its prebuilt binaries load without
+      // it); that is npm's policy notice, not a problem of the package.
+      const warnings = output.split('\n').filter((line) => /^npm warn/i.test(line) && !/^npm warn install-scripts/i.test(line));
+      assert.deepEqual(warnings, [], output);
+    });
+
+    it(`every installed dependency's engines.node covers the pack's own (${pkg.engines.node})`, () => {
+      const installed = installedPackages(installDir).filter((p) => p.name !== packageName);
+      assert.ok(installed.length >= 10, `only ${installed.length} packages installed`);
+      const narrower = installed
+        .filter((p) => p.engines?.node !== undefined && !semver.subset(pkg.engines.node, p.engines.node))
+        .map((p) => `${p.name}@${p.version} requires node ${p.engines?.node ?? ''}`);
+      assert.deepEqual(narrower, [], 'dependencies that refuse a Node.js the pack declares');
+      console.log(`      ${installed.length} installed packages, ${installed.filter((p) => p.engines?.node !== undefined).length} with engines.node, all covering ${pkg.engines.node}`);
+    });
+  });
+
+  it('the declared Node.js range leaves out every version where require() of an ES module needs a flag', () => {
+    // @marcbachmann/cel-js is ESM only and the compiled nodes require() it:
+    // unflagged from 20.19 and 22.12 (not 21, not 22.0 to 22.11).
+    assert.equal(semver.intersects(pkg.engines.node, '<20.19.0 || >=21.0.0 <22.12.0'), false, `engines.node ${pkg.engines.node}`);
+    for (const covered of ['20.19.0', '22.12.0', '24.0.0']) assert.ok(semver.satisfies(covered, pkg.engines.node), `${covered} is left out`);
+  });
+
+  it(`the Node-RED under test (${nodeRedVersion} on Node.js ${process.version}) is one the package declares and that runs on this Node.js`, () => {
+    assert.ok(semver.satisfies(nodeRedVersion, pkg['node-red'].version), `node-red.version ${pkg['node-red'].version} does not cover ${nodeRedVersion}`);
+    assert.ok(semver.satisfies(process.version, pkg.engines.node), `engines.node ${pkg.engines.node} does not cover ${process.version}`);
+    const red = JSON.parse(readFileSync(join(nodeRedDir, 'package.json'), 'utf8')) as { engines?: { node?: string } };
+    assert.ok(semver.satisfies(process.version, red.engines?.node ?? '*'), `Node-RED ${nodeRedVersion} needs node ${red.engines?.node ?? ''}, this is ${process.version}`);
   });
 
   it('the tarball carries the compiled nodes with their editor files, locales and icons', () => {
@@ -107,6 +213,13 @@ describe('the packed tarball in a stock Node-RED', function (this: Mocha.Suite) 
       const res = await nodeRed.api('/nodes', { headers: { accept: 'application/json' } });
       assert.equal(res.status, 200);
       nodeSets = (await res.json()) as NodeSet[];
+    });
+
+    it('the runtime is the Node-RED under test', async () => {
+      const res = await nodeRed!.api('/settings');
+      const settings = (await res.json()) as { version?: string };
+      // Node-RED adds "-git" to its version when it finds no packaged marker beside it.
+      assert.equal(settings.version?.replace(/-git$/, ''), nodeRedVersion);
     });
 
     it('the pack is installed from the tarball, not linked to the checkout', () => {

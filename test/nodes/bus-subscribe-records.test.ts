@@ -4,7 +4,6 @@
 // behind a node that holds them and behind the core delay node, and a
 // redeploy releases the connection and leaves no message hook behind.
 import should from 'should';
-import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'mocha';
 import type { MqttClient } from 'mqtt';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
@@ -12,7 +11,7 @@ import { type EmbeddedBroker, startEmbeddedBroker } from '../../lib/bus/embedded
 import { encodeMessage } from '../../lib/envelope/cloudevents';
 import { HOOK_IDS } from '../../nodes/support/message-hooks';
 import { connectRaw, endRaw } from '../lib/bus/mqtt-helpers';
-import { delay, freePort, repoRoot, waitFor } from '../support/node-red-process';
+import { coreNodeFile, delay, freePort, waitFor } from '../support/node-red-process';
 import { Inbox, type Msg, calls, catchNode, helper, load, logged, node, packNodes, startServer, stopServer } from '../support/red-helper';
 
 interface RuntimeHooks {
@@ -43,7 +42,7 @@ function setFlows(flow: Msg[], type: 'full' | 'nodes'): Promise<void> {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const delayNode = require(join(repoRoot, 'node_modules/@node-red/nodes/core/function/89-delay.js')) as unknown;
+const delayNode = require(coreNodeFile('function/89-delay.js')) as unknown;
 
 /** A node whose done() the test controls: it keeps what arrives until released, then finishes each after a millisecond. */
 interface Gate {

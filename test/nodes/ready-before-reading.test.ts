@@ -20,7 +20,7 @@ import { generatePolicyKeyPair, signBundle } from '../../lib/policy/signature';
 import type { JsonObject } from '../../lib/catalog/types';
 import { fraRecords, fraSpec } from '../fixtures/logistics';
 import { connectRaw, endRaw } from '../lib/bus/mqtt-helpers';
-import { delay, repoRoot, tempDir, waitFor } from '../support/node-red-process';
+import { coreNodeFile, delay, repoRoot, tempDir, waitFor } from '../support/node-red-process';
 import { Inbox, type Msg, catchNode, helper, load, node, packNodes, startServer, stopServer } from '../support/red-helper';
 
 // node-red-node-test-helper 0.3 leaves RED.hooks out of the API it hands the
@@ -30,7 +30,7 @@ const withRuntimeHooks = (red: { hooks?: unknown }): void => {
   red.hooks ??= runtimeHooks;
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- core's status node: sees every status the entry shows, from its start
-const statusNode = require(join(repoRoot, 'node_modules/@node-red/nodes/core/common/25-status.js')) as unknown;
+const statusNode = require(coreNodeFile('common/25-status.js')) as unknown;
 
 /** Refuses each record transiently the first time it sees it (output 2, msg.reject.transient), and passes it the second time. */
 function testNodes(RED: NodeAPI): void {

@@ -1,12 +1,13 @@
 // A headless Node-RED in a child process, for end-to-end tests: the stock
-// runtime from node_modules/node-red, a fresh user folder under os.tmpdir(),
+// runtime from node_modules/node-red (or the one TECTONIC_NODE_RED_DIR names,
+// see nodeRedDir), a fresh user folder under os.tmpdir(),
 // and this pack made available the way a user would have it (an installed
 // module, either a symlink to the checkout or an `npm install` of a packed
 // tarball). Every process started here is stopped by its pid and every
 // temporary folder removed, by stop() and, as a last resort, when the test
 // process exits.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,37 @@ import { join, resolve } from 'node:path';
 /** The checkout this file lives in. */
 export const repoRoot = resolve(__dirname, '..', '..');
 export const packageName = '@tectonic/node-red-hybrid';
-const redJs = join(repoRoot, 'node_modules', 'node-red', 'red.js');
+
+/**
+ * The Node-RED the tests run against: the devDependency in node_modules
+ * unless TECTONIC_NODE_RED_DIR names another install, either its
+ * `node-red` package folder or a prefix with node_modules/node-red in it.
+ * CI's second leg points it at Node-RED 5 installed in .ci/nr5 (issue 18),
+ * so one checkout tests both majors without reinstalling the first.
+ */
+export const nodeRedDir = findNodeRed(process.env.TECTONIC_NODE_RED_DIR);
+
+function findNodeRed(setting: string | undefined): string {
+  if (setting === undefined || setting === '') return join(repoRoot, 'node_modules', 'node-red');
+  const given = resolve(repoRoot, setting);
+  for (const dir of [given, join(given, 'node_modules', 'node-red')]) {
+    if (existsSync(join(dir, 'red.js')) && existsSync(join(dir, 'package.json'))) return dir;
+  }
+  throw new Error(`TECTONIC_NODE_RED_DIR=${setting}: no Node-RED there (neither ${given}/red.js nor ${given}/node_modules/node-red/red.js)`);
+}
+
+/** The version of that Node-RED, from its package.json. */
+export const nodeRedVersion = (JSON.parse(readFileSync(join(nodeRedDir, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** A core node's file of that Node-RED, e.g. coreNodeFile('common/25-catch.js'). */
+export function coreNodeFile(file: string): string {
+  // npm installs @node-red/nodes beside node-red, or under it when versions clash.
+  const nested = join(nodeRedDir, 'node_modules', '@node-red', 'nodes');
+  const base = existsSync(nested) ? nested : join(nodeRedDir, '..', '@node-red', 'nodes');
+  return join(base, 'core', file);
+}
+
+const redJs = join(nodeRedDir, 'red.js');
 
 /** One node of a flow as the admin API and flows.json carry it. */
 export type FlowNode = { id: string; type: string } & Record<string, unknown>;

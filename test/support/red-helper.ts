@@ -2,7 +2,7 @@
 // instead of asserting inside its handlers.
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { repoRoot } from './node-red-process';
+import { coreNodeFile, nodeRedDir, repoRoot } from './node-red-process';
 
 export interface HelperNode extends EventEmitter {
   id: string;
@@ -29,7 +29,9 @@ interface AdminRequest {
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the helper ships no types
 export const helper = require('node-red-node-test-helper') as TestHelper;
-helper.init(require.resolve('node-red'));
+// The helper finds the runtime's internals beside the file it is given, so
+// TECTONIC_NODE_RED_DIR switches these tests to another Node-RED as well.
+helper.init(require.resolve(nodeRedDir));
 
 /** The pack's compiled nodes (the test command builds first) and the core nodes the tests wire in. */
 export const packNodes: unknown[] = ['tectonic-bus', 'bus-publish', 'bus-subscribe', 'cdm-catalog', 'cdm-validate', 'cdm-map', 'tectonic-policy', 'policy-gate'].map(
@@ -37,7 +39,7 @@ export const packNodes: unknown[] = ['tectonic-bus', 'bus-publish', 'bus-subscri
   (name) => require(join(repoRoot, 'dist', 'nodes', `${name}.js`)) as unknown,
 );
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-export const catchNode = require(join(repoRoot, 'node_modules/@node-red/nodes/core/common/25-catch.js')) as unknown;
+export const catchNode = require(coreNodeFile('common/25-catch.js')) as unknown;
 
 export function startServer(): Promise<void> {
   return new Promise((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));

@@ -2,14 +2,15 @@ import { DateTime, type DateTimeOptions, FixedOffsetZone, Info, type TokenParser
 import { type Reason, reason } from '../../reasons';
 import { optionalString, readOptions } from '../options';
 import { type RunContext, type Step, type TransformCompiler, fail, ok, syncTransform } from '../transform-types';
-import { isoInstant } from '../iso-instant';
 import { describeValue, typeName } from '../values';
+import { type DateWriter, compileDateOutput } from './date-output';
 import { type NumericFormat, compileNumericFormat } from './numeric-format';
 
 /**
  * `date`: a local date-time into an ISO 8601 instant in UTC with milliseconds
- * (`2026-11-24T07:00:00.000Z`), the one form every site publishes. Exactly one
- * way to read the input:
+ * (`2026-11-24T07:00:00.000Z`), the one form every site publishes, or into
+ * the `output` form date-output.ts describes. Exactly one way to read the
+ * input:
  *
  * - `format`: Unicode TR35 tokens as Luxon reads them (`dd/MM/yyyy HH:mm`),
  *   with `zone` (IANA name, "UTC", or "UTC+2") for text that carries no offset,
@@ -126,14 +127,14 @@ export function resolveWallClock(wall: number, offsetAt: (instant: number) => nu
   return ambiguous === 'earlier' ? Math.min(first, second) : Math.max(first, second);
 }
 
-function toIso(instant: number, value: unknown, ctx: RunContext): Step {
+function toOutput(instant: number, value: unknown, ctx: RunContext, write: DateWriter): Step {
   if (!(instant >= MIN_INSTANT && instant <= MAX_INSTANT)) return fail(ctx, 'date', `${describeValue(value)} is outside the years 0000 to 9999`);
-  return ok(isoInstant(instant));
+  return ok(write(instant));
 }
 
-function fromWall(wall: number, value: unknown, zone: Zone, offsetAt: (instant: number) => number, ambiguous: Ambiguous, ctx: RunContext): Step {
+function fromWall(wall: number, value: unknown, zone: Zone, offsetAt: (instant: number) => number, ambiguous: Ambiguous, ctx: RunContext, write: DateWriter): Step {
   const instant = resolveWallClock(wall, offsetAt, ambiguous);
-  if (typeof instant === 'number') return toIso(instant, value, ctx);
+  if (typeof instant === 'number') return toOutput(instant, value, ctx, write);
   return fail(
     ctx,
     'date',
@@ -148,12 +149,12 @@ function unquotedTokens(format: string): string {
   return format.replace(/'[^']*'?/g, '');
 }
 
-function readZone(options: Record<string, unknown>, path: string, reasons: Reason[]): Zone | undefined | null {
-  const name = optionalString(options, 'zone', path, reasons);
+function readZone(options: Record<string, unknown>, path: string, reasons: Reason[], key = 'zone'): Zone | undefined | null {
+  const name = optionalString(options, key, path, reasons);
   if (typeof name !== 'string') return name;
   const zone = Info.normalizeZone(name);
   if (!zone.isValid || name.trim() === '') {
-    reasons.push(reason(`${path}.zone`, 'zone', `"${name}" is not a time zone Luxon knows (use an IANA name such as "Europe/Berlin", or "UTC")`));
+    reasons.push(reason(`${path}.${key}`, 'zone', `"${name}" is not a time zone Luxon knows (use an IANA name such as "Europe/Berlin", or "UTC")`));
     return null;
   }
   return zone;
@@ -172,7 +173,7 @@ export const compileDate: TransformCompiler = dateCompiler({ numericFastPath: tr
 
 function compile(raw: unknown, cx: Parameters<TransformCompiler>[1], numericFastPath: boolean): ReturnType<TransformCompiler> {
   const { path, reasons } = cx;
-  const options = readOptions(raw, path, ['format', 'zone', 'locale', 'iso', 'epoch', 'ambiguous'], reasons);
+  const options = readOptions(raw, path, ['format', 'zone', 'locale', 'iso', 'epoch', 'ambiguous', 'output', 'outputZone'], reasons);
   if (!options) return undefined;
   const modes = MODES.filter((m) => options[m] !== undefined);
   if (modes.length !== 1) {
@@ -183,6 +184,9 @@ function compile(raw: unknown, cx: Parameters<TransformCompiler>[1], numericFast
   const ambiguous = optionalString(options, 'ambiguous', path, reasons, AMBIGUOUS) ?? 'earlier';
   const locale = optionalString(options, 'locale', path, reasons) ?? 'en-US';
   if (ambiguous === null || locale === null) return undefined;
+  const outputZone = readZone(options, path, reasons, 'outputZone');
+  const write = outputZone === null ? null : compileDateOutput(options, outputZone, locale, path, reasons);
+  if (write === null) return undefined;
   const mode = modes[0] as (typeof MODES)[number];
 
   if (mode === 'epoch') {
@@ -190,47 +194,47 @@ function compile(raw: unknown, cx: Parameters<TransformCompiler>[1], numericFast
     const extra = ['zone', 'ambiguous', 'locale'].filter((key) => options[key] !== undefined);
     for (const key of extra) reasons.push(reason(`${path}.${key}`, 'unknown-option', 'has no meaning with "epoch": an epoch is an instant already'));
     if (typeof unit !== 'string' || extra.length > 0 || zone === null) return undefined;
-    return compileEpoch(unit === 's' ? 1000 : 1);
+    return compileEpoch(unit === 's' ? 1000 : 1, write);
   }
   if (mode === 'iso') {
     if (options.iso !== true) {
       reasons.push(reason(`${path}.iso`, 'type', 'must be true'));
       return undefined;
     }
-    return zone === null ? undefined : compileIso(zone, ambiguous as Ambiguous);
+    return zone === null ? undefined : compileIso(zone, ambiguous as Ambiguous, write);
   }
   const format = optionalString(options, 'format', path, reasons);
   if (typeof format !== 'string') return undefined;
   if (zone === undefined) reasons.push(reason(`${path}.zone`, 'required', 'is required with "format": the time zone the local text is written in (e.g. "Europe/Berlin", or "UTC")'));
   // The format is checked even when the zone is wrong, so both are reported at once.
-  const transform = compileFormat(format, zone ?? UTC, locale, ambiguous as Ambiguous, cx.path, reasons, numericFastPath);
+  const transform = compileFormat(format, zone ?? UTC, locale, ambiguous as Ambiguous, cx.path, reasons, numericFastPath, write);
   return zone ? transform : undefined;
 }
 
-function compileEpoch(factor: number): ReturnType<TransformCompiler> {
+function compileEpoch(factor: number, write: DateWriter): ReturnType<TransformCompiler> {
   return syncTransform((value, ctx) => {
     let n: number;
     if (typeof value === 'number') n = value;
     else if (typeof value === 'string' && value.length <= 24 && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) n = Number(value);
     else return fail(ctx, 'date', `expects a number of ${factor === 1 ? 'milliseconds' : 'seconds'} since 1970, got ${describeValue(value)}`);
     if (!Number.isFinite(n)) return fail(ctx, 'date', `${describeValue(value)} is not a finite number`);
-    return toIso(Math.round(n * factor), value, ctx);
+    return toOutput(Math.round(n * factor), value, ctx, write);
   });
 }
 
 // An offset after a time: "T08:00Z", "T08:00:00.5+01:00", "T0800-0500".
 const ISO_OFFSET = /T\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$/;
 
-function compileIso(zone: Zone | undefined, ambiguous: Ambiguous): ReturnType<TransformCompiler> {
+function compileIso(zone: Zone | undefined, ambiguous: Ambiguous, write: DateWriter): ReturnType<TransformCompiler> {
   const offsetAt = zone && offsetLookup(zone);
   return syncTransform((value, ctx) => {
     if (typeof value !== 'string') return fail(ctx, 'date', `expects ISO 8601 text, got ${typeName(value)}`);
     if (value.length > MAX_DATE_TEXT) return fail(ctx, 'date', `${describeValue(value)} is too long to be a date`);
     const parsed = DateTime.fromISO(value, { zone: UTC, setZone: true });
     if (!parsed.isValid) return fail(ctx, 'date', `${describeValue(value)} is not an ISO 8601 date (${parsed.invalidExplanation ?? parsed.invalidReason})`);
-    if (ISO_OFFSET.test(value)) return toIso(parsed.toMillis(), value, ctx);
+    if (ISO_OFFSET.test(value)) return toOutput(parsed.toMillis(), value, ctx, write);
     if (zone === undefined || offsetAt === undefined) return fail(ctx, 'date', `${describeValue(value)} has no offset and the rule names no "zone"`);
-    return fromWall(parsed.toMillis(), value, zone, offsetAt, ambiguous, ctx);
+    return fromWall(parsed.toMillis(), value, zone, offsetAt, ambiguous, ctx, write);
   });
 }
 
@@ -261,7 +265,7 @@ function impossible(value: string, explanation: string | null | undefined, ctx: 
   return fail(ctx, 'date', `${describeValue(value)} is not a real date or time (${explanation ?? 'a field is out of range'})`);
 }
 
-function compileFormat(format: string, zone: Zone, locale: string, ambiguous: Ambiguous, path: string, reasons: Reason[], numericFastPath: boolean): ReturnType<TransformCompiler> {
+function compileFormat(format: string, zone: Zone, locale: string, ambiguous: Ambiguous, path: string, reasons: Reason[], numericFastPath: boolean, write: DateWriter): ReturnType<TransformCompiler> {
   const tokens = unquotedTokens(format);
   if (/[Xx]/.test(tokens)) {
     reasons.push(reason(`${path}.format`, 'format', 'uses an epoch token (X or x); use { "epoch": "s" } or { "epoch": "ms" } instead'));
@@ -310,7 +314,7 @@ function compileFormat(format: string, zone: Zone, locale: string, ambiguous: Am
     if (value.length > MAX_DATE_TEXT) return fail(ctx, 'date', `${describeValue(value)} is too long to be a date`);
     if (numeric) {
       const wall = numeric.readWall(value);
-      if (typeof wall === 'number') return fromWall(wall, value, zone, offsetAt, ambiguous, ctx);
+      if (typeof wall === 'number') return fromWall(wall, value, zone, offsetAt, ambiguous, ctx, write);
       return wall.explanation === undefined ? unmatched(value, format, ctx) : impossible(value, wall.explanation, ctx);
     }
     let parsed: DateTime;
@@ -321,6 +325,6 @@ function compileFormat(format: string, zone: Zone, locale: string, ambiguous: Am
       return fail(ctx, 'date', `${describeValue(value)} cannot be read with "${format}": ${(err as Error).message}`);
     }
     if (!parsed.isValid) return parsed.invalidReason === 'unit out of range' ? impossible(value, parsed.invalidExplanation, ctx) : unmatched(value, format, ctx);
-    return carriesOffset ? toIso(parsed.toMillis(), value, ctx) : fromWall(parsed.toMillis(), value, zone, offsetAt, ambiguous, ctx);
+    return carriesOffset ? toOutput(parsed.toMillis(), value, ctx, write) : fromWall(parsed.toMillis(), value, zone, offsetAt, ambiguous, ctx, write);
   });
 }

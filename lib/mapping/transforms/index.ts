@@ -4,6 +4,7 @@ import { compileBoolean, compileInteger, compileNumber, compileString } from './
 import { compileConcat, compileSplit } from './concat-split';
 import { compileDate } from './date';
 import { compileLookup } from './lookup';
+import { compileMask } from './mask';
 import { compileRegex } from './regex';
 import { compileRound } from './round';
 import { compileLower, compileTrim, compileUpper } from './text';
@@ -30,8 +31,9 @@ export function transformRegistry(compileChain: ChainCompiler): ReadonlyMap<stri
     ['concat', compileConcat],
     ['split', compileSplit],
     ['regex', compileRegex],
+    ['mask', compileMask],
     ['array', compileArrayWith(compileChain)],
   ]);
 }
 
-export const TRANSFORM_NAMES: readonly string[] = ['string', 'number', 'integer', 'boolean', 'trim', 'upper', 'lower', 'date', 'lookup', 'unit', 'round', 'concat', 'split', 'regex', 'array'];
+export const TRANSFORM_NAMES: readonly string[] = ['string', 'number', 'integer', 'boolean', 'trim', 'upper', 'lower', 'date', 'lookup', 'unit', 'round', 'concat', 'split', 'regex', 'mask', 'array'];

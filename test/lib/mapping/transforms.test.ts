@@ -115,6 +115,47 @@ table('date', [
   ['epoch text that is not digits', [{ date: { epoch: 's' } }], '12:00', { rule: 'date', message: /expects a number of seconds/ }],
 ]);
 
+// Issue 18: what `date` writes. The same instant (08:00 in Berlin on 24
+// November 2026, 07:00:00.123 UTC) in every output form.
+const berlinMs = { format: 'dd/MM/yyyy HH:mm:ss.SSS', zone: 'Europe/Berlin' };
+const at = '24/11/2026 08:00:00.123';
+table('date output', [
+  ['default is iso with milliseconds', [{ date: berlinMs }], at, { value: '2026-11-24T07:00:00.123Z' }],
+  ['iso, said', [{ date: { ...berlinMs, output: 'iso' } }], at, { value: '2026-11-24T07:00:00.123Z' }],
+  ['iso-seconds cuts the milliseconds', [{ date: { ...berlinMs, output: 'iso-seconds' } }], at, { value: '2026-11-24T07:00:00Z' }],
+  ['iso-seconds cuts, never rounds up', [{ date: { ...berlinMs, output: 'iso-seconds' } }], '24/11/2026 08:00:59.999', { value: '2026-11-24T07:00:59Z' }],
+  ['iso-seconds before 1970 cuts toward the past', [{ date: { epoch: 'ms', output: 'iso-seconds' } }], -1, { value: '1969-12-31T23:59:59Z' }],
+  ['date: the UTC calendar day', [{ date: { ...berlinMs, output: 'date' } }], at, { value: '2026-11-24' }],
+  ['date: 00:30 in Berlin is still the day before in UTC', [{ date: { ...berlinMs, output: 'date' } }], '24/11/2026 00:30:00.000', { value: '2026-11-23' }],
+  ['date in outputZone: the local day', [{ date: { ...berlinMs, output: 'date', outputZone: 'Europe/Berlin' } }], '24/11/2026 00:30:00.000', { value: '2026-11-24' }],
+  ['iso in outputZone carries its offset', [{ date: { ...berlinMs, outputZone: 'Europe/Berlin' } }], at, { value: '2026-11-24T08:00:00.123+01:00' }],
+  ['iso-seconds in outputZone, summer time', [{ date: { format: 'yyyy-MM-dd HH:mm', zone: 'UTC', output: 'iso-seconds', outputZone: 'Europe/Berlin' } }], '2026-06-24 06:00', { value: '2026-06-24T08:00:00+02:00' }],
+  ['outputZone UTC keeps the Z', [{ date: { ...berlinMs, outputZone: 'UTC' } }], at, { value: '2026-11-24T07:00:00.123Z' }],
+  ['epochMs: a number', [{ date: { ...berlinMs, output: 'epochMs' } }], at, { value: 1795503600123 }],
+  ['epochMs from ISO text', [{ date: { iso: true, output: 'epochMs' } }], '2026-11-24T08:00:00+01:00', { value: 1795503600000 }],
+  ['epoch seconds in, epochMs out', [{ date: { epoch: 's', output: 'epochMs' } }], '1795503600', { value: 1795503600000 }],
+  ['a Luxon format, in UTC by default', [{ date: { iso: true, output: 'dd.MM.yyyy HH:mm' } }], '2026-11-24T08:00:00+01:00', { value: '24.11.2026 07:00' }],
+  ['a Luxon format in outputZone', [{ date: { iso: true, output: 'dd.MM.yyyy HH:mm', outputZone: 'America/Chicago' } }], '2026-11-24T08:00:00+01:00', { value: '24.11.2026 01:00' }],
+  ['a Luxon format with month names in the locale', [{ date: { format: 'yyyy-MM-dd', zone: 'UTC', locale: 'de-DE', output: 'd. MMMM yyyy' } }], '2026-03-05', { value: '5. März 2026' }],
+  ['a Luxon format with a literal', [{ date: { epoch: 'ms', output: "yyyy-MM-dd'T'HH" } }], 1795503600000, { value: '2026-11-24T07' }],
+  ['the input is still checked', [{ date: { ...berlinMs, output: 'date' } }], '31/02/2026 10:00:00.000', { rule: 'date', message: /is not a real date or time/ }],
+  ['the range is still checked', [{ date: { epoch: 'ms', output: 'epochMs' } }], 1e20, { rule: 'date', message: /outside the years 0000 to 9999/ }],
+  ['a chain after a date output', [{ date: { ...berlinMs, output: 'epochMs' } }, { string: {} }], at, { value: '1795503600123' }],
+]);
+
+table('mask', [
+  ['keepAfter "@": the domain', [{ mask: { keepAfter: '@' } }], 'jane.doe@example.com', { value: '***@example.com' }],
+  ['keepAfter: the last separator', [{ mask: { keepAfter: '@' } }], '"a@b"@example.com', { value: '***@example.com' }],
+  ['keepAfter: a longer separator', [{ mask: { keepAfter: '://' } }], 'https://user:secret@host', { value: '***://user:secret@host' }],
+  ['keepAfter: no separator hides it all', [{ mask: { keepAfter: '@' } }], 'jane.doe', { value: '***' }],
+  ['keepAfter: an empty string', [{ mask: { keepAfter: '@' } }], '', { value: '***' }],
+  ['keepAfter: the hidden length does not show', [{ mask: { keepAfter: '@' } }], 'a-much-longer-local-part@example.com', { value: '***@example.com' }],
+  ['keep: the last characters', [{ mask: { keep: 4 } }], 'DE89370400440532013000', { value: '******************3000' }],
+  ['keep: a short value is starred entirely', [{ mask: { keep: 4 } }], 'abc', { value: '***' }],
+  ['a number is a reason', [{ mask: { keepAfter: '@' } }], 42, { rule: 'mask', message: /^from "in": expects text, got number$/ }],
+  ['after lower', [{ lower: {} }, { mask: { keepAfter: '@' } }], 'Jane@Example.COM', { value: '***@example.com' }],
+]);
+
 const statusTable = { DLV: 'delivered', TRN: 'in_transit', 7: 'lost' };
 table('lookup', [
   ['known code', [{ lookup: { table: statusTable } }], 'DLV', { value: 'delivered' }],

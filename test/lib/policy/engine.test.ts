@@ -93,6 +93,7 @@ table('mask', [
       flag: '-',
     },
   },
+  { name: 'partial keepAfter keeps the domain of an e-mail (issue 18)', rules: [{ mask: { paths: ['contact.email'], method: 'partial', keepAfter: '@' } }], input: { payload: { ...shipment, contact: { email: 'jane.doe@example.com' } } }, reasons: [], payload: { ...shipment, contact: { email: '***@example.com' } } },
   { name: 'a mask scoped to another entity does not apply', rules: [{ mask: { entity: 'lab-result', paths: ['shipmentId'], method: 'redact' } }], input: {}, reasons: [], payload: shipment },
   { name: 'a mask scoped to this entity applies', rules: [{ mask: { entity: ['lab-result', 'shipment'], paths: ['shipmentId'], method: 'redact' } }], input: {}, reasons: [], payload: { ...shipment, shipmentId: '[REDACTED]' } },
   { name: 'scope beside the kind works too', rules: [{ mask: { paths: ['shipmentId'], method: 'redact' }, site: 'site-b' }], input: {}, reasons: [], payload: shipment },

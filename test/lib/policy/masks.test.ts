@@ -161,6 +161,11 @@ describe('mask methods', () => {
     ['partial stars a value no longer than keep entirely', 'abc', { method: 'partial', keep: 4 }, '***'],
     ['partial of an object redacts it', { a: 1 }, { method: 'partial', keep: 2 }, '[REDACTED]'],
     ['partial with keep 0 stars everything', 'secret', { method: 'partial', keep: 0 }, '******'],
+    ['partial keepAfter keeps an e-mail domain', 'jane.doe@example.com', { method: 'partial', keepAfter: '@' }, '***@example.com'],
+    ['partial keepAfter keeps what follows the last separator', '"a@b"@example.com', { method: 'partial', keepAfter: '@' }, '***@example.com'],
+    ['partial keepAfter without the separator hides all', 'jane.doe', { method: 'partial', keepAfter: '@' }, '***'],
+    ['partial keepAfter of a number uses its decimal form', 12.5, { method: 'partial', keepAfter: '.' }, '***.5'],
+    ['partial keepAfter of an object redacts it', { a: '@x' }, { method: 'partial', keepAfter: '@' }, '[REDACTED]'],
     ['hash of a string is the HMAC of its UTF-8 bytes', 'MRN-1', { method: 'hash' }, hmac('MRN-1')],
     ['hash of a number is the HMAC of its canonical JSON, unlike the string', 12345, { method: 'hash' }, hmac('12345')],
   ];

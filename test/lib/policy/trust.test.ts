@@ -157,7 +157,7 @@ describe('PolicyState: what a gate holds', () => {
     const verdict = s.evaluate(lab);
     assert.ok(verdict.pass, JSON.stringify(verdict));
     assert.doesNotMatch(JSON.stringify(verdict.payload), /Ada Lovelace|MRN-12345|INS-998877|1815-12-10/);
-    assert.deepEqual(s.status(), { state: 'in-force', name: 'central-default@7', id: 'central-default', version: 7, expiresAt: '2026-12-24T00:00:00Z', keyId: keys().keyId });
+    assert.deepEqual(s.status(), { state: 'in-force', name: 'central-default@7', id: 'central-default', version: 7, expiresAt: '2027-11-24T00:00:00Z', keyId: keys().keyId });
     assert.equal(s.lastSeenVersion, 7);
     assert.deepEqual(s.policy?.retryFor('lab-result'), { maxAttempts: 5, backoffMs: 1000 });
   });
@@ -199,11 +199,11 @@ describe('PolicyState: what a gate holds', () => {
   });
 
   it('a bundle that expires while in force starts failing closed', () => {
-    let now = new Date('2026-12-23T23:00:00Z');
+    let now = new Date('2027-11-23T23:00:00Z');
     const s = state(() => now);
     assert.ok(s.offer(signed(sampleDocument())).ok);
     assert.equal(s.evaluate(lab).pass, true);
-    now = new Date('2026-12-24T00:00:00Z');
+    now = new Date('2027-11-24T00:00:00Z');
     const verdict = s.evaluate(lab);
     assert.deepEqual(verdict.pass ? [] : verdict.reasons.map((r) => r.rule), ['policy-expired']);
     assert.equal(s.status().state, 'fail-closed');
