@@ -43,6 +43,11 @@ function versionDocs(catalog: Catalog, version: CatalogVersion): string[] {
   return lines;
 }
 
+/** A plausible record of entity@version, valid for the catalog's schema (the starter fixture of a site kit). */
+export function exampleRecord(catalog: Catalog, version: CatalogVersion): JsonValue {
+  return example(catalog, version.schema, 0);
+}
+
 interface Row {
   path: string;
   type: string;
