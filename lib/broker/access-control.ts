@@ -194,7 +194,7 @@ export class AccessControl {
     const principal = this.principalOf(client);
     if (principal === undefined) return null;
     let cache = this.forwardCache.get(principal);
-    if (cache === undefined) this.forwardCache.set(principal, (cache = new Map()));
+    if (cache === undefined) this.forwardCache.set(principal, (cache = new Map<string, boolean>()));
     let allowed = cache.get(packet.topic);
     if (allowed === undefined) {
       allowed = this.acl.receive(principal, packet.topic).allow;

@@ -200,7 +200,7 @@ function parseListener(raw: unknown, path: string, baseDir: string, reasons: Rea
   if (raw.websocket !== undefined && raw.websocket !== false) {
     const w = raw.websocket === true ? {} : raw.websocket;
     if (!isObject(w) || (w.path !== undefined && (typeof w.path !== 'string' || !w.path.startsWith('/')))) reasons.push(reason(`${path}.websocket`, 'type', 'must be true or { path: "/mqtt" }'));
-    else websocket = { path: (w.path as string | undefined) ?? '/mqtt' };
+    else websocket = { path: (w.path) ?? '/mqtt' };
   }
   if (reasons.length > before) return undefined;
   return { host: host as string, port: port as number, ...(tls ? { tls } : {}), ...(websocket ? { websocket } : {}) };
