@@ -1,3 +1,4 @@
+import { brokerCommand } from './broker-command';
 import { catalogCommand } from './catalog-command';
 import { EXIT } from './cli-types';
 import { TectonicError } from '../errors';
@@ -11,7 +12,7 @@ import { validateCommand } from './validate-command';
  * The commands of `tectonic`, one file each. A new command (map, policy,
  * site, certify) is a new file in lib/cli and one entry here.
  */
-export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, validateCommand, mapCommand, policyCommand];
+export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, validateCommand, mapCommand, policyCommand, brokerCommand];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
