@@ -18,6 +18,7 @@ interface TectonicBusDef extends NodeDef {
   tls: string;
   session: string;
   persistence: string;
+  securityFile: string;
 }
 
 /** The core tls-config node's one method we rely on. */
@@ -29,7 +30,7 @@ export = function (RED: NodeAPI): void {
   const t = translator(RED);
   function TectonicBus(this: TectonicBusNode, config: TectonicBusDef): void {
     RED.nodes.createNode(this, config);
-    const settings = resolveBusSettings(config, stableClientId(RED, this.id));
+    const settings = resolveBusSettings(config, stableClientId(RED, this.id), this.credentials.user || undefined);
     if (!settings.ok) {
       this.problem = t('tectonic-bus.errors.problem', { problem: describeReasons(settings.reasons) });
       this.error(this.problem);
@@ -55,10 +56,12 @@ export = function (RED: NodeAPI): void {
         settings.value.mode === 'embedded' && settings.value.persistence === 'disk'
           ? stateDir(RED, this, 'broker', `${settings.value.host}_${settings.value.port}`)
           : undefined,
+      brokerLog: (line) => this.log(line),
     });
     this.bus = bus;
     const where =
       settings.value.mode === 'embedded' ? t('tectonic-bus.warnings.embeddedAt', { host: settings.value.host, port: settings.value.port }) : settings.value.url;
+    if (settings.value.mode === 'embedded' && settings.value.securityFile === undefined) this.log(t('tectonic-bus.log.open'));
     let reported = '';
     bus.onState((state) => {
       // Log each failure once, not on every reconnect attempt.

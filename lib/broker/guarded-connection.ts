@@ -8,8 +8,8 @@ import { createPacketSizeGuard } from './packet-size-guard';
  * Reads follow the socket's backpressure (the socket pauses while aedes has
  * not read), so at most a socket's high-water mark waits here.
  */
-export function guardConnection(socket: Duplex, maxPacketBytes: number, onRefused: (why: string) => void): Duplex {
-  const guard = createPacketSizeGuard(maxPacketBytes);
+export function guardConnection(socket: Duplex, limits: { maxPacketBytes: number; maxConnectBytes: number }, onRefused: (why: string) => void): Duplex {
+  const guard = createPacketSizeGuard(limits.maxPacketBytes, limits.maxConnectBytes);
   const guarded = new Duplex({
     read() {
       socket.resume();

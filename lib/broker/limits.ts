@@ -4,8 +4,15 @@
  * raised in the config's `limits`.
  */
 export interface BrokerLimits {
-  /** Largest MQTT packet accepted, checked from its fixed header before it is buffered. */
+  /**
+   * Largest MQTT packet accepted, checked from its fixed header before it is
+   * buffered. Above bus-subscribe's default message limit (1 MiB), so an
+   * oversized record reaches the consumer's refusal with its reason rather
+   * than closing the publisher's connection, which would retry it forever.
+   */
   maxPacketBytes: number;
+  /** Largest first packet (the CONNECT), before the client is authenticated. */
+  maxConnectBytes: number;
   /** Connections open at once, over every listener. */
   maxConnections: number;
   /** New connections accepted per second (a burst of this many, refilled each second). */
@@ -21,7 +28,8 @@ export interface BrokerLimits {
 }
 
 export const DEFAULT_LIMITS: BrokerLimits = {
-  maxPacketBytes: 1024 * 1024,
+  maxPacketBytes: 4 * 1024 * 1024,
+  maxConnectBytes: 64 * 1024,
   maxConnections: 10_000,
   connectionsPerSecond: 200,
   connectTimeoutMs: 10_000,
@@ -33,6 +41,7 @@ export const DEFAULT_LIMITS: BrokerLimits = {
 /** Upper bounds a config may not exceed: MQTT's own packet limit, aedes' level ceiling. */
 export const LIMIT_BOUNDS: Record<keyof BrokerLimits, [number, number]> = {
   maxPacketBytes: [64, 268_435_455],
+  maxConnectBytes: [64, 268_435_455],
   maxConnections: [1, 1_000_000],
   connectionsPerSecond: [1, 100_000],
   connectTimeoutMs: [100, 600_000],

@@ -16,6 +16,7 @@ export interface ListenerContext {
   /** Why a new connection is refused (connection limits), or undefined to admit it (and count it until it closes). */
   admit(socket: net.Socket): string | undefined;
   maxPacketBytes: number;
+  maxConnectBytes: number;
   /** Where the certificate names of each handled stream are kept, for authentication. */
   peers: WeakMap<object, { certificateNames: readonly string[] }>;
   log(line: string): void;
@@ -54,7 +55,7 @@ export async function openListener(config: ListenerConfig, context: ListenerCont
     }
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    const guarded = guardConnection(stream, context.maxPacketBytes, (why) => context.log(`refused packet from ${remote}: ${why}`));
+    const guarded = guardConnection(stream, context, (why) => context.log(`refused packet from ${remote}: ${why}`));
     if (peer !== undefined) context.peers.set(guarded, { certificateNames: certificateNames(peer) });
     context.handle(guarded);
   };

@@ -13,7 +13,13 @@ export interface PacketSizeGuard {
   feed(chunk: Uint8Array): GuardVerdict;
 }
 
-export function createPacketSizeGuard(maxPacketBytes: number): PacketSizeGuard {
+/**
+ * `maxConnectBytes` bounds the first packet, the CONNECT [MQTT-3.1.0-1]:
+ * before it nobody is authenticated, so what an anonymous socket can make the
+ * broker hold is far smaller than what a user's PUBLISH may carry.
+ */
+export function createPacketSizeGuard(maxPacketBytes: number, maxConnectBytes = maxPacketBytes): PacketSizeGuard {
+  let first = true;
   // 'type': the next byte starts a packet; 'length': inside the Remaining Length; 'body': skipping.
   let state: 'type' | 'length' | 'body' = 'type';
   let length = 0;
@@ -52,7 +58,9 @@ export function createPacketSizeGuard(maxPacketBytes: number): PacketSizeGuard {
           continue;
         }
         const total = 1 + lengthBytes + length;
-        if (total > maxPacketBytes) return (refused = { ok: false, why: `packet of ${total} bytes announced, the limit is ${maxPacketBytes}` });
+        const limit = first ? Math.min(maxConnectBytes, maxPacketBytes) : maxPacketBytes;
+        first = false;
+        if (total > limit) return (refused = { ok: false, why: `packet of ${total} bytes announced, the limit is ${limit}` });
         remaining = length;
         state = remaining === 0 ? 'type' : 'body';
       }

@@ -187,6 +187,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       return undefined;
     },
     maxPacketBytes: limits.maxPacketBytes,
+    maxConnectBytes: limits.maxConnectBytes,
     peers,
     log,
     label: options.label ?? 'embedded broker',

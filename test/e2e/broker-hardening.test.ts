@@ -109,13 +109,13 @@ limits: { connectionsPerSecond: 5000 }
     );
     for (const r of results) assert.equal(r.closedByBroker, true, 'the broker closed the socket');
     assert.ok(growth < 50 * MB, `RSS grew ${(growth / MB).toFixed(1)} MB`);
-    assert.match(broker.output(), /refused packet from 127\.0\.0\.1:\d+: packet of 268435460 bytes announced, the limit is 1048576/);
+    assert.match(broker.output(), /refused packet from 127\.0\.0\.1:\d+: packet of 268435460 bytes announced, the limit is 65536/);
   });
 
   it(`a fuzz run of ${FUZZ_PACKETS} random and mutated packets leaves the broker answering within 5 s, RSS back within 20%`, async () => {
     const random = seeded(SEED);
-    const start = rssBytes(broker.pid);
-    const began = Date.now();
+    let start = rssBytes(broker.pid);
+    let began = Date.now();
     let sent = 0;
     let sockets = 0;
     const kinds = (): Buffer => {
@@ -149,6 +149,12 @@ limits: { connectionsPerSecond: 5000 }
         });
       });
     };
+    // One wave first, not counted: the start is measured once aedes and the parsers have warmed up.
+    await Promise.all(Array.from({ length: 20 }, session));
+    await pause(500);
+    start = rssBytes(broker.pid);
+    began = Date.now();
+    sent = 0;
     while (sent < FUZZ_PACKETS && Date.now() - began < FUZZ_BUDGET_MS) await Promise.all(Array.from({ length: 20 }, session));
     const fuzzMs = Date.now() - began;
     const t0 = Date.now();

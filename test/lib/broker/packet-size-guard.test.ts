@@ -35,6 +35,14 @@ describe('lib/broker/packet-size-guard', () => {
     assert.equal(createPacketSizeGuard(102).feed(packet(0x30, 100)).ok, true);
     assert.equal(createPacketSizeGuard(101).feed(packet(0x30, 100)).ok, false);
   });
+  it('holds the first packet (CONNECT, before authentication) to its own smaller limit', () => {
+    const guard = createPacketSizeGuard(1_000_000, 1000);
+    assert.equal(guard.feed(packet(0x10, 500)).ok, true);
+    assert.equal(guard.feed(packet(0x30, 5000)).ok, true, 'later packets get the packet limit');
+    const verdict = createPacketSizeGuard(1_000_000, 1000).feed(packet(0x10, 5000));
+    assert.equal(verdict.ok, false);
+    if (!verdict.ok) assert.match(verdict.why, /the limit is 1000$/);
+  });
   it('refuses a Remaining Length of more than four bytes [MQTT-2.2.3]', () => {
     const verdict = createPacketSizeGuard(1 << 30).feed(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]));
     assert.equal(verdict.ok, false);
