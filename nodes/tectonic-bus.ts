@@ -23,6 +23,7 @@ interface TectonicBusDef extends NodeDef {
   session: string;
   persistence: string;
   siteId?: string;
+  securityFile: string;
 }
 
 /** The core tls-config node's one method we rely on. */
@@ -34,7 +35,7 @@ export = function (RED: NodeAPI): void {
   const t = translator(RED);
   function TectonicBus(this: TectonicBusNode, config: TectonicBusDef): void {
     RED.nodes.createNode(this, config);
-    const settings = resolveBusSettings(config, stableClientId(RED, this.id));
+    const settings = resolveBusSettings(config, stableClientId(RED, this.id), this.credentials.user || undefined);
     const site = parseSiteId(config.siteId);
     if (!settings.ok || !site.ok) {
       this.problem = t('tectonic-bus.errors.problem', { problem: describeReasons([...(settings.ok ? [] : settings.reasons), ...(site.ok ? [] : site.reasons)]) });
@@ -62,11 +63,13 @@ export = function (RED: NodeAPI): void {
           ? stateDir(RED, this, 'broker', `${settings.value.host}_${settings.value.port}`)
           : undefined,
       health: site.value === '' ? undefined : new BirthAndDeath(site.value, new SessionCounter(`${stateDir(RED, this, 'health', site.value)}/session`)),
+      brokerLog: (line) => this.log(line),
     });
     this.bus = bus;
     this.siteId = site.value;
     const where =
       settings.value.mode === 'embedded' ? t('tectonic-bus.warnings.embeddedAt', { host: settings.value.host, port: settings.value.port }) : maskUrlPasswords(settings.value.url);
+    if (settings.value.mode === 'embedded' && settings.value.securityFile === undefined) this.log(t('tectonic-bus.log.open'));
     let reported = '';
     bus.onState((state) => {
       // Log each failure once, not on every reconnect attempt.

@@ -1,3 +1,4 @@
+import { TectonicError } from '../errors';
 import { type EmbeddedBroker, type EmbeddedBrokerOptions, startEmbeddedBroker } from './embedded-broker';
 
 export interface BrokerLease {
@@ -8,6 +9,7 @@ export interface BrokerLease {
 
 interface Entry {
   leases: number;
+  accessFile: string | undefined;
   ready: Promise<EmbeddedBroker>;
 }
 
@@ -30,12 +32,16 @@ export async function leaseEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   await closing.get(key);
   let entry = running.get(key);
   if (entry === undefined) {
-    const created: Entry = { leases: 0, ready: startEmbeddedBroker(options) };
+    const created: Entry = { leases: 0, accessFile: options.accessFile, ready: startEmbeddedBroker(options) };
     created.ready.catch(() => {
       if (running.get(key) === created) running.delete(key);
     });
     running.set(key, created);
     entry = created;
+  }
+  // Sharing a broker secured by another file would quietly apply that file's users and ACL.
+  if (entry.accessFile !== options.accessFile) {
+    throw new TectonicError('BROKER_START_FAILED', `another tectonic-bus runs the embedded broker on ${key} with ${entry.accessFile === undefined ? 'no security file' : `security file ${entry.accessFile}`}; use the same file or another port`);
   }
   entry.leases += 1;
   const owner = entry;

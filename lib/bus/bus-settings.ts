@@ -18,6 +18,12 @@ export interface BusSettings {
   session: 'persistent' | 'clean';
   /** Embedded: whether the broker keeps sessions and queued messages on disk across its own restart. */
   persistence: 'disk' | 'memory';
+  /**
+   * Embedded: a broker config file (docs/security.md) whose users and ACL the
+   * broker enforces, reloaded when it changes; '' for none, and then the
+   * broker admits anyone but listens on loopback only. Absent when none.
+   */
+  securityFile?: string;
 }
 
 /** The editor's fields, as strings after Node-RED's `${ENV}` substitution. */
@@ -31,6 +37,7 @@ export interface RawBusConfig {
   keepalive?: string | number;
   session?: string;
   persistence?: string;
+  securityFile?: string;
 }
 
 const URL_SCHEMES = new Set(['mqtt:', 'mqtts:', 'ws:', 'wss:']);
@@ -60,11 +67,21 @@ export function embeddedUrl(host: string, port: number): string {
 }
 
 /**
+ * The id a connection with credentials uses when none is configured: a
+ * broker with users takes only ids that begin with the user name and "_" or
+ * "-" (docs/security.md), so no one can take another user's session.
+ */
+export function userClientId(username: string, defaultClientId: string): string {
+  return `${username}_${defaultClientId.replace(/^(tn|tectonic)_/, '').slice(0, 12)}`;
+}
+
+/**
  * `defaultClientId` is used when the config leaves the id empty. It should be
  * stable across restarts (a persistent session is found by its client id) and
- * differ between instances that run the same flow template.
+ * differ between instances that run the same flow template. With a
+ * `username` the default begins with it (userClientId).
  */
-export function resolveBusSettings(raw: RawBusConfig, defaultClientId?: string): Checked<BusSettings> {
+export function resolveBusSettings(raw: RawBusConfig, defaultClientId?: string, username?: string): Checked<BusSettings> {
   const reasons: Reason[] = [];
   // Node-RED replaces a whole-value `${NAME}` with the variable; when it is
   // unset the text stays as it was, and that deserves its own plain reason.
@@ -101,7 +118,8 @@ export function resolveBusSettings(raw: RawBusConfig, defaultClientId?: string):
   // aedes speaks MQTT 3.1.1 only, so the embedded connection always does.
   const protocolVersion: 4 | 5 = mode === 'embedded' || requested !== 5 ? 4 : 5;
 
-  const clientId = (raw.clientId ?? '').trim() || defaultClientId || generatedClientId();
+  const fallbackId = defaultClientId || generatedClientId();
+  const clientId = (raw.clientId ?? '').trim() || (username ? userClientId(username, fallbackId) : fallbackId);
   if (!CLIENT_ID.test(clientId)) reasons.push(reason('clientId', 'pattern', 'must be 1 to 128 letters, digits, "_", "." or "-"'));
 
   const keepaliveSeconds = integer(raw.keepalive, 30);
@@ -114,9 +132,22 @@ export function resolveBusSettings(raw: RawBusConfig, defaultClientId?: string):
   const persistence = raw.persistence === undefined || raw.persistence === '' ? 'disk' : raw.persistence;
   if (persistence !== 'disk' && persistence !== 'memory') reasons.push(reason('persistence', 'enum', `must be "disk" or "memory", got "${persistence}"`));
 
+  const securityFile = mode === 'embedded' ? (raw.securityFile ?? '').trim() : '';
+
   if (reasons.length > 0) return { ok: false, reasons };
   return {
     ok: true,
-    value: { mode: mode as BusMode, host, port, url, protocolVersion, clientId, keepaliveSeconds, session: session as BusSettings['session'], persistence: persistence as BusSettings['persistence'] },
+    value: {
+      mode: mode as BusMode,
+      host,
+      port,
+      url,
+      protocolVersion,
+      clientId,
+      keepaliveSeconds,
+      session: session as BusSettings['session'],
+      persistence: persistence as BusSettings['persistence'],
+      ...(securityFile === '' ? {} : { securityFile }),
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
+import type net from 'node:net';
 import { createRequire } from 'node:module';
 import type { Aedes } from 'aedes' with { 'resolution-mode': 'import' };
 import { ClassicLevel } from 'classic-level';
@@ -8,6 +8,13 @@ import { createAckAfterStore } from './ack-after-store';
 import { settleInCallOrder } from './ordered-persistence';
 import { withSyncedWrites } from './synced-level';
 import { createSessionResumeGate } from './session-resume';
+import { AccessControl } from '../broker/access-control';
+import { readAccessFile, watchAccessFile } from '../broker/access-file';
+import { type AccessConfig, type ListenerConfig, isLoopback } from '../broker/broker-config';
+import { type BrokerLimits, ConnectionRate, DEFAULT_LIMITS } from '../broker/limits';
+import { type OpenListener, openListener } from '../broker/listeners';
+import { type RedisBackplane, openRedisBackplane } from '../broker/redis-loader';
+import { describeReasons } from '../reasons';
 
 // aedes-persistence-level is CommonJS without type declarations: the factory
 // takes an open-able level database and returns an aedes persistence.
@@ -26,7 +33,7 @@ export interface EmbeddedBrokerOptions {
    * syncs each write to the disk (fsync), for a power cut or an OS crash, at
    * the cost measured in docs/outbox.md.
    */
-  persistence?: { dir: string; sync?: boolean } | 'memory';
+  persistence?: { dir: string; sync?: boolean } | 'memory' | { redis: string };
   /**
    * When a QoS 1 PUBLISH is acknowledged, with a folder. 'after-store' (the
    * default): once the message is written, and queued for every persistent
@@ -36,11 +43,29 @@ export interface EmbeddedBrokerOptions {
    * folder aedes' order always applies: nothing survives a restart anyway.
    */
   qos1Ack?: 'after-store' | 'on-receipt';
+  /**
+   * Where the broker listens (plain, TLS, WebSocket); default one plain
+   * listener on host:port. `host` and `port` of the result are the first one's.
+   */
+  listeners?: ListenerConfig[];
+  /** Users and ACL (docs/security.md). None: no users, so every listener must be on loopback. */
+  access?: AccessConfig;
+  /** A broker config file whose users and ACL are read at start and again whenever it changes (instead of `access`). */
+  accessFile?: string;
+  limits?: Partial<BrokerLimits>;
+  /** One line per refused connection or operation, and per reload; never a password. */
+  log?: (line: string) => void;
+  /** How errors name the broker; default 'embedded broker'. */
+  label?: string;
 }
 
 export interface EmbeddedBroker {
   readonly host: string;
   readonly port: number;
+  /** Every listener, with the port it got. */
+  readonly listeners: readonly Pick<OpenListener, 'kind' | 'host' | 'port'>[];
+  /** False while no user is configured: anyone on loopback may connect and do anything. */
+  secured(): boolean;
   connectedClients(): number;
   /** Stops listening, drops every client and closes aedes; resolves when the port is free. */
   close(): Promise<void>;
@@ -67,16 +92,46 @@ async function nextBrokerId(db: ClassicLevel): Promise<string> {
   return `tectonic-${String(generation).padStart(12, '0')}-${randomUUID().slice(0, 8)}`;
 }
 
+function loadAccess(options: EmbeddedBrokerOptions): AccessConfig {
+  if (options.accessFile === undefined) return options.access ?? { users: [], acl: [] };
+  const read = readAccessFile(options.accessFile);
+  if (!read.ok) throw new TectonicError('BROKER_START_FAILED', `broker security file ${options.accessFile}: ${describeReasons(read.reasons)}`);
+  return read.value;
+}
+
+/** A broker with no users admits anyone, so it may listen on loopback only (issue 20). */
+function openListenersOutsideLoopback(listeners: readonly ListenerConfig[], access: AccessConfig): string | undefined {
+  if (access.users.length > 0) return undefined;
+  const outside = listeners.find((l) => !isLoopback(l.host));
+  return outside === undefined ? undefined : `${outside.host}:${outside.port} is not a loopback address and no user is configured; add users (docs/security.md) or listen on 127.0.0.1`;
+}
+
 /**
- * aedes (MQTT 3.1.1) on a TCP port. The server sets TCP_NODELAY on every
- * accepted socket: aedes does not, and Nagle's algorithm against the client's
- * delayed ACKs adds 5 to 30 ms a hop at moderate rates.
+ * aedes (MQTT 3.1.1) behind the pack's listeners, limits and access control;
+ * the same for tectonic-bus' embedded broker and `tectonic broker --config`.
+ * The hooks compose: access control decides first, then the session-resume
+ * gate (preConnect, authorizeForward) and ack-after-store (authorizePublish).
  */
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
-  const folder = options.persistence === undefined || options.persistence === 'memory' ? undefined : options.persistence;
+  const log = options.log ?? (() => undefined);
+  const limits: BrokerLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const listenerConfigs = options.listeners ?? [{ host: options.host, port: options.port }];
+  const access = loadAccess(options);
+  const outside = openListenersOutsideLoopback(listenerConfigs, access);
+  if (outside !== undefined) throw new TectonicError('BROKER_START_FAILED', `${options.label ?? 'embedded broker'} refuses to start: ${outside}`);
+  const peers = new WeakMap<object, { certificateNames: readonly string[] }>();
+  const control = new AccessControl(access, {
+    maxRetainedBytesPerUser: limits.maxRetainedBytesPerUser,
+    peer: (conn) => (typeof conn === 'object' && conn !== null ? peers.get(conn) : undefined),
+    log: (what, f) => log(`refused ${what}: user=${f.user} client=${f.clientId} why=${f.why}`),
+  });
+
+  const persistence = options.persistence;
+  const folder = persistence === undefined || persistence === 'memory' || 'redis' in persistence ? undefined : persistence;
   const db = folder === undefined ? undefined : new ClassicLevel(folder.dir);
   const tracked = db === undefined ? undefined : settleInCallOrder(aedesPersistenceLevel(folder?.sync === true ? withSyncedWrites(db) : db) as object);
   const ackAfterStore = tracked !== undefined && (options.qos1Ack ?? 'after-store') === 'after-store' ? createAckAfterStore() : undefined;
+  let redis: RedisBackplane | undefined;
   let aedes: Aedes;
   try {
     // aedes 1.x is an ES module; a dynamic import loads it from this CommonJS build.
@@ -84,68 +139,110 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     // Opened here rather than on first use, so a folder another broker holds fails now, with its reason.
     await db?.open();
     const id = db === undefined ? undefined : await nextBrokerId(db);
+    if (persistence !== undefined && persistence !== 'memory' && 'redis' in persistence) redis = await openRedisBackplane(persistence.redis);
     // With LevelDB a subscriber resuming a persistent session gets its queued
     // messages and those published meanwhile in order, and is not disconnected
     // (lib/bus/session-resume.ts). The in-memory persistence is not gated yet:
     // it loses nothing there, but the order can still interleave.
-    const gate = createSessionResumeGate();
-    aedes = await Aedes.createBroker(
-      tracked === undefined
-        ? {}
-        : {
-            id,
-            persistence: gate.wrapPersistence(tracked.persistence),
-            preConnect: gate.preConnect,
-            authorizeForward: gate.authorizeForward,
-            ...(ackAfterStore === undefined ? {} : { authorizePublish: ackAfterStore.authorizePublish }),
-          },
-    );
+    const gate = tracked === undefined ? undefined : createSessionResumeGate();
+    const ackPublish = ackAfterStore?.authorizePublish;
+    aedes = await Aedes.createBroker({
+      ...(id === undefined ? {} : { id }),
+      ...(gate === undefined || tracked === undefined ? {} : { persistence: gate.wrapPersistence(tracked.persistence) }),
+      ...(redis === undefined ? {} : { persistence: redis.persistence, mq: redis.mq }),
+      connectTimeout: limits.connectTimeoutMs,
+      drainTimeout: limits.drainTimeoutMs,
+      maxTopicLevels: limits.maxTopicLevels,
+      preConnect: (client, packet, callback) =>
+        control.preConnect(client, packet, (err, ok) => (err || !ok || gate === undefined ? callback(err, ok) : gate.preConnect(client, packet, callback))),
+      authenticate: control.authenticate,
+      authorizePublish: (client, packet, callback) =>
+        control.authorizePublish(client, packet, (err) => (err || ackPublish === undefined ? callback(err ?? null) : ackPublish(client, packet, callback))),
+      authorizeSubscribe: control.authorizeSubscribe,
+      authorizeForward: (client, packet) => {
+        const allowed = control.authorizeForward(client, packet);
+        return allowed === null || gate === undefined ? allowed : gate.authorizeForward(client, allowed);
+      },
+    } as Parameters<typeof Aedes.createBroker>[0]);
     // Before the server listens, so no client's publish can come first.
     ackAfterStore?.install(aedes);
   } catch (err) {
     await db?.close();
+    await redis?.close();
+    if (err instanceof TectonicError) throw err;
     const why = (err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED' ? 'another broker has it open' : (err as Error).message;
-    const where = options.persistence !== undefined && options.persistence !== 'memory' ? options.persistence.dir : 'memory';
+    const where = folder !== undefined ? folder.dir : redis !== undefined ? 'redis' : 'memory';
     throw new TectonicError('BROKER_START_FAILED', `embedded broker cannot open its persistence (${where}): ${why}`, { cause: err });
   }
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer({ noDelay: true }, (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    aedes.handle(socket);
-  });
 
+  const sockets = new Set<net.Socket>();
+  const rate = new ConnectionRate(limits.connectionsPerSecond);
+  const context = {
+    handle: (stream: Parameters<typeof aedes.handle>[0]) => aedes.handle(stream),
+    admit(socket: net.Socket): string | undefined {
+      if (sockets.size >= limits.maxConnections) return `${limits.maxConnections} connections open (limits.maxConnections)`;
+      if (!rate.admit()) return `more than ${limits.connectionsPerSecond} new connections a second (limits.connectionsPerSecond)`;
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      return undefined;
+    },
+    maxPacketBytes: limits.maxPacketBytes,
+    maxConnectBytes: limits.maxConnectBytes,
+    peers,
+    log,
+    label: options.label ?? 'embedded broker',
+  };
+  const open: OpenListener[] = [];
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    for (const config of listenerConfigs) open.push(await openListener(config, context));
   } catch (err) {
+    await Promise.all(open.map((l) => l.close()));
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await db?.close();
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'EADDRINUSE' ? 'the port is already in use (another broker, or another tectonic-bus in embedded mode?)' : (err as Error).message;
-    throw new TectonicError('BROKER_START_FAILED', `embedded broker cannot listen on ${options.host}:${options.port}: ${why}`, { cause: err });
+    await redis?.close();
+    throw err;
   }
 
-  const address = server.address() as net.AddressInfo;
+  const endSessionsOf = (names: readonly string[]): void => {
+    if (names.length === 0) return;
+    // aedes' `clients` (connected clients by id) is public but missing from its type declarations.
+    for (const client of Object.values((aedes as unknown as { clients: Record<string, { id: string; close(): void }> }).clients)) {
+      const user = control.userOf(client);
+      if (user !== undefined && names.includes(user)) {
+        log(`ended session: user=${user || 'anonymous'} client=${client.id} why=the user was removed from the security file`);
+        client.close();
+      }
+    }
+  };
+  const stopWatching =
+    options.accessFile === undefined
+      ? undefined
+      : watchAccessFile(options.accessFile, (read) => {
+          if (!read.ok) return log(`security file ${options.accessFile} not reloaded, the previous users and ACL stay: ${describeReasons(read.reasons)}`);
+          const refused = openListenersOutsideLoopback(listenerConfigs, read.value);
+          if (refused !== undefined) return log(`security file ${options.accessFile} not reloaded, the previous users and ACL stay: ${refused}`);
+          const wasOpen = control.open;
+          const removed = control.reload(read.value);
+          log(`security file ${options.accessFile} reloaded: ${read.value.users.length} users, ${read.value.acl.length} ACL rules`);
+          endSessionsOf(wasOpen && !control.open ? [...removed, ''] : removed);
+        });
+
+  const first = open[0] as OpenListener;
   let closing: Promise<void> | undefined;
   return {
-    host: options.host,
-    port: address.port,
+    host: first.host,
+    port: first.port,
+    listeners: open.map(({ kind, host, port }) => ({ kind, host, port })),
+    secured: () => !control.open,
     connectedClients: () => aedes.connectedClients,
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      })
+      closing ??= Promise.all(open.map((l) => l.close()))
+        .then(() => stopWatching?.())
         .then(() => new Promise<void>((resolve) => aedes.close(() => resolve())))
         // aedes does not close its persistence; the database holds a lock on its folder until closed.
         .then(() => tracked?.idle())
-        .then(() => db?.close());
+        .then(() => db?.close())
+        .then(() => redis?.close());
       return closing;
     },
   };

@@ -22,6 +22,8 @@ export interface SharedBusOptions {
   tls?: Record<string, unknown>;
   /** Where the embedded broker keeps its state when settings.persistence is 'disk'. */
   brokerDir?: string;
+  /** The embedded broker's refusal and reload lines (lib/broker). */
+  brokerLog?: (line: string) => void;
   connect?: ConnectFunction;
   /** With a site id: the connection's birth (on connect), death (its will) and clean shutdown on the site's state topic. */
   health?: BirthAndDeath;
@@ -106,7 +108,8 @@ export class SharedBus {
     let lease: BrokerLease | undefined;
     if (this.settings.mode === 'embedded') {
       const persistence = this.settings.persistence === 'disk' && this.options.brokerDir !== undefined ? { dir: this.options.brokerDir } : 'memory';
-      lease = await leaseEmbeddedBroker({ host: this.settings.host, port: this.port, persistence });
+      const security = this.settings.securityFile === undefined ? {} : { accessFile: this.settings.securityFile };
+      lease = await leaseEmbeddedBroker({ host: this.settings.host, port: this.port, persistence, ...security, ...(this.options.brokerLog ? { log: this.options.brokerLog } : {}) });
       this.settings.port = lease.broker.port;
       this.settings.url = embeddedUrl(this.settings.host, lease.broker.port);
     }

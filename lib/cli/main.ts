@@ -1,4 +1,5 @@
 import { adviseCommand } from './advise-command';
+import { brokerCommand } from './broker-command';
 import { catalogCommand } from './catalog-command';
 import { certifyCommand } from './certify-command';
 import { EXIT } from './cli-types';
@@ -14,7 +15,7 @@ import { validateCommand } from './validate-command';
  * The commands of `tectonic`, one file each. A new command (map, policy,
  * site, certify) is a new file in lib/cli and one entry here.
  */
-export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, validateCommand, mapCommand, policyCommand, certifyCommand, adviseCommand];
+export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, validateCommand, mapCommand, policyCommand, brokerCommand, certifyCommand, adviseCommand];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
