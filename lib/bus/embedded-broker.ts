@@ -130,7 +130,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const folder = persistence === undefined || persistence === 'memory' || 'redis' in persistence ? undefined : persistence;
   const db = folder === undefined ? undefined : new ClassicLevel(folder.dir);
   const tracked = db === undefined ? undefined : settleInCallOrder(aedesPersistenceLevel(folder?.sync === true ? withSyncedWrites(db) : db) as object);
-  const ackAfterStore = tracked !== undefined && (options.qos1Ack ?? 'after-store') === 'after-store' ? createAckAfterStore() : undefined;
+  const onRedis = persistence !== undefined && persistence !== 'memory' && 'redis' in persistence;
+  // Redis too: a PUBACK before the store lets a session moved to another broker process see messages out of order (docs/redis.md).
+  const ackAfterStore = (tracked !== undefined || onRedis) && (options.qos1Ack ?? 'after-store') === 'after-store' ? createAckAfterStore() : undefined;
   let redis: RedisBackplane | undefined;
   let aedes: Aedes;
   try {
