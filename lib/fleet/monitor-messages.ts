@@ -60,8 +60,8 @@ export function parseHeartbeat(payload: Buffer | string, topicSite: string): Che
   if (stageCounters === undefined) return bad('stages', 'must map each stage to { in, out, rejected }');
   if (!isObject(v.versions) || typeof v.versions.pack !== 'string') return bad('versions', 'must be an object with pack, nodeRed and node');
   if (!isObject(v.flows) || typeof v.flows.fingerprint !== 'string') return bad('flows', 'must be an object with a fingerprint');
-  const versions = v.versions as Record<string, unknown>;
-  const flows = v.flows as Record<string, unknown>;
+  const versions = v.versions;
+  const flows = v.flows;
   const template = isObject(flows.template) && typeof flows.template.name === 'string' && typeof flows.template.version === 'string' ? { name: flows.template.name, version: flows.template.version } : undefined;
   const beat: Heartbeat = {
     format: 1,
