@@ -1,4 +1,5 @@
 import { type Reason, reason } from '../reasons';
+import type { Catalog } from '../catalog/catalog-model';
 import type { Heartbeat } from './heartbeat-format';
 
 /** The hex of a catalog digest however it is written (`sha256:<hex>`, `catalog 5d0c81e2`, the short form). */
@@ -72,6 +73,15 @@ export function sunsetProblems(published: readonly string[], sunsets: ReadonlyMa
       const days = Math.ceil((endsAt - DAY_MS - now.getTime()) / DAY_MS);
       out.push({ version, past: false, message: `publishes ${version}, sunset ${day} (in ${Math.max(0, days)} day(s))` });
     }
+  }
+  return out;
+}
+
+/** Each deprecated version's sunset day in a catalog, keyed `entity@x.y.z`: the monitor's yardstick for `sunset`. */
+export function sunsetsOf(catalog: Catalog): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const entity of catalog.entities.values()) {
+    for (const v of entity.versions) if (v.deprecation?.sunset !== undefined) out.set(`${v.entity}@${v.version}`, v.deprecation.sunset);
   }
   return out;
 }

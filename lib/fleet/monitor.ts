@@ -8,7 +8,7 @@ import { parseHeartbeat, parseTemplateFingerprint } from './monitor-messages';
 import type { MonitorSettings } from './monitor-settings';
 import type { FleetSiteView, FleetView } from './monitor-view';
 import { parseSiteState, type SiteState } from './site-state';
-import { SITE_ID } from './health-topics';
+import { HEARTBEAT_FILTER, SITE_ID, STATE_FILTER, siteOfHealthTopic } from './health-topics';
 import { currentMismatch, sunsetProblems } from './monitor-versions';
 
 /** What the centre has in force: the yardstick for version lag and sunsets. */
@@ -20,6 +20,9 @@ export interface CurrentVersions {
   /** Sunset day (YYYY-MM-DD, UTC) of each deprecated CDM version, keyed `entity@x.y.z`. */
   sunsets?: ReadonlyMap<string, string>;
 }
+
+/** What the monitor subscribes: every site's state and heartbeat, every template's fingerprint (all retained). */
+export const MONITOR_FILTERS = [STATE_FILTER, HEARTBEAT_FILTER, 'tectonic/templates/#'] as const;
 
 const HISTORY_POINTS = 60;
 const RECENT_ALERTS = 100;
@@ -123,6 +126,15 @@ export class FleetMonitor {
 
   get siteCount(): number {
     return this.sites.size;
+  }
+
+  /** Any message under the three filters the monitor subscribes (MONITOR_FILTERS), routed by its topic. */
+  handle(topic: string, payload: Buffer | string, retained: boolean): Checked<void> {
+    if (topic.startsWith('tectonic/templates/')) return this.handleTemplate(topic, payload);
+    const site = siteOfHealthTopic(topic);
+    if (site !== undefined && topic.endsWith('/state')) return this.handleState(site, payload);
+    if (site !== undefined && topic.endsWith('/heartbeat')) return this.handleHeartbeat(site, payload, retained);
+    return { ok: false, reasons: [reason('topic', 'unknown', `${topic} is not a health or template topic`)] };
   }
 
   /** A message on `tectonic/health/{site}/state`. */
