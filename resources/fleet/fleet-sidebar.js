@@ -1,3 +1,4 @@
+/* global setInterval, clearInterval */
 // The editor's "fleet" sidebar tab (heartbeat-monitor.html loads this and
 // fleet-view.js). RED.sidebar.addTab is the sidebar API in Node-RED 4 and 5.
 // It polls tectonic/fleet/data through jQuery, to which the editor adds its

@@ -1,3 +1,4 @@
+/* global document */
 // Renders the fleet (GET tectonic/fleet/data, docs/fleet.md "The fleet page")
 // into a DOM element: the full page (resources/fleet/index.html) and the
 // editor's sidebar tab share it. Text goes in through textContent only: a
