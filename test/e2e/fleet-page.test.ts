@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Heartbeat } from '../../lib/fleet/heartbeat-format';
+import type { RegistrySnapshot } from '../../lib/fleet/registry-format';
 import { type BrokerProcess, startBrokerProcess } from '../support/broker-process';
 import { type NodeRedProcess, repoRoot, startNodeRed, waitFor } from '../support/node-red-process';
 
@@ -158,6 +159,18 @@ describe('fleet page in headless Chromium', function () {
     const shot = join(tmpdir(), 'tectonic-fleet-page.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`      screenshot: ${shot}`);
+  });
+
+  it('a Registry section when GET /tectonic/fleet/registry answers (here the browser answers for the registry, which another part serves)', async () => {
+    const snapshot: RegistrySnapshot = {
+      services: [{ service: 'erp-gateway', endpoints: [{ site: 'alpha', instance: 'a1', url: 'http://10.0.0.5:8080', weight: 1, state: 'up', expiresAt: new Date(Date.now() + 60_000).toISOString() }, { site: 'bravo', instance: 'b1', url: 'http://10.0.1.5:8080', weight: 1, state: 'offline', expiresAt: new Date().toISOString() }] }],
+    };
+    await page.route('**/tectonic/fleet/registry', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(snapshot) }));
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await page.locator('#tf-registry tr.tf-endpoint').nth(1).waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('#tf-registry').isVisible(), true);
+    assert.match((await page.locator('#tf-registry tr.tf-state-offline').textContent()) ?? '', /erp-gatewaybravob1http:\/\/10\.0\.1\.5:8080offline/);
+    await page.unroute('**/tectonic/fleet/registry');
   });
 
   it('the editor\'s fleet sidebar tab shows the same sites', async () => {
