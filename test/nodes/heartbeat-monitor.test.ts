@@ -9,7 +9,6 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { FleetAlert } from '../../lib/fleet/alert-format';
 import type { FleetView } from '../../lib/fleet/monitor-view';
 import { freePort, repoRoot, waitFor } from '../support/node-red-process';
-import { portIsFree } from '../lib/bus/mqtt-helpers';
 import { Inbox, type Msg, calls, helper, load, node, packNodes, startServer, stopServer } from '../support/red-helper';
 
 // The registry the compiled nodes register on (the one GET /tectonic/metrics serves), not a second copy from the sources.
@@ -34,6 +33,11 @@ describe('heartbeat-monitor node', function () {
   const monitor = (extra: Msg = {}): Msg => ({ id: 'mon', type: 'heartbeat-monitor', z: 'f1', bus: 'bus', checkPeriod: '0.2', missingAfter: '3', defaultInterval: '1', wires: [['out']], ...extra });
   const out: Msg = { id: 'out', type: 'helper', z: 'f1' };
 
+  /** The monitor's bus connected (so its embedded broker listens); probing the port instead could take it from the broker. */
+  function busConnected(): Promise<boolean> {
+    return waitFor(() => (helper.getNode('bus') as unknown as { bus: { state: { kind: string } } }).bus.state.kind === 'connected', { timeoutMs: 10_000, message: 'the bus connected' });
+  }
+
   async function site(port: number, id: string): Promise<MqttClient> {
     const will = { topic: `tectonic/health/${id}/state`, payload: Buffer.from(JSON.stringify({ state: 'offline', session: 1, since: new Date().toISOString(), reason: 'connection-lost' })), qos: 1 as const, retain: true };
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `site-${id}`, protocolVersion: 4, reconnectPeriod: 0, will });
@@ -46,7 +50,7 @@ describe('heartbeat-monitor node', function () {
     const port = await freePort();
     await load([tab, bus(port), monitor(), out], {}, [...packNodes, monitorNode]);
     const inbox = new Inbox(node('out'));
-    await waitFor(async () => !(await portIsFree(port)), { timeoutMs: 5000, message: 'the broker to listen' });
+    await busConnected();
     const observer = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'observer', protocolVersion: 4 });
     clients.push(observer);
     const told: FleetAlert[] = [];
@@ -89,7 +93,7 @@ describe('heartbeat-monitor node', function () {
     const warnings = calls(node('mon'), 'warn');
     const page = await helper.request().get('/tectonic/fleet');
     should(page.status).equal(200);
-    await waitFor(async () => !(await portIsFree(port)), { timeoutMs: 5000, message: 'the broker to listen' });
+    await busConnected();
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'bad-site', protocolVersion: 4 });
     clients.push(client);
     await client.publishAsync('tectonic/health/bad/heartbeat', '{"format":1,"site":"bad"', { qos: 1 });
@@ -98,6 +102,26 @@ describe('heartbeat-monitor node', function () {
     await client.publishAsync('tectonic/health/ok/state', JSON.stringify({ state: 'online', session: 1, since: new Date().toISOString() }), { qos: 1 });
     await waitFor(async () => ((await helper.request().get('/tectonic/fleet/data')).body as FleetView).sites.some((s) => s.site === 'ok'), { timeoutMs: 5000, message: 'the next site' });
     await client.endAsync();
+  });
+
+  it('with the centre\'s catalog: a site on another catalog lags, a site publishing a sun-setting version is warned', async () => {
+    const port = await freePort();
+    const catalog: Msg = { id: 'cat', type: 'cdm-catalog', z: '', source: 'bundled', policy: 'STRICT' };
+    await load([tab, bus(port), catalog, monitor({ catalog: 'cat', sunsetWarnDays: '3650' }), out], {}, [...packNodes, monitorNode]);
+    const inbox = new Inbox(node('out'));
+    await busConnected();
+    await waitFor(async () => ((await helper.request().get('/tectonic/fleet/data')).body as FleetView).current.catalog !== undefined, { timeoutMs: 10_000, message: 'the catalog in force' });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'old-site', protocolVersion: 4 });
+    clients.push(client);
+    const beat = {
+      format: 1, site: 'old', session: 1, seq: 0, sentAt: new Date().toISOString(), intervalMs: 1000, uptimeSeconds: 1, stages: {}, outboxDepth: 0,
+      versions: { pack: '0.1.0', nodeRed: '4.1.15', node: process.version, catalog: 'sha256:00000000' }, cdmPublished: ['shipment@1.0.0'], flows: { fingerprint: 'x' },
+    };
+    await client.publishAsync('tectonic/health/old/heartbeat', JSON.stringify(beat), { qos: 1 });
+    const lag = await inbox.next((m) => (m.payload as FleetAlert).kind === 'version-lag');
+    should((lag.payload as FleetAlert).reason).match(/catalog sha256:00000000, current sha256:[0-9a-f]{64}/);
+    const sunset = await inbox.next((m) => (m.payload as FleetAlert).kind === 'sunset');
+    should((sunset.payload as FleetAlert).reason).match(/shipment@1\.0\.0, sunset 2027-06-30/);
   });
 
   it('bad settings: a red status and one error, no subscription', async () => {
