@@ -32,7 +32,8 @@ export const PAGE_FILE = join(__dirname, '..', '..', '..', 'resources', 'fleet',
 export function mergeViews(all: FleetView[]): FleetView | undefined {
   const [first, ...rest] = all;
   if (first === undefined) return undefined;
-  const merged: FleetView = { ...first, sites: [...first.sites], recentAlerts: [...first.recentAlerts], templates: [...first.templates] };
+  const bom = Object.fromEntries(Object.entries(first.bom).map(([component, row]) => [component, { ...row }]));
+  const merged: FleetView = { ...first, bom, sites: [...first.sites], recentAlerts: [...first.recentAlerts], templates: [...first.templates] };
   const known = new Set(first.sites.map((s) => s.site));
   for (const view of rest) {
     for (const site of view.sites) if (!known.has(site.site)) { known.add(site.site); merged.sites.push(site); }
