@@ -5,7 +5,9 @@
 // node publish them), for N = 100 and 1,000. Measured on the central process
 // only, over the same window for both: CPU (utime + stime from /proc), memory
 // (RSS), the offline alert's delay for sites whose connection is killed
-// during the window (their sockets destroyed, as SIGKILL closes them), and
+// during the window (their sockets destroyed, as SIGKILL closes them), how
+// late past its threshold (3 intervals) the missing alert of a site that
+// stops beating but stays connected comes, and
 // how long GET /tectonic/fleet/data takes. Prints each figure and the ratio
 // 1,000 / 100: linear growth is 10×.
 //
@@ -24,11 +26,14 @@ import { env } from './bench-env';
 
 const SIZES = [100, 1000];
 const BEAT_MS = 5_000;
+/** Sites that stop beating (staying connected) at the window's start: their missing alert's delay past the threshold. */
+const SILENT = 5;
+const THRESHOLD_MS = 3 * BEAT_MS;
 const WINDOW_MS = env('BENCH_FLEET_WINDOW_SECONDS', 20) * 1000;
 const KILLED = 5;
 const CLK_TCK = 100;
 
-interface Result { sites: number; cpuPercent: number; cpuMsPerBeat: number; rssMiB: number; killDelaysMs: number[]; dataMs: number; dataKiB: number; beats: number }
+interface Result { sites: number; cpuPercent: number; cpuMsPerBeat: number; rssMiB: number; killDelaysMs: number[]; missingLateMs: number[]; dataMs: number; dataKiB: number; beats: number }
 
 function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -64,12 +69,14 @@ async function run(n: number): Promise<Result> {
       { id: 'mon', type: 'heartbeat-monitor', z: 'tab', bus: 'bus', checkPeriod: '1', missingAfter: '3', maxAlerts: '6', alertWindow: '60', alertSites: true, wires: [[]] },
     ],
   });
-  const sites: Array<{ id: string; client: MqttClient; seq: number; timer?: NodeJS.Timeout }> = [];
+  const sites: Array<{ id: string; client: MqttClient; seq: number; timer?: NodeJS.Timeout; lastBeat?: number }> = [];
   const observer = await mqtt.connectAsync(broker.url, { clientId: 'bench-observer', protocolVersion: 4, reconnectPeriod: 0 });
   const offlineAt = new Map<string, number>();
+  const missingAt = new Map<string, number>();
   observer.on('message', (_t, payload) => {
     const alert = JSON.parse(payload.toString()) as FleetAlert;
     if (alert.kind === 'offline' && !offlineAt.has(alert.site)) offlineAt.set(alert.site, performance.now());
+    if (alert.kind === 'missing' && !missingAt.has(alert.site)) missingAt.set(alert.site, performance.now());
   });
   await observer.subscribeAsync('tectonic/alerts/#', { qos: 1 });
   let beats = 0;
@@ -91,6 +98,7 @@ async function run(n: number): Promise<Result> {
     for (const site of sites) {
       const send = (): void => {
         beats += 1;
+        site.lastBeat = performance.now();
         site.client.publish(`tectonic/health/${site.id}/heartbeat`, beat(site.id, site.seq++), { qos: 1, retain: true });
       };
       setTimeout(() => {
@@ -108,6 +116,9 @@ async function run(n: number): Promise<Result> {
     const beatsBefore = beats;
     const ticksBefore = cpuTicks(centre.pid);
     const started = performance.now();
+    // Silent from the window's start: connected, no more beats.
+    const silent = sites.slice(KILLED, KILLED + SILENT);
+    for (const v of silent) clearInterval(v.timer);
     // Killed during the window: their sockets closed at once, as a SIGKILL does.
     const killedAt = new Map<string, number>();
     const victims = sites.slice(0, KILLED);
@@ -128,8 +139,9 @@ async function run(n: number): Promise<Result> {
     const body = await res.text();
     const dataMs = performance.now() - t0;
     const killDelaysMs = victims.map((v) => (offlineAt.get(v.id) ?? NaN) - (killedAt.get(v.id) ?? NaN));
+    const missingLateMs = silent.map((v) => (missingAt.get(v.id) ?? NaN) - ((v.lastBeat ?? NaN) + THRESHOLD_MS));
     const windowBeats = beats - beatsBefore;
-    return { sites: n, cpuPercent: (cpuMs / elapsed) * 100, cpuMsPerBeat: cpuMs / Math.max(1, windowBeats), rssMiB: rss, killDelaysMs, dataMs, dataKiB: body.length / 1024, beats: windowBeats };
+    return { sites: n, cpuPercent: (cpuMs / elapsed) * 100, cpuMsPerBeat: cpuMs / Math.max(1, windowBeats), rssMiB: rss, killDelaysMs, missingLateMs, dataMs, dataKiB: body.length / 1024, beats: windowBeats };
   } finally {
     for (const site of sites) clearInterval(site.timer);
     await Promise.all(sites.map((s) => s.client.endAsync(true).catch(() => undefined)));
@@ -151,13 +163,14 @@ async function main(): Promise<void> {
     results.push(r);
     console.log(
       `fleet-scale: ${String(n).padStart(5)} sites: central CPU ${r.cpuPercent.toFixed(2)}% of a core (${(r.cpuMsPerBeat * 1000).toFixed(0)} µs per heartbeat, ${r.beats} beats in ${WINDOW_MS / 1000} s), RSS ${r.rssMiB.toFixed(1)} MiB, ` +
-        `offline alert after a killed connection: median ${median(r.killDelaysMs).toFixed(0)} ms, max ${Math.max(...r.killDelaysMs).toFixed(0)} ms (${KILLED} sites), GET /tectonic/fleet/data ${r.dataMs.toFixed(0)} ms (${r.dataKiB.toFixed(0)} KiB)`,
+        `offline alert after a killed connection: median ${median(r.killDelaysMs).toFixed(0)} ms, max ${Math.max(...r.killDelaysMs).toFixed(0)} ms (${KILLED} sites), missing alert past its ${THRESHOLD_MS / 1000} s threshold: median ${median(r.missingLateMs).toFixed(0)} ms, max ${Math.max(...r.missingLateMs).toFixed(0)} ms (${SILENT} silent sites, check period 1 s), GET /tectonic/fleet/data ${r.dataMs.toFixed(0)} ms (${r.dataKiB.toFixed(0)} KiB)`,
     );
     if (r.killDelaysMs.some((d) => !Number.isFinite(d))) throw new Error(`a killed site got no offline alert at ${n} sites`);
+    if (r.missingLateMs.some((d) => !Number.isFinite(d))) throw new Error(`a silent site got no missing alert at ${n} sites`);
   }
   const [small, large] = results as [Result, Result];
   const ratio = (a: number, b: number): string => `${(b / a).toFixed(2)}×`;
-  console.log(`fleet-scale: growth 1000 / 100 sites (10× the sites; linear is 10×): CPU ${ratio(small.cpuPercent, large.cpuPercent)}, CPU per heartbeat ${ratio(small.cpuMsPerBeat, large.cpuMsPerBeat)}, RSS ${ratio(small.rssMiB, large.rssMiB)}, offline alert delay (median) ${ratio(median(small.killDelaysMs), median(large.killDelaysMs))}, fleet data ${ratio(small.dataMs, large.dataMs)}`);
+  console.log(`fleet-scale: growth 1000 / 100 sites (10× the sites; linear is 10×): CPU ${ratio(small.cpuPercent, large.cpuPercent)}, CPU per heartbeat ${ratio(small.cpuMsPerBeat, large.cpuMsPerBeat)}, RSS ${ratio(small.rssMiB, large.rssMiB)}, offline alert delay (median) ${ratio(median(small.killDelaysMs), median(large.killDelaysMs))}, missing alert lateness (median) ${ratio(median(small.missingLateMs), median(large.missingLateMs))}, fleet data ${ratio(small.dataMs, large.dataMs)}`);
 }
 
 main().then(
