@@ -229,13 +229,15 @@ export class FleetMonitor {
       const threshold = interval * times;
       if (!rec.heard) {
         if (rec.expected && now - this.startedAt >= threshold) {
-          this.raise(rec, 'missing', `expected site never heard from (no state, no heartbeat) in ${seconds(now - this.startedAt)} s`, { details: { neverSeen: true } });
+          this.raise(rec, 'missing', `expected site never heard from (no state, no heartbeat) in ${seconds(now - this.startedAt)} s`, { since: new Date(this.startedAt).toISOString(), details: { neverSeen: true } });
         }
         continue;
       }
       const offline = rec.state?.state === 'offline';
       if (rec.beatAt !== undefined && !offline && now - rec.beatAt > threshold) {
+        // Silent since its last beat: that is when the condition began.
         this.raise(rec, 'missing', `no heartbeat for ${seconds(now - rec.beatAt)} s (threshold ${seconds(threshold)} s: ${times} × ${seconds(interval)} s)`, {
+          since: new Date(rec.beatAt).toISOString(),
           details: { lastSeq: rec.beat?.seq ?? -1, thresholdMs: threshold },
         });
       }

@@ -64,12 +64,13 @@ describe('fleet: heartbeat monitor', () => {
   });
 
   it('missing after 3 of the site’s intervals with no beat (found by the periodic check), recovered by the next beat', () => {
-    const { monitor, kinds, clock } = setup();
+    const { monitor, alerts, kinds, clock } = setup();
     monitor.handleHeartbeat('fra', beat('fra', 1, 0, T0), false);
     clock.advance(2_900);
     assert.deepEqual(kinds(), []);
     clock.advance(400);
     assert.deepEqual(kinds(), ['missing']);
+    assert.equal(alerts[0]?.since, new Date(T0).toISOString(), 'silent since its last beat');
     monitor.handleHeartbeat('fra', beat('fra', 1, 1, clock.time), false);
     assert.deepEqual(kinds(), ['missing', 'recovered:missing']);
   });
