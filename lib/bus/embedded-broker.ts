@@ -5,6 +5,7 @@ import type { Aedes } from 'aedes' with { 'resolution-mode': 'import' };
 import { ClassicLevel } from 'classic-level';
 import { TectonicError } from '../errors';
 import { createAckAfterStore } from './ack-after-store';
+import { watchBrokerMetrics } from './broker-metrics';
 import { settleInCallOrder } from './ordered-persistence';
 import { withSyncedWrites } from './synced-level';
 import { createSessionResumeGate } from './session-resume';
@@ -168,6 +169,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     } as Parameters<typeof Aedes.createBroker>[0]);
     // Before the server listens, so no client's publish can come first.
     ackAfterStore?.install(aedes);
+    watchBrokerMetrics(aedes);
   } catch (err) {
     await db?.close();
     await redis?.close();

@@ -15,4 +15,10 @@ export interface FleetAlert {
   since: string;
   /** Plain words for the person on call. */
   reason: string;
+  /** Added by heartbeat-monitor (optional, so older readers ignore it): the site's session when the alert was raised. */
+  session?: number;
+  /** Added by heartbeat-monitor's damping: how many alerts for this site were held back before this one (docs/fleet.md). */
+  held?: number;
+  /** Added by heartbeat-monitor: the facts behind the reason (the failed canary's stage, the missing sequence numbers, ...). */
+  details?: Record<string, string | number | boolean>;
 }
