@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { advise, checkSituation, sitesScore } from '../../lib/advise/pattern-advice';
 import { tectonic } from '../support/tectonic-cli';
 
-describe('cli/advise: which pattern fits', () => {
+describe('cli/advise: which pattern fits', function () {
+  this.timeout(60_000);
   describe('the decision table (lib/advise/pattern-advice.ts, docs/advise.md)', () => {
     const cases: Array<[string, [number, number, number, number], string, number]> = [
       ['heavily regulated, few sites, stable: centralised whatever the total', [5, 5, 1, 9], 'centralised', 1],

@@ -8,7 +8,9 @@ import { repoRoot } from '../support/node-red-process';
 import { tectonic } from '../support/tectonic-cli';
 import { designExampleSpec } from '../fixtures/mapping/design-example';
 
-describe('cli/map-command', () => {
+describe('cli/map-command', function () {
+  // Each test runs the real command (a tsx start of a second or more); on a loaded machine, several seconds.
+  this.timeout(60_000);
   const spec = designExampleSpec('1.1.0');
   const good = { shp_no: 'S-1', dt: '24/11/2026 08:00', stat: 'DLV', wt_lb: '10', carrier: 'DHL' };
   const good2 = { shp_no: 'S-2', dt: '01/07/2026 12:00', stat: 'TRN', wt_lb: 2.2 };

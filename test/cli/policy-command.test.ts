@@ -7,7 +7,9 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 
 import { tectonic } from '../support/tectonic-cli';
 
-describe('cli/policy-command', () => {
+describe('cli/policy-command', function () {
+  // Each test runs the real command (a tsx start of a second or more); on a loaded machine, several seconds.
+  this.timeout(60_000);
   const root = join(__dirname, '../..');
 
   interface ApplyJson {

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 
 import { tectonic } from '../support/tectonic-cli';
 
-describe('cli/tectonic-cli', () => {
+describe('cli/tectonic-cli', function () {
+  // Each test runs the real command (a tsx start of a second or more); on a loaded machine, several seconds.
+  this.timeout(60_000);
   const root = join(__dirname, '../..');
 
   let tmp: string;
