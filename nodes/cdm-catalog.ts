@@ -8,6 +8,7 @@ import { closeWithin } from '../lib/close-within';
 import { findBus } from './support/bus-config';
 import { type AdminRequest, type AdminResponse, param } from './support/admin-http';
 import { type CdmCatalogNode, findCatalog } from './support/catalog-config';
+import { serveCatalogPicker } from './support/catalog-picker';
 import { translator } from './support/i18n';
 
 type CdmCatalogDef = NodeDef & CatalogConfigFields;
@@ -68,6 +69,8 @@ export = function (RED: NodeAPI): void {
 
   // Explicit so `this` carries the node's own fields; no credentials.
   RED.nodes.registerType<CdmCatalogNode, CdmCatalogDef, unknown, Record<string, never>>('cdm-catalog', CdmCatalog);
+
+  serveCatalogPicker(RED);
 
   // Entity and version suggestions for edit dialogs (cdm-map's target), from a deployed cdm-catalog.
   RED.httpAdmin.get('/tectonic/catalogs/:id/entities', RED.auth.needsPermission('cdm-catalog.read'), (req: AdminRequest, res: AdminResponse) => {
