@@ -15,8 +15,8 @@ export function rememberLastRecord(RED: NodeAPI, nodeId: string): { saw(record: 
     RED.httpAdmin.get('/tectonic/map/:id/last-record', RED.auth.needsPermission('cdm-map.read'), (req: AdminRequest, res: AdminResponse) => {
       const id = param(req, 'id');
       const last = id === undefined ? undefined : seen.get(id);
-      if (last === undefined) res.status(404).json({ message: `no record seen by ${String(id)} since it was deployed` });
-      else res.json({ record: last.record });
+      // Not an error for the dialog of a node never deployed or not fed yet: an empty answer, not a 404 in the console.
+      res.json(last === undefined ? {} : { record: last.record });
     });
   }
   const slot = { record: undefined as unknown };
