@@ -271,41 +271,69 @@ describe('the editor as a technician meets it (headless Chromium)', function (th
     }
   }));
 
-  for (const example of EXAMPLES) {
-    it(`Import > Examples: "${example}" imports from the menu and deploys`, () => step(`example-${example.replace(/\W+/g, '-')}`, async (p) => {
-      await clearAll(p);
-      await p.locator('#red-ui-header-button-sidemenu').click();
-      await p.locator('#menu-item-import').click();
-      const dialog = p.locator('#red-ui-clipboard-dialog');
-      await dialog.waitFor({ state: 'visible', timeout: 10_000 });
-      await dialog.locator('.red-ui-tab', { hasText: 'Examples' }).click();
-      const tree = dialog.locator('#red-ui-clipboard-dialog-import-tab-examples');
-      await tree.locator('.red-ui-treeList-label', { hasText: '@tectonic/node-red-hybrid' }).first().click();
-      await tree.locator('.red-ui-treeList-label', { hasText: example.replace(/\.json$/, '') }).first().click();
-      await p.locator('#red-ui-clipboard-dialog-ok').click();
-      await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
-      // The imported nodes follow the mouse until a click puts them down.
-      const chart = await p.locator('#red-ui-workspace-chart').boundingBox();
-      assert.ok(chart);
-      await p.mouse.move(chart.x + 40, chart.y + 40, { steps: 4 });
-      await p.mouse.click(chart.x + 40, chart.y + 40);
-      // Where an example's nodes meet ones already in the workspace, the editor asks; this suite keeps one copy.
-      const conflict = p.locator('#red-ui-clipboard-dialog-import-conflict:visible');
-      assert.equal(await conflict.count(), 0, 'the import asked about conflicting nodes');
-      const tabs = await inPage<number>(p, 'let n = 0; RED.nodes.eachWorkspace(() => { n++; }); return n;');
-      assert.ok(tabs >= 1);
-      // The examples' embedded broker binds 1883, which another test on this machine may hold.
-      await inPage<void>(p, `RED.nodes.eachConfig((n) => { if (n.type === 'tectonic-bus' && n.mode === 'embedded') { n.port = '${await freePort()}'; n.changed = true; } });`);
-      const invalid = await inPage<string[]>(p, 'const bad = []; RED.nodes.eachNode((n) => { if (n.valid === false) bad.push(n.type + " " + n.id); }); return bad;');
-      assert.deepEqual(invalid, [], 'nodes the editor marks invalid after the import');
-      const logFrom = red!.logs().length;
-      const answer = await deploy(p);
-      assert.equal(answer.status(), 200, `deploying ${example}: ${await answer.text()}`);
-      await red!.waitForLog(/Started (modified )?flows/, 20_000, logFrom);
-      const errors = red!.logs().slice(logFrom).split('\n').filter((l) => l.includes('[error]'));
-      assert.deepEqual(errors, [], `errors logged deploying ${example}`);
-    }));
+  /** Import > Examples from the main menu, put down, deployed: the runtime's answer is checked, its log must show no error. */
+  async function importExample(p: Page, example: string): Promise<void> {
+    await clearAll(p);
+    await p.locator('#red-ui-header-button-sidemenu').click();
+    await p.locator('#menu-item-import').click();
+    const dialog = p.locator('#red-ui-clipboard-dialog');
+    await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+    await dialog.locator('.red-ui-tab', { hasText: 'Examples' }).click();
+    const tree = dialog.locator('#red-ui-clipboard-dialog-import-tab-examples');
+    await tree.locator('.red-ui-treeList-label', { hasText: '@tectonic/node-red-hybrid' }).first().click();
+    await tree.locator('.red-ui-treeList-label', { hasText: example.replace(/\.json$/, '') }).first().click();
+    await p.locator('#red-ui-clipboard-dialog-ok').click();
+    await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+    // The imported nodes follow the mouse until a click puts them down.
+    const chart = await p.locator('#red-ui-workspace-chart').boundingBox();
+    assert.ok(chart);
+    await p.mouse.move(chart.x + 200, chart.y + 200, { steps: 2 });
+    await p.mouse.move(chart.x + 40, chart.y + 40, { steps: 4 });
+    await p.mouse.click(chart.x + 40, chart.y + 40);
+    // Where an example's nodes meet ones already in the workspace, the editor asks; this suite keeps one copy.
+    const conflict = p.locator('#red-ui-clipboard-dialog-import-conflict:visible');
+    assert.equal(await conflict.count(), 0, 'the import asked about conflicting nodes');
+    const shipped = (JSON.parse(readFileSync(join(repoRoot, 'examples', example), 'utf8')) as Array<{ type: string }>).filter((n) => n.type !== 'tab').length;
+    const imported = await inPage<number>(p, 'let n = 0; RED.nodes.eachNode(() => { n++; }); RED.nodes.eachConfig(() => { n++; }); return n;');
+    assert.equal(imported, shipped, `${example}: ${shipped} nodes in the file, ${imported} in the editor`);
+    // The examples' embedded broker binds 1883, which another test on this machine may hold.
+    await inPage<void>(p, `RED.nodes.eachConfig((n) => { if (n.type === 'tectonic-bus' && n.mode === 'embedded') { n.port = '${await freePort()}'; n.changed = true; } });`);
+    const invalid = await inPage<string[]>(p, 'const bad = []; RED.nodes.eachNode((n) => { if (n.valid === false) bad.push(n.type + " " + n.id); }); return bad;');
+    assert.deepEqual(invalid, [], 'nodes the editor marks invalid after the import');
+    const logFrom = red!.logs().length;
+    const answer = await deploy(p);
+    assert.equal(answer.status(), 200, `deploying ${example}: ${await answer.text()}`);
+    await red!.waitForLog(/Started (modified )?flows/, 20_000, logFrom);
+    const errors = red!.logs().slice(logFrom).split('\n').filter((l) => l.includes('[error]'));
+    assert.deepEqual(errors, [], `errors logged deploying ${example}`);
   }
+
+  for (const example of EXAMPLES) {
+    it(`Import > Examples: "${example}" imports from the menu and deploys`, () => step(`example-${example.replace(/\W+/g, '-')}`, (p) => importExample(p, example)));
+  }
+
+  it('a deployed cdm-map opens on its first rule, and Try it starts with the last record it received', () => step('last-record', async (p) => {
+    await importExample(p, '05 Map local records.json');
+    const ids = await inPage<{ map: string; inject: string; payload: string }>(p, `
+      const map = RED.nodes.filterNodes({ type: 'cdm-map' })[0];
+      const inject = RED.nodes.filterNodes({ type: 'inject' }).find((n) => n.name === 'warehouse record');
+      return { map: map.id, inject: inject.id, payload: inject.props.find((q) => q.p === 'payload').v };`);
+    await p.locator(`g.red-ui-flow-node-group[id="${ids.inject}"] .red-ui-flow-node-button`).click();
+    await p.waitForFunction(async (id) => Object.keys((await (await fetch(`tectonic/map/${id}/last-record`)).json()) as object).length > 0, ids.map, { timeout: 10_000, polling: 200 });
+    await openDialog(p, ids.map);
+    await p.waitForFunction(() => (document.querySelector('#cdm-map-try-origin')?.textContent ?? '').includes('last record'), undefined, { timeout: 10_000 });
+    assert.deepEqual(JSON.parse(await p.locator('#cdm-map-try-record').inputValue()), JSON.parse(ids.payload));
+    // The first rule is in view, not scrolled past.
+    const list = await p.locator('.red-ui-editableList-container', { has: p.locator('#node-input-cdm-map-rules') }).boundingBox();
+    const first = await p.locator('#node-input-cdm-map-rules > li').first().boundingBox();
+    assert.ok(list && first);
+    assert.ok(first.y >= list.y - 1 && first.y + first.height <= list.y + list.height + 1, `the first rule (y ${first.y}) is outside the table (y ${list.y} to ${list.y + list.height})`);
+    assert.equal(await p.locator('#node-input-cdm-map-rules > li').first().locator('.cdm-map-to').inputValue(), 'shipmentId');
+    await p.locator('#cdm-map-try').click();
+    await p.waitForFunction(() => document.querySelector('#cdm-map-try-result')?.classList.contains('cdm-map-ok') === true, undefined, { timeout: 10_000 });
+    assert.equal((JSON.parse(await p.locator('#cdm-map-try-result').innerText()) as { shipmentId: string }).shipmentId, 'SHP-1001');
+    await cancelDialog(p);
+  }));
 
   it('the editor ran without script errors', () => {
     assert.deepEqual(pageErrors, []);
