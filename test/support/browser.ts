@@ -39,3 +39,36 @@ export async function openEditor(browser: Browser, url: string, errors: string[]
 export const I18N_KEY = /\b(?:tectonic-bus|tectonic-policy|bus-publish|bus-subscribe|cdm-map|cdm-validate|cdm-catalog|policy-gate)\.[A-Za-z]+\.[A-Za-z]+/;
 
 export const collapse = (text: string): string => text.replace(/\s+/g, ' ').trim();
+
+/**
+ * What a person at 1,600 px cannot read on the active flow tab: two nodes
+ * (or a node and another node's status text) drawn over each other, and a
+ * node or status past the right or bottom edge of the workspace. Run in the
+ * page; a string, so the TypeScript loader adds no helpers to it.
+ */
+export const LAYOUT_PROBLEMS = `(() => {
+  const chart = document.querySelector('#red-ui-workspace-chart').getBoundingClientRect();
+  const right = chart.left + document.querySelector('#red-ui-workspace-chart').clientWidth;
+  const bottom = chart.top + document.querySelector('#red-ui-workspace-chart').clientHeight;
+  const boxes = [];
+  for (const g of document.querySelectorAll('#red-ui-workspace-chart g.red-ui-flow-node-group')) {
+    const rect = g.querySelector('rect.red-ui-flow-node');
+    if (!rect) continue;
+    const name = (g.querySelector('.red-ui-flow-node-label')?.textContent || g.id).trim();
+    boxes.push({ owner: g.id, what: 'node "' + name + '"', r: rect.getBoundingClientRect() });
+    const status = g.querySelector('.red-ui-flow-node-status-group');
+    const text = status?.querySelector('.red-ui-flow-node-status-label')?.textContent || '';
+    if (status && text.trim() !== '' && getComputedStyle(status).display !== 'none') boxes.push({ owner: g.id, what: 'status "' + text.trim() + '" of "' + name + '"', r: status.getBoundingClientRect() });
+  }
+  const problems = [];
+  const meet = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  for (let i = 0; i < boxes.length; i++) {
+    const a = boxes[i];
+    if (a.r.right > right + 1 || a.r.bottom > bottom + 1) problems.push(a.what + ' is off screen (right ' + Math.round(a.r.right) + ' of ' + Math.round(right) + ')');
+    for (let j = i + 1; j < boxes.length; j++) {
+      const b = boxes[j];
+      if (a.owner !== b.owner && meet(a.r, b.r)) problems.push(a.what + ' overlaps ' + b.what);
+    }
+  }
+  return problems;
+})()`;
