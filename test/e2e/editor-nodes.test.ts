@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { I18N_KEY, artifactDir, collapse, launchBrowser, openEditor } from '../support/browser';
+import { I18N_KEY, LAYOUT_PROBLEMS, artifactDir, collapse, launchBrowser, openEditor } from '../support/browser';
 import { type NodeRedProcess, freePort, repoRoot, startNodeRed } from '../support/node-red-process';
 
 const REGULAR = ['cdm-map', 'cdm-validate', 'policy-gate', 'bus-publish', 'bus-subscribe'] as const;
@@ -300,6 +300,7 @@ describe('the editor as a technician meets it (headless Chromium)', function (th
     await inPage<void>(p, `RED.nodes.eachConfig((n) => { if (n.type === 'tectonic-bus' && n.mode === 'embedded') { n.port = '${await freePort()}'; n.changed = true; } });`);
     const invalid = await inPage<string[]>(p, 'const bad = []; RED.nodes.eachNode((n) => { if (n.valid === false) bad.push(n.type + " " + n.id); }); return bad;');
     assert.deepEqual(invalid, [], 'nodes the editor marks invalid after the import');
+    assert.deepEqual(await p.evaluate<string[]>(LAYOUT_PROBLEMS), [], `${example}: its layout at 1,600 px`);
     const logFrom = red!.logs().length;
     const answer = await deploy(p);
     assert.equal(answer.status(), 200, `deploying ${example}: ${await answer.text()}`);
