@@ -10,9 +10,11 @@
   /**
    * options: catalog (the config select), entitySelect, versionSelect, status
    * (jQuery elements), current() → { entity, version } as the form holds them,
-   * choose(entity, version) to write a pick into the form, t (translate).
+   * choose(entity, version) to write a pick into the form, t (translate),
+   * keys (the node's catalog of the picker's texts, e.g. `cdm-map.picker`).
    */
   function attach(options) {
+    var t = function (key, vars) { return options.t(options.keys + '.' + key, vars); };
     var entities = [];
     var asked = 0;
     function say(kind, text) {
@@ -30,11 +32,11 @@
       options.entitySelect.empty();
       options.versionSelect.empty();
       entities = [];
-      if (!config) { say('tectonic-picker-problem', options.t('cdm-map.picker.noCatalog')); return; }
+      if (!config) { say('tectonic-picker-problem', t('noCatalog')); return; }
       var draft = { id: id };
       FIELDS.forEach(function (f) { if (typeof config[f] === 'string') draft[f] = config[f]; });
       var mine = ++asked;
-      say('', options.t('cdm-map.picker.loading'));
+      say('', t('loading'));
       $.ajax({ url: 'tectonic/catalogs/draft/entities', type: 'POST', contentType: 'application/json', data: JSON.stringify(draft) })
         .done(function (res) {
           if (mine !== asked) return;
@@ -43,14 +45,14 @@
             return;
           }
           entities = res.entities;
-          $('<option>').val('').text(options.t('cdm-map.picker.pick')).appendTo(options.entitySelect);
+          $('<option>').val('').text(t('pick')).appendTo(options.entitySelect);
           entities.forEach(function (e) { $('<option>').val(e.name).text(e.title ? e.name + ' (' + e.title + ')' : e.name).appendTo(options.entitySelect); });
           var now = options.current();
           if (entities.some(function (e) { return e.name === now.entity; })) {
             options.entitySelect.val(now.entity);
             fillVersions(now.entity, now.version);
           }
-          say('tectonic-picker-ok', options.t('cdm-map.picker.loaded', { entities: String(entities.length), origin: res.origin }));
+          say('tectonic-picker-ok', t('loaded', { entities: String(entities.length), origin: res.origin }));
         })
         .fail(function (xhr) {
           if (mine !== asked) return;

@@ -255,6 +255,18 @@ describe('the editor as a technician meets it (headless Chromium)', function (th
     assert.equal(saved.valid, true, 'the cdm-map is still flagged invalid with a target and rules');
   }));
 
+  it('cdm-validate\'s picker lists the same catalog and fills its typed inputs', () => step('validate-picker', async (p) => {
+    const ids = await inPage<{ validate: string; catalog: string }>(p, `return { validate: RED.nodes.filterNodes({ type: 'cdm-validate' })[0].id, catalog: RED.nodes.filterNodes({ type: 'cdm-map' })[0].catalog };`);
+    await openDialog(p, ids.validate);
+    await p.locator('select#node-input-catalog').selectOption(ids.catalog);
+    await p.waitForFunction(() => document.querySelectorAll('#cdm-validate-pick-entity option[value="lab-result"]').length === 1, undefined, { timeout: 15_000 });
+    await p.locator('#cdm-validate-pick-entity').selectOption('lab-result');
+    assert.equal(await p.locator('#node-input-entity').inputValue(), 'lab-result');
+    assert.equal(await p.locator('#node-input-entityType').inputValue(), 'str');
+    assert.match(await p.locator('#node-input-version').inputValue(), /^\d+\.\d+\.\d+$/);
+    await cancelDialog(p);
+  }));
+
   it('the help sidebar shows each node\'s help in the Inputs / Outputs / Details form', () => step('help', async (p) => {
     await p.locator('#red-ui-tab-help-link-button').click();
     for (const type of [...REGULAR, ...CONFIG]) {
