@@ -28,7 +28,7 @@
     }
     function load() {
       var id = options.catalog.val();
-      var config = id && id !== '_ADD_' ? RED.nodes.node(id) : null;
+      var config = id && id !== '_ADD_' ? window.RED.nodes.node(id) : null;
       options.entitySelect.empty();
       options.versionSelect.empty();
       entities = [];

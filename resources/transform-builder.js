@@ -28,11 +28,11 @@
   // A table value or fallback as typed: JSON when it reads as JSON (12, true, null, "text"), otherwise the text itself.
   function scalar(text) {
     var t = text.trim();
-    try { return JSON.parse(t); } catch (e) { return t; }
+    try { return JSON.parse(t); } catch { return t; }
   }
   function shownScalar(value) {
     if (typeof value !== 'string') return JSON.stringify(value);
-    try { JSON.parse(value); return JSON.stringify(value); } catch (e) { return value; }
+    try { JSON.parse(value); return JSON.stringify(value); } catch { return value; }
   }
   function whole(text, field) {
     if (text.trim() === '') return undefined;
@@ -180,7 +180,7 @@
     var name = nameOf(transform);
     var type = name && TYPES[name];
     if (!type) return JSON.stringify(transform);
-    try { return type.summary(name, transform[name] === null ? {} : transform[name]); } catch (e) { return JSON.stringify(transform); }
+    try { return type.summary(name, transform[name] === null ? {} : transform[name]); } catch { return JSON.stringify(transform); }
   }
 
   /** Reads a chain from its JSON text: an array, or an Error saying what is wrong. */
@@ -259,7 +259,7 @@
     // index: the transform to edit, or undefined to add one at the end.
     function open(index) {
       var current = chain();
-      if (current instanceof Error) { RED.notify(t('cdm-map.builder.invalid') + ': ' + current.message, 'error'); return; }
+      if (current instanceof Error) { window.RED.notify(t('cdm-map.builder.invalid') + ': ' + current.message, 'error'); return; }
       var editing = index === undefined ? undefined : current[index];
       var name = editing ? nameOf(editing) : 'number';
       if (editing && !TYPES[name]) { input.show().focus(); return; }

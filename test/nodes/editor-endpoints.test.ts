@@ -112,7 +112,7 @@ describe('the editor\'s admin endpoints', () => {
     node('map').receive({ payload: { no: 'P-2', extra: true } });
     const last = await waitFor(async () => {
       const res = await helper.request().get('/tectonic/map/map/last-record');
-      return (res.body as { record?: { no: string } }).record?.no === 'P-2' ? (res.body as unknown) : undefined;
+      return (res.body as { record?: { no: string } }).record?.no === 'P-2' ? res.body : undefined;
     }, { message: 'the last record' });
     should(last).eql({ record: { no: 'P-2', extra: true } });
   });
