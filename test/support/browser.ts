@@ -2,7 +2,7 @@
 // the network, one browser per test file, screenshots kept in a folder the
 // test prints.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { repoRoot } from './node-red-process';
@@ -12,9 +12,10 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // services, and its connections (even to loopback) can be refused.
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** Where the editor tests keep their screenshots (git-ignored); TECTONIC_EDITOR_ARTIFACTS overrides it. */
+/** Where the editor tests keep their screenshots (git-ignored), emptied for this run; TECTONIC_EDITOR_ARTIFACTS overrides it. */
 export function artifactDir(suite: string): string {
   const dir = join(process.env.TECTONIC_EDITOR_ARTIFACTS ?? join(repoRoot, 'test-artifacts', 'editor'), suite);
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   return dir;
 }
