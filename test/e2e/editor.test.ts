@@ -8,18 +8,14 @@
 import { after, before, describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { LAYOUT_PROBLEMS } from '../support/browser';
+import type { Browser, Page } from 'playwright-core';
+import { I18N_KEY, LAYOUT_PROBLEMS, collapse, launchBrowser } from '../support/browser';
 import { freePort, repoRoot, tempDir, waitFor } from '../support/node-red-process';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// The sandbox has no network: without these Chromium tries to reach its
-// services, and its connections (even to loopback) can be refused.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const DEMO_PUBLISH = 'site-a-publish';
 
 /** The first paragraph of a node's help, as plain text, to find in the help sidebar. */
@@ -36,7 +32,6 @@ function helpLead(nodeName: string): string {
   return text.slice(0, 80);
 }
 
-const collapse = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
 function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
@@ -58,9 +53,6 @@ function canBind(port: number): Promise<boolean> {
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
-
-// Untranslated labels show as their keys ("bus-publish.label.qos").
-const I18N_KEY = /\b(?:tectonic-bus|bus-publish|bus-subscribe|cdm-map|cdm-validate|cdm-catalog)\.[A-Za-z]+\.[A-Za-z]+/;
 
 describe('npm start: the demo in the editor, in a headless browser', function (this: Mocha.Suite) {
   this.timeout(180_000);
@@ -87,7 +79,6 @@ describe('npm start: the demo in the editor, in a headless browser', function (t
   }
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH; this test does not skip`);
     demoDir = await tempDir('tectonic-demo-');
     uiPort = await freePort();
     busPort = await freePort();
@@ -104,7 +95,7 @@ describe('npm start: the demo in the editor, in a headless browser', function (t
     }, { timeoutMs: 60_000, message: 'the demo to start' }).catch((err: unknown) => {
       throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- output ---\n${output}`);
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.goto(`http://127.0.0.1:${uiPort}/`, { waitUntil: 'domcontentloaded' });
