@@ -9,6 +9,7 @@ import { closeWithin } from '../lib/close-within';
 import { findBus } from './support/bus-config';
 import { type AdminRequest, type AdminResponse, param } from './support/admin-http';
 import { type CdmCatalogNode, findCatalog } from './support/catalog-config';
+import { serveCatalogPicker } from './support/catalog-picker';
 import { translator } from './support/i18n';
 
 type CdmCatalogDef = NodeDef & CatalogConfigFields;
@@ -79,6 +80,8 @@ export = function (RED: NodeAPI): void {
   RED.nodes.registerType<CdmCatalogNode, CdmCatalogDef, unknown, CatalogCredentials>('cdm-catalog', CdmCatalog, {
     credentials: { publicKeys: { type: 'text' }, signingKey: { type: 'password' } },
   });
+
+  serveCatalogPicker(RED);
 
   // Entity and version suggestions for edit dialogs (cdm-map's target), from a deployed cdm-catalog.
   RED.httpAdmin.get('/tectonic/catalogs/:id/entities', RED.auth.needsPermission('cdm-catalog.read'), (req: AdminRequest, res: AdminResponse) => {

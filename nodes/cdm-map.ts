@@ -7,6 +7,7 @@ import { reason } from '../lib/reasons';
 import { type AdminRequest, type AdminResponse, jsonBodyOnly } from './support/admin-http';
 import { findCatalog } from './support/catalog-config';
 import { translator } from './support/i18n';
+import { rememberLastRecord } from './support/last-record';
 import { StatusThrottle } from './support/status-throttle';
 import { releaseOnClose, showCannotStart } from './support/lifecycle';
 
@@ -58,14 +59,16 @@ export = function (RED: NodeAPI): void {
       throttle.show();
       done();
     };
+    const lastRecord = rememberLastRecord(RED, this.id);
     this.on('input', (input, send, done) => {
       const msg = input as NodeMessageInFlow & PipelineMessage;
+      lastRecord.saw(msg.payload);
       const result = mapping.map(msg.payload);
       if (result instanceof Promise) result.then((r) => deliver(msg, r, send, done), (err: Error) => done(err));
       else deliver(msg, result, send, done);
     });
 
-    releaseOnClose(this, () => throttle.stop());
+    releaseOnClose(this, () => throttle.stop(), () => lastRecord.forget());
   }
 
   RED.nodes.registerType('cdm-map', CdmMap);

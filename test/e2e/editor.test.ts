@@ -8,17 +8,14 @@
 import { after, before, describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { I18N_KEY, LAYOUT_PROBLEMS, collapse, launchBrowser } from '../support/browser';
 import { freePort, repoRoot, tempDir, waitFor } from '../support/node-red-process';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// The sandbox has no network: without these Chromium tries to reach its
-// services, and its connections (even to loopback) can be refused.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const DEMO_PUBLISH = 'site-a-publish';
 
 /** The first paragraph of a node's help, as plain text, to find in the help sidebar. */
@@ -35,7 +32,6 @@ function helpLead(nodeName: string): string {
   return text.slice(0, 80);
 }
 
-const collapse = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
 function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
@@ -57,9 +53,6 @@ function canBind(port: number): Promise<boolean> {
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
-
-// Untranslated labels show as their keys ("bus-publish.label.qos").
-const I18N_KEY = /\b(?:tectonic-bus|bus-publish|bus-subscribe|cdm-map|cdm-validate|cdm-catalog)\.[A-Za-z]+\.[A-Za-z]+/;
 
 describe('npm start: the demo in the editor, in a headless browser', function (this: Mocha.Suite) {
   this.timeout(180_000);
@@ -86,7 +79,6 @@ describe('npm start: the demo in the editor, in a headless browser', function (t
   }
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH; this test does not skip`);
     demoDir = await tempDir('tectonic-demo-');
     uiPort = await freePort();
     busPort = await freePort();
@@ -103,7 +95,7 @@ describe('npm start: the demo in the editor, in a headless browser', function (t
     }, { timeoutMs: 60_000, message: 'the demo to start' }).catch((err: unknown) => {
       throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- output ---\n${output}`);
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.goto(`http://127.0.0.1:${uiPort}/`, { waitUntil: 'domcontentloaded' });
@@ -264,13 +256,31 @@ describe('npm start: the demo in the editor, in a headless browser', function (t
     await p.locator('.red-ui-tray').first().waitFor({ state: 'detached', timeout: 10_000 });
   }));
 
-  it('the debug sidebar shows the centre receiving from both sites', () => step('debug-sidebar', async (p) => {
+  it('the centre counts in its status what it receives from both sites; the debug sidebar is left to the rejects and their reasons', () => step('debug-sidebar', async (p) => {
     await p.locator('#red-ui-tab-debug-link-button').click();
-    for (const site of ['site-a', 'site-b']) {
-      await p.locator('.red-ui-debug-msg', { hasText: `cdm/shipment/v1/${site}` })
-        .filter({ hasText: 'received at centre' })
-        .first()
-        .waitFor({ state: 'visible', timeout: 15_000 });
+    await p.evaluate(`RED.workspaces.show('tab-central')`);
+    // Both sites' publishers count what the bus acknowledged, and the centre counts what it received: all grow.
+    const count = (id: string): Promise<number> => p.evaluate(`Number((/\\d+/.exec((RED.nodes.node(${JSON.stringify(id)}).status || {}).text || '') || [0])[0])`);
+    const before = await count('central-received');
+    await waitFor(async () => (await count('central-received')) >= before + 4, { timeoutMs: 15_000, message: 'the centre to count 4 more records' });
+    for (const site of ['site-a', 'site-b']) assert.ok((await count(`${site}-published`)) > 0, `${site} has published nothing`);
+    // One record in twenty at each site carries an unknown code: its reasons reach the sidebar, named for where they come from.
+    await p.locator('.red-ui-debug-msg', { hasText: 'rejected at site-' })
+      .filter({ hasText: 'cdm-map refused it: status: from "Status": unknown code "XX"' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 45_000 });
+    assert.equal(await p.locator('.red-ui-debug-msg', { hasText: 'received at centre' }).count(), 0, 'the centre\'s messages still fill the sidebar');
+  }));
+
+  it('the demo\'s tabs at 1,600 px: no node over another, no status cut off or over a node, every node on screen', () => step('demo-layout', async (p) => {
+    for (const tab of ['tab-site-a', 'tab-site-b', 'tab-central']) {
+      await p.evaluate(`RED.workspaces.show(${JSON.stringify(tab)})`);
+      await p.waitForFunction((id) => (window as unknown as { RED: { workspaces: { active(): string } } }).RED.workspaces.active() === id, tab);
+      // Statuses arrive with the first records; wait until the map's (or the centre's) is drawn.
+      await p.waitForFunction(() => document.querySelectorAll('#red-ui-workspace-chart .red-ui-flow-node-status-label').length > 0, undefined, { timeout: 15_000 });
+      const problems = await p.evaluate<string[]>(LAYOUT_PROBLEMS);
+      await p.screenshot({ path: join(tmpdir(), `tectonic-demo-${tab.replace(/\W+/g, '-')}.png`) });
+      assert.deepEqual(problems, [], `${tab}`);
     }
   }));
 
