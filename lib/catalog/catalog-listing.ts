@@ -29,7 +29,7 @@ export async function listCatalogOnce(source: CatalogSource, timeoutMs: number):
     const first = await new Promise<CatalogListing>((resolve) => {
       timer = setTimeout(() => resolve({ ok: false, reasons: [{ path: source.origin, rule: 'timeout', message: `${source.origin}: no catalog within ${timeoutMs} ms` }] }), timeoutMs);
       source.start((event) => {
-        if (event.kind === 'unavailable') {
+        if (event.kind === 'unavailable' || event.kind === 'refused') {
           resolve({ ok: false, reasons: event.reasons });
           return;
         }
