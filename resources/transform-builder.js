@@ -66,13 +66,17 @@
     trim: plain, upper: plain, lower: plain,
     date: {
       fields: [choice('mode', ['format', 'iso', 'epoch']), text('format', dateMode('format')), text('zone', function (v) { return v.mode !== 'epoch'; }),
-        choice('epoch', ['s', 'ms'], dateMode('epoch')), text('locale', dateMode('format')), choice('ambiguous', ['', 'earlier', 'later', 'reject'], function (v) { return v.mode !== 'epoch'; })],
+        choice('epoch', ['s', 'ms'], dateMode('epoch')), text('locale', dateMode('format')), choice('ambiguous', ['', 'earlier', 'later', 'reject'], function (v) { return v.mode !== 'epoch'; }),
+        // What it writes: iso (default), iso-seconds, date, epochMs, or a Luxon format; in outputZone (default UTC).
+        text('output'), text('outputZone')],
       read: function (o) {
         var mode = o.epoch !== undefined ? 'epoch' : o.iso ? 'iso' : 'format';
-        return { mode: mode, format: o.format || '', zone: o.zone || '', epoch: o.epoch || 's', locale: o.locale || '', ambiguous: o.ambiguous || '' };
+        return { mode: mode, format: o.format || '', zone: o.zone || '', epoch: o.epoch || 's', locale: o.locale || '', ambiguous: o.ambiguous || '', output: o.output || '', outputZone: o.outputZone || '' };
       },
       write: function (v, o) {
-        ['format', 'iso', 'epoch', 'zone', 'locale', 'ambiguous'].forEach(function (k) { delete o[k]; });
+        ['format', 'iso', 'epoch', 'zone', 'locale', 'ambiguous', 'output', 'outputZone'].forEach(function (k) { delete o[k]; });
+        setOrDrop(o, 'output', v.output.trim());
+        setOrDrop(o, 'outputZone', v.outputZone.trim());
         if (v.mode === 'epoch') { o.epoch = v.epoch; return o; }
         if (v.mode === 'iso') o.iso = true;
         else setOrDrop(o, 'format', v.format.trim());
@@ -83,8 +87,20 @@
       },
       summary: function (name, o) {
         if (o.epoch !== undefined) return name + ' epoch ' + o.epoch;
-        return name + ' ' + (o.iso ? 'ISO' : o.format || '?') + (o.zone ? ' · ' + o.zone : '');
+        return name + ' ' + (o.iso ? 'ISO' : o.format || '?') + (o.zone ? ' · ' + o.zone : '') + (o.output ? ' → ' + o.output : '');
       },
+    },
+    mask: {
+      fields: [choice('keepWhat', ['keepAfter', 'keep']), text('keepAfter', function (v) { return v.keepWhat === 'keepAfter'; }), text('keep', function (v) { return v.keepWhat === 'keep'; })],
+      read: function (o) { return { keepWhat: o.keep !== undefined ? 'keep' : 'keepAfter', keepAfter: o.keepAfter || '@', keep: o.keep === undefined ? '4' : String(o.keep) }; },
+      write: function (v, o) {
+        delete o.keep;
+        delete o.keepAfter;
+        if (v.keepWhat === 'keep') o.keep = whole(v.keep, 'keep') || 0;
+        else o.keepAfter = v.keepAfter;
+        return o;
+      },
+      summary: function (name, o) { return name + (o.keep !== undefined ? ' keep last ' + o.keep : ' ***' + (o.keepAfter || '')); },
     },
     lookup: {
       fields: [{ name: 'table', kind: 'table' }, choice('otherwise', ['reject', 'keep', 'value']), text('value', function (v) { return v.otherwise === 'value'; }), check('ignoreCase')],
