@@ -2,6 +2,7 @@ import { adviseCommand } from './advise-command';
 import { brokerCommand } from './broker-command';
 import { catalogCommand } from './catalog-command';
 import { certifyCommand } from './certify-command';
+import { siteCommand } from './site-command';
 import { EXIT } from './cli-types';
 import { TectonicError } from '../errors';
 import type { CliCommand, CliIo, ExitCode } from './cli-types';
@@ -15,7 +16,7 @@ import { validateCommand } from './validate-command';
  * The commands of `tectonic`, one file each. A new command (map, policy,
  * site, certify) is a new file in lib/cli and one entry here.
  */
-export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, validateCommand, mapCommand, policyCommand, brokerCommand, certifyCommand, adviseCommand];
+export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, validateCommand, mapCommand, policyCommand, brokerCommand, siteCommand, certifyCommand, adviseCommand];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -70,12 +70,19 @@ export async function makeSiteKit(catalog: Catalog, options: KitOptions, now = n
       `TECTONIC_POLICY_PUB=${options.trustedKey === undefined ? '' : 'keys/central.pub'}`,
       `TECTONIC_POLICY_HASH_KEY=${hashKey}`,
       `TECTONIC_HEARTBEAT_INTERVAL=${options.heartbeatSeconds}`,
+      `TECTONIC_PROBE_RECORD=${JSON.stringify(sample)}`,
       `TECTONIC_TEMPLATE_NAME=${options.template.name}`,
       `TECTONIC_TEMPLATE_VERSION=${options.template.version}`,
       '',
     ].join('\n'),
   );
   if (options.trustedKey !== undefined) kit.set('keys/central.pub', options.trustedKey);
+  // The bus credentials as references to site.env: Node-RED reads \${VAR} in credentials, so this file holds no secret.
+  kit.set('flows_cred.json', `${JSON.stringify({ 'agent-bus': { user: '${TECTONIC_BUS_USER}', password: '${TECTONIC_BUS_PASSWORD}' } }, null, 2)}\n`);
+  kit.set(
+    'settings.js',
+    "// Node-RED settings for the kit: loopback editor, plain credentials file (it holds only ${VAR} references to site.env).\nmodule.exports = { flowFile: 'flows.json', credentialSecret: false, uiHost: process.env.TECTONIC_UI_HOST || '127.0.0.1', uiPort: Number(process.env.TECTONIC_UI_PORT || 1880) };\n",
+  );
   kit.set('identity/password', `${password}\n`);
   kit.set('identity/broker-user.yaml', `# Add to the central broker's users list (tectonic broker --config); the password itself stays with the site.\n- { name: ${user}, role: site, site: ${options.site}, passwordHash: "${await options.passwordHash(password)}" }\n`);
   const spec = {
@@ -110,7 +117,7 @@ Made by \`tectonic site new\` for the ${options.template.name} template ${option
 1. Edit \`mapping.yaml\` until \`npx tectonic map --spec mapping.yaml fixtures/records.jsonl\` prints canonical records.
 2. Certify: \`npx tectonic certify flows.json --fixtures fixtures --env site.env --policy POLICY.signed.json --pub keys/central.pub\`.
 3. Send \`identity/broker-user.yaml\` to the central team; they add it to the broker's users.
-4. Start Node-RED with the kit: \`node --env-file=site.env node_modules/node-red/red.js --userDir . flows.json\`.
+4. Start Node-RED with the kit: \`node --env-file=site.env node_modules/node-red/red.js --userDir . --settings settings.js\` (with the pack installed in this folder: \`npm install node-red @tectonic/node-red-hybrid\`).
 5. Point your local system at the local bus (\`TECTONIC_LOCAL_TOPIC\` on port \`TECTONIC_LOCAL_BUS_PORT\`).
 
 The broker user is \`${user}\`: it may publish only this site's records, health and dead letters.
