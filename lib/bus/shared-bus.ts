@@ -4,7 +4,8 @@ import { type BusSettings, embeddedUrl } from './bus-settings';
 import { TectonicError } from '../errors';
 import type { BirthAndDeath } from '../fleet/birth-death';
 
-export type SharedBusState = BusState | { kind: 'starting' } | { kind: 'failed'; error: string };
+/** `open`: connected to an embedded broker without a security file, which admits anyone and so listens on loopback only. */
+export type SharedBusState = Exclude<BusState, { kind: 'connected' }> | { kind: 'connected'; open?: true } | { kind: 'starting' } | { kind: 'failed'; error: string };
 
 /**
  * Which connection a subscription uses. 'shared': the one every node of the
@@ -311,8 +312,9 @@ export class SharedBus {
     return this.closing;
   }
 
-  private setState(state: SharedBusState): void {
+  private setState(given: SharedBusState): void {
     if (this.finished) return;
+    const state: SharedBusState = given.kind === 'connected' && this.settings.mode === 'embedded' && this.settings.securityFile === undefined ? { kind: 'connected', open: true } : given;
     this.current = state;
     for (const listener of this.listeners) listener(state);
   }

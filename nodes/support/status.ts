@@ -12,7 +12,7 @@ export function busStatus(t: Translate, state: SharedBusState, detail = ''): Nod
     case 'connecting':
       return { fill: 'yellow', shape: 'ring', text: text(t('tectonic-bus:tectonic-bus.state.connecting')) };
     case 'connected':
-      return { fill: 'green', shape: 'dot', text: text(t('tectonic-bus:tectonic-bus.state.connected')) };
+      return { fill: 'green', shape: 'dot', text: text(t(state.open === true ? 'tectonic-bus:tectonic-bus.state.connectedOpen' : 'tectonic-bus:tectonic-bus.state.connected')) };
     case 'disconnected':
       return {
         fill: 'red',

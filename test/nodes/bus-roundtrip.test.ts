@@ -281,5 +281,8 @@ describe('bad input never crashes the runtime', () => {
     await load(flow({ mode: 'embedded', host: '127.0.0.1', port: '0' }));
     const statuses = calls(node('sub'), 'status');
     await waitFor(() => statuses.some((c) => (c.args[0] as { fill?: string }).fill === 'green'), { message: 'a green status' });
+    // An embedded broker without a security file admits anyone on this machine: the status says so.
+    const green = statuses.map((c) => c.args[0] as { fill?: string; text?: string }).find((s) => s.fill === 'green');
+    should(green?.text).match(/open broker: loopback only/);
   });
 });
