@@ -18,11 +18,22 @@ export interface GateSettings {
   warning?: string;
 }
 
+function onLoopback(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 /** The transport a `transport` rule judges, from the bus the flow names or, failing one, what the technician says. */
 export function parseGateSettings(config: GateConfig, bus: GateBus | undefined): GateSettings {
   if (config.bus) {
     if (bus === undefined || 'problem' in bus) return { transport: undefined, warning: `policy-gate: the bus it checks for TLS: ${bus?.problem ?? 'the tectonic-bus config is missing'}; its transport counts as unknown` };
-    return { transport: { tls: /^(mqtts|wss):/.test(bus.url) } };
+    // Plaintext to this machine's loopback crosses no network: it passes a `transport` rule, as bus-publish's own check has it (lib/policy/transport-check.ts).
+    return { transport: { tls: /^(mqtts|wss):/.test(bus.url) || onLoopback(bus.url) } };
   }
   if (config.tls === 'tls') return { transport: { tls: true } };
   if (config.tls === 'plain') return { transport: { tls: false } };

@@ -9,6 +9,9 @@ describe('parseGateSettings', () => {
     ['wss bus: TLS', { bus: 'b1' }, { url: 'wss://broker/mqtt' }, { transport: { tls: true } }],
     ['mqtt bus: plain', { bus: 'b1' }, { url: 'mqtt://broker:1883' }, { transport: { tls: false } }],
     ['ws bus: plain', { bus: 'b1' }, { url: 'ws://broker/mqtt' }, { transport: { tls: false } }],
+    ['mqtt to this machine (127.0.0.1): no network crossed, passes as bus-publish has it', { bus: 'b1' }, { url: 'mqtt://127.0.0.1:1883' }, { transport: { tls: true } }],
+    ['mqtt to [::1] and localhost: the same', { bus: 'b1' }, { url: 'mqtt://[::1]:1883' }, { transport: { tls: true } }],
+    ['mqtt to 127.0.0.1.example.com is not loopback', { bus: 'b1' }, { url: 'mqtt://127.0.0.1.example.com:1883' }, { transport: { tls: false } }],
     ['the bus wins over the technician’s word', { bus: 'b1', tls: 'tls' }, { url: 'mqtt://broker' }, { transport: { tls: false } }],
     [
       'a bus that cannot be found: unknown, with a warning',
