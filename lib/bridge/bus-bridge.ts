@@ -33,6 +33,12 @@ export interface BusBridgeOptions {
 
 /** Publishes in flight to the global bus at once from the outbox. */
 const SEND_WINDOW = 256;
+/**
+ * Records read before the outbox is open wait in memory, their PUBACKs
+ * withheld; past this many the rest are let go unacknowledged, and the
+ * regional broker sends them again on the session's next connection.
+ */
+const MAX_WAITING_FOR_OUTBOX = 10_000;
 /** As bus-publish: an entry the global bus acknowledges within this long after its append is never written to disk. */
 const SEND_GRACE_MS = 200;
 
@@ -67,6 +73,8 @@ export class BusBridge {
   private sender: OutboxSender | undefined;
   private retry: NodeJS.Timeout | undefined;
   private opening: Promise<void> | undefined;
+  /** Records that came before the outbox opened. */
+  private readonly waitingForOutbox: Array<{ message: OutboxMessage; release: ReleaseAck }> = [];
   private closed = false;
 
   constructor(options: BusBridgeOptions) {
@@ -79,7 +87,12 @@ export class BusBridge {
     return this.outbox?.depth ?? 0;
   }
 
-  /** Subscribes down at once and up once the outbox is open (a record read before then would have nowhere to go). */
+  /**
+   * Subscribes both ways at once: a persistent session's queued messages
+   * come right after the CONNACK, and one for a filter with no handler yet
+   * would be acknowledged unrouted, that is lost. Records read before the
+   * outbox is open wait for it.
+   */
   start(): void {
     const { global, settings } = this.options;
     this.stops.push(
@@ -93,6 +106,7 @@ export class BusBridge {
       }),
     );
     this.subscribeAll(global, downFilters(settings.sites), this.handlerFor('down'));
+    this.subscribeAll(this.options.regional, upFilters(settings.sites), this.handlerFor('up'));
     this.opening = this.openOutbox();
   }
 
@@ -126,7 +140,7 @@ export class BusBridge {
           },
         });
         this.sender.start();
-        this.subscribeAll(this.options.regional, upFilters(settings.sites), this.handlerFor('up'));
+        for (const waiting of this.waitingForOutbox.splice(0)) this.append(outbox, waiting.message, waiting.release);
         this.options.changed();
       },
       (err: Error) => {
@@ -175,12 +189,15 @@ export class BusBridge {
 
   /** Up, records and dead letters: accepted once in the outbox; the sender takes them on to the global bus. */
   private hold(topic: string, payload: Buffer, properties: OutboxMessage['properties'], route: BridgeRoute, release: ReleaseAck): void {
-    const outbox = this.outbox;
-    if (outbox === undefined) {
-      release('abandoned');
-      return;
-    }
     const message: OutboxMessage = properties === undefined ? { topic, payload, qos: 1, key: route.site } : { topic, payload, qos: 1, properties, key: route.site };
+    const outbox = this.outbox;
+    if (outbox !== undefined) this.append(outbox, message, release);
+    else if (this.waitingForOutbox.length < MAX_WAITING_FOR_OUTBOX) this.waitingForOutbox.push({ message, release });
+    else release('abandoned');
+  }
+
+  private append(outbox: DurableOutbox, message: OutboxMessage, release: ReleaseAck): void {
+    const topic = message.topic;
     outbox.appendThen(message, (result) => {
       if (result.ok) {
         release('finished');
@@ -222,6 +239,8 @@ export class BusBridge {
   async close(removed: boolean): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);
+    // Unacknowledged, so the regional broker keeps them for the next start.
+    for (const waiting of this.waitingForOutbox.splice(0)) waiting.release('abandoned');
     for (const stop of this.stops.splice(0)) stop();
     await Promise.all(this.unsubscribers.splice(0).map((unsubscribe) => unsubscribe({ keepAtBroker: !removed }).catch(() => undefined)));
     await this.opening?.catch(() => undefined);
