@@ -13,10 +13,11 @@
 import { after, before, describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type BrokerProcess, startBrokerProcess } from '../support/broker-process';
-import { type FlowNode, type NodeRedProcess, delay, repoRoot, startNodeRed, tempDir, waitFor } from '../support/node-red-process';
+import { type FlowNode, type NodeRedProcess, delay, freePort, repoRoot, startNodeRed, tempDir, waitFor } from '../support/node-red-process';
 import { parseSiteState, type SiteState } from '../../lib/fleet/site-state';
 
 const HUB = 'hub-north';
@@ -190,5 +191,41 @@ describe('regional hub: two sites behind a bus-bridge, the centre on the global 
     // The other site is still online there.
     const other = stateOf(SITES[1] as string);
     assert.equal(other[other.length - 1]?.state.state, 'online');
+  });
+});
+
+describe('examples/08 Regional hub.json, imported as it is', function () {
+  this.timeout(120_000);
+  let nodeRed: NodeRedProcess;
+  let observer: MqttClient | undefined;
+
+  after(async () => {
+    await observer?.endAsync(true);
+    await nodeRed?.stop();
+  });
+
+  it("deploys without an error; both sites' records reach the global bus through the hub, the centre reads them, the hub announces its sites", async () => {
+    const flows = JSON.parse(await readFile(join(repoRoot, 'examples', '08 Regional hub.json'), 'utf8')) as FlowNode[];
+    const [globalPort, regionalPort] = [await freePort(), await freePort()];
+    nodeRed = await startNodeRed({ flows, env: { TECTONIC_BUS_PORT: String(globalPort), TECTONIC_REGIONAL_BUS_PORT: String(regionalPort) } });
+    const seen: Array<{ topic: string; payload: string }> = [];
+    observer = await waitFor(() => mqtt.connectAsync(`mqtt://127.0.0.1:${globalPort}`, { clientId: 'ex08-observer', clean: true, reconnectPeriod: 0 }).catch(() => undefined), { timeoutMs: 20_000, intervalMs: 200, message: 'the global bus' });
+    observer.on('message', (topic, payload) => seen.push({ topic, payload: payload.toString() }));
+    await observer.subscribeAsync(['cdm/#', 'tectonic/health/#'], { qos: 1 });
+    for (const site of ['site-ra', 'site-rb']) {
+      await waitFor(() => seen.some((m) => m.topic === `cdm/shipment/v1/${site}`), { timeoutMs: 20_000, message: `a record of ${site} on the global bus` });
+      await waitFor(() => seen.some((m) => m.topic === `tectonic/health/${site}/state` && m.payload.includes('"online"')), { timeoutMs: 10_000, message: `${site} online on the global bus` });
+    }
+    const list = seen.find((m) => m.topic === 'tectonic/health/hub-north/sites');
+    assert.deepEqual(JSON.parse(list?.payload ?? '{}'), { hub: 'hub-north', sites: ['site-ra', 'site-rb'] });
+    assert.ok(seen.some((m) => m.topic === 'tectonic/health/hub-north/state' && m.payload.includes('"online"')), 'the hub online on the global bus');
+    // The centre's subscriber (on the global bus) received records, as its stats say.
+    const received = await waitFor(async () => {
+      const res = await nodeRed.api('/tectonic/stats/ex08-centre');
+      const stats = res.ok ? ((await res.json()) as { received?: number }) : {};
+      return (stats.received ?? 0) > 0 ? stats.received : undefined;
+    }, { timeoutMs: 10_000, intervalMs: 250, message: "the centre's subscriber receiving" });
+    console.log(`      the centre's subscriber received ${received} records`);
+    assert.doesNotMatch(nodeRed.logs(), /\[error\]/);
   });
 });
