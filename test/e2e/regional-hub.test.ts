@@ -181,7 +181,9 @@ describe('regional hub: two sites behind a bus-bridge, the centre on the global 
   it("a site's SIGKILL behind the hub reaches the centre as its offline state", async () => {
     const site = sites.find((s) => s.name === SITES[0]);
     assert.ok(site?.child.pid !== undefined);
-    await waitFor(() => stateOf(site.name).some((s) => s.state.state === 'online'), { timeoutMs: 10_000, message: `${site.name} online at the centre` });
+    await waitFor(() => stateOf(site.name).some((s) => s.state.state === 'online'), { timeoutMs: 10_000, message: `${site.name} online at the centre` }).catch((err: Error) => {
+      throw new Error(`${err.message}; states seen: ${JSON.stringify([...states.entries()])}; site exit: ${String(site.child.exitCode ?? site.child.signalCode)}`);
+    });
     const before = stateOf(site.name).length;
     const killedAt = Date.now();
     process.kill(site.child.pid, 'SIGKILL');
