@@ -136,6 +136,10 @@ describe('regional hub: two sites behind a bus-bridge, the centre on the global 
 
   it('every record of both sites reaches the centre, across a SIGKILL and restart of the hub: none lost, each once after dedup by id', async () => {
     for (const name of SITES) startSite(name);
+    // Each site's birth crosses the hub like its records (retained, so even one published before the hub subscribed).
+    await waitFor(() => SITES.every((name) => stateOf(name).some((s) => s.state.state === 'online')), { timeoutMs: 15_000, message: 'both sites online at the centre' }).catch((err: Error) => {
+      throw new Error(`${err.message}; states seen: ${JSON.stringify([...states.entries()])}; records received: ${received.length}`);
+    });
     await waitFor(() => received.length >= KILL_AFTER, { timeoutMs: 30_000, message: `${KILL_AFTER} records at the centre` });
     const hubStatesBefore = stateOf(HUB).length;
     await hub.kill();
