@@ -237,12 +237,16 @@ export class BusBridge {
    * what it holds on disk. Never rejects.
    */
   async close(removed: boolean): Promise<void> {
+    // Handlers leave first (synchronously, inside unsubscribe): a message that
+    // came between `closed` and their leaving would be acknowledged unforwarded,
+    // while one for a parked filter waits for the successor.
+    const leaving = this.unsubscribers.splice(0).map((unsubscribe) => unsubscribe({ keepAtBroker: !removed }).catch(() => undefined));
     this.closed = true;
     clearTimeout(this.retry);
     // Unacknowledged, so the regional broker keeps them for the next start.
     for (const waiting of this.waitingForOutbox.splice(0)) waiting.release('abandoned');
     for (const stop of this.stops.splice(0)) stop();
-    await Promise.all(this.unsubscribers.splice(0).map((unsubscribe) => unsubscribe({ keepAtBroker: !removed }).catch(() => undefined)));
+    await Promise.all(leaving);
     await this.opening?.catch(() => undefined);
     await this.sender?.stop();
     await this.outbox?.close().catch(() => undefined);
