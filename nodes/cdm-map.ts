@@ -9,9 +9,14 @@ import { findCatalog } from './support/catalog-config';
 import { translator } from './support/i18n';
 import { StatusThrottle } from './support/status-throttle';
 import { releaseOnClose, showCannotStart } from './support/lifecycle';
+import { nodeCounters } from './support/stats';
+import { StageTally } from '../lib/metrics/stage-tally';
+import { TraceContext, parseTraceSampling } from '../lib/fleet/trace-context';
 
 interface CdmMapDef extends NodeDef, MapConfig {
   catalog: string;
+  /** '' or absent: continue traces only; 0 to 1: start one for a record without, sampled at that rate. */
+  traceSampling?: string;
 }
 
 export = function (RED: NodeAPI): void {
@@ -19,8 +24,9 @@ export = function (RED: NodeAPI): void {
   function CdmMap(this: Node, config: CdmMapDef): void {
     RED.nodes.createNode(this, config);
     const parsed = parseMapSettings(config, (name) => RED.util.evaluateNodeProperty(name, 'env', this, {}) as string | undefined);
-    if (!parsed.ok) {
-      const why = parsed.problem;
+    const sampling = parseTraceSampling(config.traceSampling);
+    if (!parsed.ok || !sampling.ok) {
+      const why = parsed.ok ? (sampling.ok ? '' : sampling.problem) : parsed.problem;
       const text = t('cdm-map.errors.problem', { problem: why });
       showCannotStart(this, why, text);
       this.on('input', (msg: NodeMessageInFlow & PipelineMessage, _send, done) => {
@@ -44,15 +50,19 @@ export = function (RED: NodeAPI): void {
 
     let mapped = 0;
     let rejected = 0;
+    const tally = new StageTally(nodeCounters(RED, this, 'map'), 'map');
+    const trace = new TraceContext(sampling.value);
     const throttle = new StatusThrottle(this, () => ({ fill: rejected > 0 ? 'yellow' : 'green', shape: 'dot', text: t('cdm-map.status.counts', { entity: mapping.entity, version: mapping.version, mapped, rejected }) }));
     throttle.show();
 
-    const deliver = (msg: PipelineMessage, result: MapResult, send: (out: Array<PipelineMessage | null>) => void, done: () => void): void => {
+    const deliver = (msg: PipelineMessage, result: MapResult, send: (out: Array<PipelineMessage | null>) => void, done: () => void, probe: string | undefined): void => {
       if (applyMapping(msg, result, origin)) {
         mapped += 1;
+        tally.out(probe);
         send([msg, null]);
       } else {
         rejected += 1;
+        tally.rejected(probe, msg.reject);
         send([null, msg]);
       }
       throttle.show();
@@ -60,9 +70,12 @@ export = function (RED: NodeAPI): void {
     };
     this.on('input', (input, send, done) => {
       const msg = input as NodeMessageInFlow & PipelineMessage;
+      const probe = tally.in(msg);
+      const traceparent = trace.forRecord(msg);
+      if (traceparent !== undefined) msg.traceparent = traceparent;
       const result = mapping.map(msg.payload);
-      if (result instanceof Promise) result.then((r) => deliver(msg, r, send, done), (err: Error) => done(err));
-      else deliver(msg, result, send, done);
+      if (result instanceof Promise) result.then((r) => deliver(msg, r, send, done, probe), (err: Error) => done(err));
+      else deliver(msg, result, send, done, probe);
     });
 
     releaseOnClose(this, () => throttle.stop());
