@@ -9,6 +9,7 @@ import { type PolicyView, findPolicy } from './support/policy-config';
 import { nodeCounters } from './support/stats';
 import { StageTally } from '../lib/metrics/stage-tally';
 import { probeNonce } from '../lib/fleet/probe-mark';
+import { publishedVersions } from '../lib/fleet/heartbeat-beat';
 import type { Rejection } from '../lib/envelope/pipeline-message';
 import { translator } from './support/i18n';
 import { busStatus, problemStatus } from './support/status';
@@ -119,6 +120,7 @@ export = function (RED: NodeAPI): void {
 
     this.on('input', (msg, _send, done) => {
       if (tally.in(msg) !== undefined) probes += 1;
+      else publishedVersions.noteEnvelope((msg as CdmMessage).cdm);
       publisher.publish(msg, done);
     });
 

@@ -57,9 +57,25 @@ export function buildHeartbeat(input: BeatInput, seq: number): Heartbeat {
   return beat;
 }
 
-/** `entity@version` seen on the site's records topic since the last beat; taken (and emptied) at each beat. */
+/** `entity@version` handed to bus-publish since the last beat; taken (and emptied) at each beat. */
 export class PublishedVersions {
   private readonly seen = new Set<string>();
+  private lastEntity: unknown;
+  private lastVersion: unknown;
+
+  /**
+   * Per record: two comparisons when the record is of the kind the one
+   * before it was (nearly always), a set insertion otherwise.
+   */
+  noteEnvelope(cdm: unknown): void {
+    if (typeof cdm !== 'object' || cdm === null) return;
+    const { entity, version } = cdm as { entity?: unknown; version?: unknown };
+    if (entity === this.lastEntity && version === this.lastVersion) return;
+    if (typeof entity !== 'string' || typeof version !== 'string') return;
+    this.lastEntity = entity;
+    this.lastVersion = version;
+    this.note(entity, version);
+  }
 
   note(entity: string, version: string): void {
     // Bounded: a site publishes a handful of versions.
@@ -69,6 +85,11 @@ export class PublishedVersions {
   take(): string[] {
     const all = [...this.seen].sort();
     this.seen.clear();
+    this.lastEntity = undefined;
+    this.lastVersion = undefined;
     return all;
   }
 }
+
+/** The site's: every bus-publish of the runtime notes here, the heartbeat takes. */
+export const publishedVersions = new PublishedVersions();
