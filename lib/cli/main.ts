@@ -6,12 +6,13 @@ import { compatCommand } from './compat-command';
 import { mapCommand } from './map-command';
 import { policyCommand } from './policy-command';
 import { validateCommand } from './validate-command';
+import { templateCommand } from './template-command';
 
 /**
  * The commands of `tectonic`, one file each. A new command (map, policy,
  * site, certify) is a new file in lib/cli and one entry here.
  */
-export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, validateCommand, mapCommand, policyCommand];
+export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, validateCommand, mapCommand, policyCommand, templateCommand];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
