@@ -82,6 +82,8 @@ export = function (RED: NodeAPI): void {
           });
     const sendProbe = async (): Promise<void> => {
       if (canary === undefined) return;
+      // A probe given up as not ready (refused as transient) left its listener: this one replaces it.
+      void stopListening?.();
       stopListening = await bus.subscribe(`cdm/+/+/${site}`, 0, (_topic, payload, packet) => {
         const pending = canary.pending;
         if (pending === undefined) return;

@@ -51,13 +51,25 @@ export class HeartbeatCanary {
   /** Starts a probe: the message to send into the pipeline (a fresh copy of the record, marked). */
   start(): { payload: unknown; probe: string; topic: string } {
     const nonce = newProbeNonce();
-    const run = new ProbeRun(nonce, this.now(), (result) => {
+    const finish = (): void => {
       this.board.close(nonce);
       this.cancelTimer?.();
       this.cancelTimer = undefined;
       this.run = undefined;
-      this.options.settled(result);
-    });
+    };
+    const run = new ProbeRun(
+      nonce,
+      this.now(),
+      (result) => {
+        finish();
+        this.options.settled(result);
+      },
+      () => {
+        // Refused as transient: the site is not ready, no verdict; the next due beat sends another.
+        finish();
+        this.beats = 0;
+      },
+    );
     this.run = run;
     this.board.open(run);
     this.cancelTimer = this.setTimer(() => run.overdue(this.now(), this.options.deadlineMs), this.options.deadlineMs);

@@ -21,8 +21,17 @@ export class ProbeBoard {
     if (run !== undefined && !run.stamps.has(stage)) run.stamps.set(stage, at);
   }
 
-  rejected(nonce: string, stage: ProbeStage, reasons: readonly Reason[] | undefined): void {
-    this.runs.get(nonce)?.refused(stage, describe(reasons));
+  /**
+   * A stage refused the probe. Refused as transient (no catalog or policy
+   * yet, the outbox full: the site is not ready, the record would be tried
+   * again) it is no verdict on the pipeline: the probe is given up without a
+   * result, and the next one tries again.
+   */
+  rejected(nonce: string, stage: ProbeStage, reasons: readonly Reason[] | undefined, transient = false): void {
+    const run = this.runs.get(nonce);
+    if (run === undefined) return;
+    if (transient) run.notReady();
+    else run.refused(stage, describe(reasons));
   }
 
   close(nonce: string): void {
@@ -52,7 +61,13 @@ export class ProbeRun {
     readonly nonce: string,
     readonly sentAt: number,
     private readonly settled: (result: CanaryResult) => void,
+    private readonly givenUp: () => void = () => undefined,
   ) {}
+
+  notReady(): void {
+    if (this.outcome !== undefined) return;
+    this.givenUp();
+  }
 
   get result(): CanaryResult | undefined {
     return this.outcome;

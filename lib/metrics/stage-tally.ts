@@ -30,6 +30,6 @@ export class StageTally {
 
   rejected(probe: string | undefined, reject: Rejection | undefined): void {
     if (probe === undefined) this.counters.reject(reject?.reasons[0]?.rule);
-    else this.board.rejected(probe, this.stage, reject?.reasons);
+    else this.board.rejected(probe, this.stage, reject?.reasons, reject?.transient === true);
   }
 }

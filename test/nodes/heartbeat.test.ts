@@ -10,6 +10,7 @@ import { fraRecords, fraSpec } from '../fixtures/logistics';
 import { freePort, waitFor } from '../support/node-red-process';
 import { Inbox, type Msg, helper, load, node, startServer, stopServer } from '../support/red-helper';
 import type { Heartbeat } from '../../lib/fleet/heartbeat-format';
+import { flowsFingerprint } from '../../lib/fleet/fingerprint';
 
 const tab: Msg = { id: 'f1', type: 'tab', label: 'site' };
 
@@ -91,7 +92,8 @@ describe('heartbeat', function () {
     should(beat.versions.catalog).match(/^sha256:[0-9a-f]{64}$/);
     should(beat.versions.pack).equal('0.1.0');
     should(beat.versions.node).equal(process.versions.node);
-    should(beat.flows.fingerprint).match(/^[0-9a-f]{64}$/);
+    // What the runtime deployed fingerprints as the flows file does: the centre computes it from the file (tectonic template fingerprint).
+    should(beat.flows.fingerprint).equal(flowsFingerprint(siteFlow(port)));
     should(beat.flows.template).eql({ name: 'site-agent', version: '2.1.0' });
     // Within one session the sequence has no gap, from 0.
     const session = watch.beats.filter((b) => b.session === beat.session).map((b) => b.seq);

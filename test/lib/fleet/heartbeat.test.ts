@@ -114,6 +114,16 @@ describe('fleet: synthetic transactions', () => {
     assert.equal(tally.counters.rejected, 0);
   });
 
+  it('refused as transient (no catalog yet): no verdict, and a probe is due again at the next beat', () => {
+    const { canary, board, results } = rig(5);
+    canary.due();
+    const { probe } = canary.start();
+    new StageTally(new NodeCounters('v', 'cdm-validate', 'validate'), 'validate', board).rejected(probe, { stage: 'cdm-validate', reasons: [{ path: '', rule: 'no-catalog', message: 'not yet' }], transient: true });
+    assert.deepEqual(results, []);
+    assert.equal(canary.pending, undefined);
+    assert.equal(canary.due(), true);
+  });
+
   it('overdue: failure at the stage after the last that saw it', () => {
     const { canary, board, results, fire } = rig();
     canary.due();
