@@ -16,9 +16,7 @@ import { nodeRedVersion, packVersion } from './support/pack-version';
 import { SiteView } from './support/site-view';
 import { nodeCounters } from './support/stats';
 
-interface HeartbeatDef extends NodeDef, HeartbeatConfig {
-  bus: string;
-}
+type HeartbeatDef = NodeDef & HeartbeatConfig & { bus: string };
 
 export = function (RED: NodeAPI): void {
   const t = translator(RED);
@@ -86,7 +84,8 @@ export = function (RED: NodeAPI): void {
       void stopListening?.();
       stopListening = await bus.subscribe(`cdm/+/+/${site}`, 0, (_topic, payload, packet) => {
         const pending = canary.pending;
-        if (pending === undefined) return;
+        // Every record of the site comes by while a probe is on its way: only one holding the nonce is decoded.
+        if (pending === undefined || !payload.includes(pending)) return;
         const decoded = decodeMessage({ payload, properties: packet.properties });
         if (decoded.ok && decoded.value.envelope.probe === pending) canary.arrived(pending);
       });
