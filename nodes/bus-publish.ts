@@ -114,7 +114,7 @@ export = function (RED: NodeAPI): void {
     // Out is the outbox's count less the probes: a delivered message is not handed back when nothing is wired to the output.
     let probes = 0;
     const tally = new StageTally(
-      nodeCounters(RED, this, 'publish', { counts: () => ({ ...counts }), levels: () => ({ outboxDepth: publisher.depth, outboxBytes: publisher.bytes }), sync: (c) => (c.out = counts.published - probes) }),
+      nodeCounters(RED, this, parsed.value.mode === 'dead-letter' ? 'dead-letter' : 'publish', { counts: () => ({ ...counts }), levels: () => ({ outboxDepth: publisher.depth, outboxBytes: publisher.bytes }), sync: (c) => (c.out = counts.published - probes) }),
       'publish',
     );
 
