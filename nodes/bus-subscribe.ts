@@ -105,7 +105,7 @@ export = function (RED: NodeAPI): void {
       if (state.kind === 'connected' && flow?.inFlight.holding === true) return { fill: 'yellow', shape: 'ring', text: t('bus-subscribe.status.holding', { inFlight: flow.inFlight.size, summary: summary() }) };
       return busStatus(t, state, summary());
     });
-    nodeCounters(RED, this, 'subscribe', subscribeCounterReads(counts, flow));
+    nodeCounters(RED, this, 'subscribe', subscribeCounterReads(counts, decoder.probes, flow));
     const stopWatching = bus.onState((next) => {
       state = next;
       throttle.show();

@@ -36,7 +36,9 @@ export interface InboundSink {
  * site's own JSON records. Everything not readable is reported, not thrown.
  */
 export class InboundDecoder {
-  readonly counts = { received: 0, duplicatesDropped: 0, malformed: 0, probesDropped: 0 };
+  readonly counts = { received: 0, duplicatesDropped: 0, malformed: 0 };
+  /** Synthetic transactions dropped (docs/fleet.md); apart from `counts`, which are the decoder's own verdicts on the bus's messages. */
+  readonly probes = { dropped: 0 };
   /** Decodes one MQTT message and delivers it: the handler of the subscription's kind, chosen once. */
   readonly receive: (topic: string, payload: Buffer, packet: IPublishPacket) => void;
   /**
@@ -78,7 +80,7 @@ export class InboundDecoder {
     const { envelope } = decoded.value;
     // A synthetic transaction is the site's own check (docs/fleet.md): consumers leave it out unless asked for it.
     if (envelope.probe !== undefined && this.settings.passProbes !== true) {
-      if (fresh) this.counts.probesDropped += 1;
+      if (fresh) this.probes.dropped += 1;
       return undefined;
     }
     // An id made from an input is remembered for a time only: an equal reading later is a new event (derived-id.ts).

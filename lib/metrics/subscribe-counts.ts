@@ -7,9 +7,9 @@ import type { CounterReads } from './counters';
  * into the flow; rejected: duplicates dropped and malformed messages.
  * Probes are neither (the decoder drops them before it counts).
  */
-export function subscribeCounterReads(counts: { received: number; duplicatesDropped: number; malformed: number; probesDropped: number }, flow: FlowControl | undefined): CounterReads {
+export function subscribeCounterReads(counts: { received: number; duplicatesDropped: number; malformed: number }, probes: { dropped: number }, flow: FlowControl | undefined): CounterReads {
   return {
-    counts: () => ({ ...counts, held: flow?.counts.held ?? 0, expired: flow?.counts.expired ?? 0, retried: flow?.retryCounts.retried ?? 0 }),
+    counts: () => ({ ...counts, probesDropped: probes.dropped, held: flow?.counts.held ?? 0, expired: flow?.counts.expired ?? 0, retried: flow?.retryCounts.retried ?? 0 }),
     levels: () => ({ inFlight: flow?.inFlight.size ?? 0 }),
     sync: (c) => {
       c.in = counts.received + counts.duplicatesDropped + counts.malformed;
