@@ -99,6 +99,10 @@ describe('heartbeat', function () {
     const session = watch.beats.filter((b) => b.session === beat.session).map((b) => b.seq);
     should(session).eql(session.map((_, i) => (session[0] ?? 0) + i));
     should(watch.beats.some((b) => b.cdmPublished.includes('shipment@1.1.0'))).be.true();
+    // A node's error (bus-publish given no envelope) is the next beats' last error.
+    node('publish').receive({ payload: { no: 'envelope' } });
+    const erred = await waitFor(() => watch.beats.find((b) => b.lastError?.node === 'publish'), { timeoutMs: 5_000, message: 'a beat with the last error' });
+    should(erred.lastError?.message).match(/msg\.cdm/);
     // The centre's consumer got the three records and never a probe.
     should(consumed.messages.every((m) => m.probe === undefined && (m.cdm as Msg).probe === undefined)).be.true();
     const stats = await helper.request().get('/tectonic/stats/centre');
@@ -126,6 +130,14 @@ describe('heartbeat', function () {
     should(beat.canary).containEql({ ok: false, stage: 'validate' });
     // The probe's reject is not a record's: the counters leave it out.
     should(beat.stages.validate?.rejected ?? {}).eql({});
+  });
+
+  it('a bus without a site id: the node refuses to start with an error that says so', async () => {
+    const port = await freePort();
+    const flow = siteFlow(port).map((n) => (n.id === 'bus' ? { ...n, siteId: '' } : n));
+    await load(flow);
+    const problems = () => helper.log().args.map(([e]) => e).filter((e) => e.type === 'heartbeat' && e.level === 20).map((e) => String(e.msg));
+    await waitFor(() => problems().some((m) => /no site id/.test(m)), { timeoutMs: 5_000, message: 'the error naming the missing site id' });
   });
 
   it('shows what the centre says about the site on its second output and in its status', async () => {
