@@ -55,6 +55,9 @@ const OUTBOX_MAX_COUNT = env('BENCH_OUTBOX_MAX_COUNT', 10_000);
 /** bus-subscribe's flow-control window in the tectonic flow (its default); 0 turns flow control off. */
 const MAX_IN_FLIGHT = process.env.BENCH_MAX_IN_FLIGHT === '0' ? 0 : env('BENCH_MAX_IN_FLIGHT', 1_000);
 
+/** To tell the fleet's parts apart: BENCH_FLEET_TRACE=0 starts no traces, BENCH_FLEET_PROBES=0 sends no probes (heartbeat and scrapes stay). */
+const FLEET_PARTS = { trace: process.env.BENCH_FLEET_TRACE !== '0', probes: process.env.BENCH_FLEET_PROBES !== '0' };
+
 /** A folder for a V8 CPU profile of the tectonic runtime, written when it stops. */
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
 /** More flags for the tectonic runtime's node, e.g. `--heap-prof --heap-prof-dir /tmp/p`. */
@@ -132,7 +135,7 @@ async function main(): Promise<void> {
       startNodeRed({ flows: passthroughFlow(broker.port), withoutPack: true}),
       startNodeRed({ flows: coreFlow(broker.port), withoutPack: true}),
       startNodeRed({ flows: tectonicFlow(broker.port, policyFiles, OUTBOX_MAX_COUNT, MAX_IN_FLIGHT), nodeArgs: [...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []), ...EXTRA_NODE_ARGS] }),
-      startNodeRed({ flows: fleetFlow(broker.port, policyFiles, OUTBOX_MAX_COUNT, MAX_IN_FLIGHT), nodeArgs: EXTRA_NODE_ARGS }),
+      startNodeRed({ flows: fleetFlow(broker.port, policyFiles, OUTBOX_MAX_COUNT, MAX_IN_FLIGHT, FLEET_PARTS), nodeArgs: EXTRA_NODE_ARGS }),
     ]);
     runtimes.passthrough = passthrough;
     runtimes.core = core;
@@ -365,7 +368,7 @@ async function main(): Promise<void> {
       process.stdout.write(
         `${JSON.stringify({
           machine: { cpus: (await import('node:os')).cpus().length, node: process.version, platform: process.platform },
-          fleet: { heartbeatSeconds: FLEET_HEARTBEAT_SECONDS, probeEveryBeats: FLEET_PROBE_EVERY, traceSampling: 1, metricsScrapeSeconds: 1, scrapes, scrapeFailures },
+          fleet: { heartbeatSeconds: FLEET_HEARTBEAT_SECONDS, probeEveryBeats: FLEET_PARTS.probes ? FLEET_PROBE_EVERY : 0, traceSampling: FLEET_PARTS.trace ? 1 : null, metricsScrapeSeconds: 1, scrapes, scrapeFailures },
           settings: { rounds: ROUNDS, records: RECORDS, window: WINDOW, rate: RATE, latencySeconds: LATENCY_SECONDS, leadInSeconds: LEAD_IN_SECONDS, warmUpRecords: WARM_UP_RECORDS, overloadSeconds: OVERLOAD_SECONDS, qos: 1, broker: 'embedded aedes, own process' },
           variants,
           ratios,
