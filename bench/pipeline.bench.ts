@@ -5,6 +5,12 @@
 // the ratios taken between variants of the same round. Then an overload of
 // tectonic at twice its capacity, watching resident memory.
 //
+// A fifth variant, fleet, is tectonic with issue 16's parts deployed (a
+// heartbeat every second with a synthetic transaction every 5 beats, a
+// sampled trace started for every record, GET /tectonic/metrics scraped every
+// second): ratios.fleetOverhead is its Node-RED CPU per record over
+// tectonic's, the median of the rounds' ratios (target: within 5%).
+//
 //   node scripts/run-benches.mjs pipeline [--json]
 //
 // Broker: the pack's embedded aedes (lib/bus/embedded-broker.ts) in a process
@@ -15,7 +21,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { type BrokerProcess, startBrokerProcess } from '../test/support/broker-process';
 import { type NodeRedProcess, delay, repoRoot, startNodeRed, tempDir } from '../test/support/node-red-process';
-import { PUBLISH_NODE, coreFlow, passthroughFlow, tectonicFlow, writePolicyFiles } from './pipeline/flows';
+import { FLEET_HEARTBEAT_SECONDS, FLEET_PROBE_EVERY, PUBLISH_NODE, coreFlow, fleetFlow, passthroughFlow, tectonicFlow, writePolicyFiles } from './pipeline/flows';
 import { type PhaseTally, PipelineLoad, VARIANTS, type Variant, percentile } from './pipeline/load';
 import { cpuMicros, hostCpuTimes, rssMb, stealPercent } from './pipeline/proc-stats';
 import { env } from './bench-env';
@@ -48,6 +54,9 @@ const OVERLOAD_MAX_RATE = 100_000;
 const OUTBOX_MAX_COUNT = env('BENCH_OUTBOX_MAX_COUNT', 10_000);
 /** bus-subscribe's flow-control window in the tectonic flow (its default); 0 turns flow control off. */
 const MAX_IN_FLIGHT = process.env.BENCH_MAX_IN_FLIGHT === '0' ? 0 : env('BENCH_MAX_IN_FLIGHT', 1_000);
+
+/** To tell the fleet's parts apart: BENCH_FLEET_TRACE=0 starts no traces, BENCH_FLEET_PROBES=0 sends no probes (heartbeat and scrapes stay). */
+const FLEET_PARTS = { trace: process.env.BENCH_FLEET_TRACE !== '0', probes: process.env.BENCH_FLEET_PROBES !== '0' };
 
 /** A folder for a V8 CPU profile of the tectonic runtime, written when it stops. */
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
@@ -117,19 +126,35 @@ async function main(): Promise<void> {
   let broker: BrokerProcess | undefined;
   const runtimes: Partial<Record<Variant, NodeRedProcess>> = {};
   let load: PipelineLoad | undefined;
+  let stopScraping = (): void => undefined;
   try {
     broker = await startBrokerProcess({ persistence: 'memory' });
     const policyFiles = await writePolicyFiles(scratch.path);
     say(`broker: the pack's embedded aedes in its own process (pid ${broker.pid}) on ${broker.url}, memory persistence`);
-    const [passthrough, core, tectonic] = await Promise.all([
+    const [passthrough, core, tectonic, fleet] = await Promise.all([
       startNodeRed({ flows: passthroughFlow(broker.port), withoutPack: true}),
       startNodeRed({ flows: coreFlow(broker.port), withoutPack: true}),
       startNodeRed({ flows: tectonicFlow(broker.port, policyFiles, OUTBOX_MAX_COUNT, MAX_IN_FLIGHT), nodeArgs: [...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []), ...EXTRA_NODE_ARGS] }),
+      startNodeRed({ flows: fleetFlow(broker.port, policyFiles, OUTBOX_MAX_COUNT, MAX_IN_FLIGHT, FLEET_PARTS), nodeArgs: EXTRA_NODE_ARGS }),
     ]);
     runtimes.passthrough = passthrough;
     runtimes.core = core;
     runtimes.tectonic = tectonic;
-    say(`Node-RED ${nodeRedVersion()}: passthrough pid ${passthrough.pid}, core pid ${core.pid}, tectonic pid ${tectonic.pid}`);
+    runtimes.fleet = fleet;
+    say(`Node-RED ${nodeRedVersion()}: passthrough pid ${passthrough.pid}, core pid ${core.pid}, tectonic pid ${tectonic.pid}, fleet pid ${fleet.pid}`);
+    // Prometheus' part in the fleet variant: one scrape a second for the whole run, each checked to answer.
+    let scrapes = 0;
+    let scrapeFailures = 0;
+    const scraper = setInterval(() => {
+      fleet.api('/tectonic/metrics', { signal: AbortSignal.timeout(2_000) }).then(
+        async (res) => {
+          if (res.ok && (await res.text()).includes('tectonic_records_total')) scrapes += 1;
+          else scrapeFailures += 1;
+        },
+        () => (scrapeFailures += 1),
+      );
+    }, 1_000);
+    stopScraping = () => clearInterval(scraper);
     load = await PipelineLoad.open(broker.url);
 
     // Warm up: connections made, JIT warm, the policy bundle loaded (the gate fails closed until it is).
@@ -146,7 +171,7 @@ async function main(): Promise<void> {
       // shared) falls alike on the two the main ratio compares; the order
       // turns round each time, so neither always runs first. The latency
       // phases follow, in the same order.
-      const order: Variant[] = r % 2 === 0 ? ['raw', 'passthrough', 'tectonic', 'core'] : ['core', 'tectonic', 'passthrough', 'raw'];
+      const order: Variant[] = r % 2 === 0 ? ['raw', 'passthrough', 'tectonic', 'fleet', 'core'] : ['core', 'fleet', 'tectonic', 'passthrough', 'raw'];
       const fullSpeed = {} as Record<Variant, { full: PhaseTally; seconds: number; cpu: number; brokerCpu: number; benchCpu: number }>;
       for (const variant of order) {
         const pid = pidOf(variant);
@@ -175,7 +200,7 @@ async function main(): Promise<void> {
         benchLoop.disable();
         const steal = stealPercent(host0, hostCpuTimes());
         const sorted = [...paced.latenciesMs].sort((a, b) => a - b);
-        const transforms = variant === 'core' || variant === 'tectonic';
+        const transforms = variant === 'core' || variant === 'tectonic' || variant === 'fleet';
         figures[variant] = {
           throughput: Math.round(full.sent / seconds),
           cpuUsPerRecord: pid > 0 ? round1(cpu / full.sent) : null,
@@ -208,7 +233,8 @@ async function main(): Promise<void> {
       }
       rounds.push(figures);
       const ratio = (a: Variant, b: Variant): string => (figures[a].throughput / figures[b].throughput).toFixed(2);
-      say(`round ${r + 1} ratios: tectonic/passthrough ${ratio('tectonic', 'passthrough')}  tectonic/core ${ratio('tectonic', 'core')}  passthrough/raw ${ratio('passthrough', 'raw')}  core/passthrough ${ratio('core', 'passthrough')}`);
+      const cpuRatio = (figures.fleet.cpuUsPerRecord ?? NaN) / (figures.tectonic.cpuUsPerRecord ?? NaN);
+      say(`round ${r + 1} ratios: tectonic/passthrough ${ratio('tectonic', 'passthrough')}  tectonic/core ${ratio('tectonic', 'core')}  passthrough/raw ${ratio('passthrough', 'raw')}  core/passthrough ${ratio('core', 'passthrough')}  fleet/tectonic cpu per record ${cpuRatio.toFixed(3)}`);
     }
     const rssEnd = Object.fromEntries(VARIANTS.map((v) => [v, rssMb(pidOf(v))])) as Record<Variant, number>;
 
@@ -281,18 +307,21 @@ async function main(): Promise<void> {
             rounds: per,
         };
     };
-    const variants = { raw: summarise('raw'), passthrough: summarise('passthrough'), core: summarise('core'), tectonic: summarise('tectonic') };
+    const variants = { raw: summarise('raw'), passthrough: summarise('passthrough'), core: summarise('core'), tectonic: summarise('tectonic'), fleet: summarise('fleet') };
     const roundRatios = rounds.map((f) => ({
       tectonicVsPassthrough: round1(f.tectonic.throughput / f.passthrough.throughput, 3),
       tectonicVsCore: round1(f.tectonic.throughput / f.core.throughput, 3),
       passthroughVsRaw: round1(f.passthrough.throughput / f.raw.throughput, 3),
       coreVsPassthrough: round1(f.core.throughput / f.passthrough.throughput, 3),
+      fleetOverhead: round1((f.fleet.cpuUsPerRecord ?? NaN) / (f.tectonic.cpuUsPerRecord ?? NaN), 3),
     }));
     const ratios = {
       tectonicVsPassthrough: median(roundRatios.map((r) => r.tectonicVsPassthrough)),
       tectonicVsCore: median(roundRatios.map((r) => r.tectonicVsCore)),
       passthroughVsRaw: median(roundRatios.map((r) => r.passthroughVsRaw)),
       coreVsPassthrough: median(roundRatios.map((r) => r.coreVsPassthrough)),
+      /** Node-RED CPU per record with the heartbeat, probes, traces and a metrics scrape a second, over without them (issue 16: within 5%). */
+      fleetOverhead: median(roundRatios.map((r) => r.fleetOverhead)),
       rounds: roundRatios,
     };
     const invalidLetThrough = {
@@ -309,7 +338,9 @@ async function main(): Promise<void> {
       tectonicAtLeast25xCore: ratios.tectonicVsCore >= 2.5,
       tectonicP99AtMost2Ms: variants.tectonic.p99Ms <= 2,
       zeroInvalidLetThrough: invalidLetThrough.tectonic === 0,
+      fleetOverheadWithin5Pct: ratios.fleetOverhead <= 1.05,
     };
+    stopScraping();
 
     say();
     say(`summary (median of ${ROUNDS} rounds; ${RECORDS} records per full-speed phase, window ${WINDOW}; latency at ${RATE}/s for ${LATENCY_SECONDS} s after a ${LEAD_IN_SECONDS} s lead-in; QoS 1 in and out)`);
@@ -321,6 +352,7 @@ async function main(): Promise<void> {
       );
     }
     say(`ratios: tectonic/passthrough ${ratios.tectonicVsPassthrough} (target >= 0.8)  tectonic/core ${ratios.tectonicVsCore} (target >= 2.5)  passthrough/raw ${ratios.passthroughVsRaw}  core/passthrough ${ratios.coreVsPassthrough}`);
+    say(`fleet overhead: Node-RED CPU per record ${variants.fleet.cpuUsPerRecord} µs with the fleet's parts vs ${variants.tectonic.cpuUsPerRecord} µs without; ratio ${ratios.fleetOverhead} (median of rounds ${roundRatios.map((r) => r.fleetOverhead).join(', ')}; target <= 1.05); metrics scraped ${scrapes} times, ${scrapeFailures} failed`);
     say(`invalid let through: core ${invalidLetThrough.core} ${JSON.stringify(invalidLetThrough.byKind.core)}, tectonic ${invalidLetThrough.tectonic} ${JSON.stringify(invalidLetThrough.byKind.tectonic)} (of ${invalidLetThrough.invalidSentPerVariant} invalid sent to each in the rounds, 5 kinds in turn)`);
     for (const v of ['passthrough', 'tectonic'] as const) {
       const per = variants[v].rounds;
@@ -336,6 +368,7 @@ async function main(): Promise<void> {
       process.stdout.write(
         `${JSON.stringify({
           machine: { cpus: (await import('node:os')).cpus().length, node: process.version, platform: process.platform },
+          fleet: { heartbeatSeconds: FLEET_HEARTBEAT_SECONDS, probeEveryBeats: FLEET_PARTS.probes ? FLEET_PROBE_EVERY : 0, traceSampling: FLEET_PARTS.trace ? 1 : null, metricsScrapeSeconds: 1, scrapes, scrapeFailures },
           settings: { rounds: ROUNDS, records: RECORDS, window: WINDOW, rate: RATE, latencySeconds: LATENCY_SECONDS, leadInSeconds: LEAD_IN_SECONDS, warmUpRecords: WARM_UP_RECORDS, overloadSeconds: OVERLOAD_SECONDS, qos: 1, broker: 'embedded aedes, own process' },
           variants,
           ratios,
@@ -346,6 +379,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
+    stopScraping();
     await load?.close().catch(() => undefined);
     await Promise.all(Object.values(runtimes).map((rt) => rt.stop().catch(() => undefined)));
     await broker?.stop().catch(() => undefined);

@@ -8,7 +8,7 @@ import { translator } from './support/i18n';
 import { showCannotStart } from './support/lifecycle';
 import { busStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
-import { exposeStats } from './support/stats';
+import { nodeCounters } from './support/stats';
 import { stateDir } from './support/user-dir';
 
 interface BusBridgeDef extends NodeDef {
@@ -76,8 +76,9 @@ export = function (RED: NodeAPI): void {
         globalState = next;
         throttle.show();
       }),
-      exposeStats(RED, this.id, () => ({ ...counts, held: bridge.held })),
     ];
+    // In the one store of counters (stats and metrics endpoints): what crossed each way, and what waits.
+    nodeCounters(RED, this, 'bridge', { counts: () => ({ ...counts }), levels: () => ({ held: bridge.held }) });
     bridge.start();
 
     // removed: the subscriptions go; a restart keeps them in both persistent sessions.

@@ -7,7 +7,11 @@ import { plaintextTransportRefusal } from '../lib/policy/transport-check';
 import { describeReasons } from '../lib/reasons';
 import { findBus } from './support/bus-config';
 import { type PolicyView, findPolicy } from './support/policy-config';
-import { exposeStats } from './support/stats';
+import { nodeCounters } from './support/stats';
+import { StageTally } from '../lib/metrics/stage-tally';
+import { probeNonce } from '../lib/fleet/probe-mark';
+import { publishedVersions } from '../lib/fleet/heartbeat-beat';
+import type { Rejection } from '../lib/envelope/pipeline-message';
 import { translator } from './support/i18n';
 import { busStatus, problemStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
@@ -62,7 +66,12 @@ export = function (RED: NodeAPI): void {
     const ready = offerReadiness(this, waitingFor.opening);
     const outcomes: PublishOutcomes<CdmMessage> = {
       delivered: (msg) => this.send([msg, null]),
-      refused: (msg) => this.send([null, msg]),
+      refused: (msg) => {
+        const probe = probeNonce(msg);
+        if (probe !== undefined) probes -= 1;
+        tally.rejected(probe, msg.reject as Rejection | undefined);
+        this.send([null, msg]);
+      },
       standIn: (entry: OutboxEntry) => ({ _msgid: RED.util.generateId(), topic: entry.topic, payload: entry.payload.toString('utf8') }),
       changed: () => {
         ready.set(publisher.isOpen && !publisher.full, publisher.isOpen ? waitingFor.full : waitingFor.opening);
@@ -103,19 +112,31 @@ export = function (RED: NodeAPI): void {
       state = next;
       throttle.show();
     });
-    const stopStats = exposeStats(RED, this.id, () => ({ ...counts, outboxDepth: publisher.depth, outboxBytes: publisher.bytes }));
+    // Out is the outbox's count less the probes: a delivered message is not handed back when nothing is wired to the output.
+    let probes = 0;
+    const tally = new StageTally(
+      nodeCounters(RED, this, parsed.value.mode === 'dead-letter' ? 'dead-letter' : 'publish', { counts: () => ({ ...counts }), levels: () => ({ outboxDepth: publisher.depth, outboxBytes: publisher.bytes }), sync: (c) => (c.out = counts.published - probes) }),
+      'publish',
+    );
 
     this.on('input', (msg, send, done) => {
+      const probe = tally.in(msg);
       const plaintext = plaintextTransportRefusal(bus.settings.url, policy?.compiled, (msg as CdmMessage).cdm);
-      if (plaintext === undefined) return publisher.publish(msg, done);
-      (msg as CdmMessage).reject = { stage: 'bus-publish', reasons: [plaintext] };
-      send([null, msg]);
-      done();
+      if (plaintext !== undefined) {
+        const reject = { stage: 'bus-publish', reasons: [plaintext] };
+        (msg as CdmMessage).reject = reject;
+        tally.rejected(probe, reject);
+        send([null, msg]);
+        done();
+        return;
+      }
+      if (probe !== undefined) probes += 1;
+      else publishedVersions.noteEnvelope((msg as CdmMessage).cdm);
+      publisher.publish(msg, done);
     });
 
     this.on('close', (done: () => void) => {
       stopWatching();
-      stopStats();
       throttle.stop();
       void publisher.close().then(() => done());
     });

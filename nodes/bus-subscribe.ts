@@ -9,7 +9,8 @@ import { FlowControl } from '../lib/flow/flow-control';
 import { describeReasons } from '../lib/reasons';
 import { findBus } from './support/bus-config';
 import { type HookEngine, followRecords } from './support/message-hooks';
-import { exposeStats } from './support/stats';
+import { nodeCounters } from './support/stats';
+import { subscribeCounterReads } from '../lib/metrics/subscribe-counts';
 import { translator } from './support/i18n';
 import { StatusThrottle } from './support/status-throttle';
 import { busStatus } from './support/status';
@@ -104,7 +105,7 @@ export = function (RED: NodeAPI): void {
       if (state.kind === 'connected' && flow?.inFlight.holding === true) return { fill: 'yellow', shape: 'ring', text: t('bus-subscribe.status.holding', { inFlight: flow.inFlight.size, summary: summary() }) };
       return busStatus(t, state, summary());
     });
-    const stopStats = exposeStats(RED, this.id, () => ({ ...counts, held: flow?.counts.held ?? 0, expired: flow?.counts.expired ?? 0, inFlight: flow?.inFlight.size ?? 0, retried: flow?.retryCounts.retried ?? 0 }));
+    nodeCounters(RED, this, 'subscribe', subscribeCounterReads(counts, decoder.probes, flow));
     const stopWatching = bus.onState((next) => {
       state = next;
       throttle.show();
@@ -133,7 +134,6 @@ export = function (RED: NodeAPI): void {
     this.on('close', (removed: boolean, done: () => void) => {
       closed = true;
       stopWatching();
-      stopStats();
       throttle.stop();
       // Leave the subscriptions first: a restarting node's filter is parked by
       // the bus, so what the released hold lets in waits for its successor.

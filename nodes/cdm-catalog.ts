@@ -11,6 +11,7 @@ import { type AdminRequest, type AdminResponse, param } from './support/admin-ht
 import { type CdmCatalogNode, findCatalog } from './support/catalog-config';
 import { serveCatalogPicker } from './support/catalog-picker';
 import { translator } from './support/i18n';
+import { nodeCounters } from './support/stats';
 
 type CdmCatalogDef = NodeDef & CatalogConfigFields;
 interface CatalogCredentials {
@@ -71,8 +72,19 @@ export = function (RED: NodeAPI): void {
       log: { info: (m) => this.log(m), warn: (m) => this.warn(t('cdm-catalog.errors.problem', { problem: m })) },
     });
     this.catalog = catalog;
+    // Catalogs put in force and versions refused, for the stats and metrics endpoints.
+    let inForce: unknown;
+    let issue: unknown;
+    const counters = nodeCounters(RED, this, '', { levels: () => ({ ready: catalog.snapshot === undefined ? 0 : 1 }) });
+    const stopCounting = catalog.onState((state) => {
+      if (state.kind === 'ready' && state.snapshot !== inForce) counters.count('loaded');
+      if (state.issue !== undefined && state.issue !== issue) counters.count(state.issue.kind);
+      inForce = state.kind === 'ready' ? state.snapshot : undefined;
+      issue = state.issue;
+    });
     catalog.start();
     this.on('close', (_removed: boolean, done: () => void) => {
+      stopCounting();
       void closeWithin(catalog.close()).then(done);
     });
   }

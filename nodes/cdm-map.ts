@@ -10,9 +10,14 @@ import { translator } from './support/i18n';
 import { rememberLastRecord } from './support/last-record';
 import { StatusThrottle } from './support/status-throttle';
 import { releaseOnClose, showCannotStart } from './support/lifecycle';
+import { nodeCounters } from './support/stats';
+import { StageTally } from '../lib/metrics/stage-tally';
+import { TraceContext, parseTraceSampling } from '../lib/fleet/trace-context';
 
 interface CdmMapDef extends NodeDef, MapConfig {
   catalog: string;
+  /** '' or absent: continue traces only; 0 to 1: start one for a record without, sampled at that rate. */
+  traceSampling?: string;
 }
 
 export = function (RED: NodeAPI): void {
@@ -20,8 +25,9 @@ export = function (RED: NodeAPI): void {
   function CdmMap(this: Node, config: CdmMapDef): void {
     RED.nodes.createNode(this, config);
     const parsed = parseMapSettings(config, (name) => RED.util.evaluateNodeProperty(name, 'env', this, {}) as string | undefined);
-    if (!parsed.ok) {
-      const why = parsed.problem;
+    const sampling = parseTraceSampling(config.traceSampling);
+    if (!parsed.ok || !sampling.ok) {
+      const why = parsed.ok ? (sampling.ok ? '' : sampling.problem) : parsed.problem;
       const text = t('cdm-map.errors.problem', { problem: why });
       showCannotStart(this, why, text);
       this.on('input', (msg: NodeMessageInFlow & PipelineMessage, _send, done) => {
@@ -45,15 +51,19 @@ export = function (RED: NodeAPI): void {
 
     let mapped = 0;
     let rejected = 0;
+    const tally = new StageTally(nodeCounters(RED, this, 'map'), 'map');
+    const trace = new TraceContext(sampling.value);
     const throttle = new StatusThrottle(this, () => ({ fill: rejected > 0 ? 'yellow' : 'green', shape: 'dot', text: t('cdm-map.status.counts', { entity: mapping.entity, version: mapping.version, mapped, rejected }) }));
     throttle.show();
 
-    const deliver = (msg: PipelineMessage, result: MapResult, send: (out: Array<PipelineMessage | null>) => void, done: () => void): void => {
+    const deliver = (msg: PipelineMessage, result: MapResult, send: (out: Array<PipelineMessage | null>) => void, done: () => void, probe: string | undefined): void => {
       if (applyMapping(msg, result, origin)) {
         mapped += 1;
+        tally.out(probe);
         send([msg, null]);
       } else {
         rejected += 1;
+        tally.rejected(probe, msg.reject);
         send([null, msg]);
       }
       throttle.show();
@@ -62,10 +72,14 @@ export = function (RED: NodeAPI): void {
     const lastRecord = rememberLastRecord(RED, this.id);
     this.on('input', (input, send, done) => {
       const msg = input as NodeMessageInFlow & PipelineMessage;
-      lastRecord.saw(msg.payload);
+      const probe = tally.in(msg);
+      // A probe is the heartbeat's, not a record of the site's: Try it keeps the last real one.
+      if (probe === undefined) lastRecord.saw(msg.payload);
+      const traceparent = trace.forRecord(msg);
+      if (traceparent !== undefined) msg.traceparent = traceparent;
       const result = mapping.map(msg.payload);
-      if (result instanceof Promise) result.then((r) => deliver(msg, r, send, done), (err: Error) => done(err));
-      else deliver(msg, result, send, done);
+      if (result instanceof Promise) result.then((r) => deliver(msg, r, send, done, probe), (err: Error) => done(err));
+      else deliver(msg, result, send, done, probe);
     });
 
     releaseOnClose(this, () => throttle.stop(), () => lastRecord.forget());

@@ -10,6 +10,9 @@ import { translator } from './support/i18n';
 import { StatusThrottle } from './support/status-throttle';
 import { releaseOnClose, showCannotStart } from './support/lifecycle';
 import { nodeLabel, offerReadiness } from './support/flow-readiness';
+import { nodeCounters } from './support/stats';
+import { StageTally } from '../lib/metrics/stage-tally';
+import { probeNonce } from '../lib/fleet/probe-mark';
 
 interface CdmValidateDef extends NodeDef, ValidateConfig {
   catalog: string;
@@ -32,12 +35,14 @@ export = function (RED: NodeAPI): void {
     this.validCount = 0;
     this.rejectedCount = 0;
     this.deprecatedPassed = 0;
+    const tally = new StageTally(nodeCounters(RED, this, 'validate', { counts: () => ({ deprecatedPassed: this.deprecatedPassed }) }), 'validate');
 
     // Configuration problems reject every message with the reason, so nothing passes unvalidated.
     const rejectAll = (problem: string): void => {
       showCannotStart(this, problem, t('cdm-validate.errors.problem', { problem }));
       this.on('input', (msg: NodeMessageInFlow & PipelineMessage, send, done) => {
         msg.reject = { stage: VALIDATE_STAGE, reasons: [{ path: '', rule: 'not-configured', message: problem }] };
+        tally.rejected(tally.in(msg), msg.reject);
         send([null, msg]);
         done();
       });
@@ -69,6 +74,7 @@ export = function (RED: NodeAPI): void {
     const finish = (msg: PipelineMessage, verdict: ValidationVerdict, send: Send): void => {
       if (!applyValidation(msg, verdict)) return counted(msg, send);
       this.validCount += 1;
+      tally.out(probeNonce(msg));
       if (verdict.ok && verdict.deprecation) {
         this.deprecatedPassed += 1;
         const warning = deprecations.note(verdict.deprecation);
@@ -83,12 +89,14 @@ export = function (RED: NodeAPI): void {
     };
     const counted = (msg: PipelineMessage, send: Send): void => {
       this.rejectedCount += 1;
+      tally.rejected(probeNonce(msg), msg.reject);
       throttle.show();
       send([null, msg]);
     };
 
     this.on('input', (input, send, done) => {
       const msg = input as NodeMessageInFlow & PipelineMessage;
+      tally.in(msg);
       try {
         const snapshot = catalog.snapshot;
         if (snapshot === undefined) {

@@ -16,6 +16,7 @@ import { showCannotStart } from './support/lifecycle';
 import { findPolicy } from './support/policy-config';
 import { busStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
+import { nodeCounters } from './support/stats';
 
 interface HeartbeatMonitorDef extends NodeDef, MonitorConfig {
   bus: string;
@@ -55,10 +56,12 @@ export = function (RED: NodeAPI): void {
         ...(status?.state === 'in-force' ? { policy: `${status.id}@${status.version}` } : {}),
       };
     };
+    const counters = nodeCounters(RED, this, 'monitor');
     const monitor = new FleetMonitor({
       settings,
       current,
       alert: (alert) => {
+        counters.count(alert.kind === 'recovered' ? 'recoveries' : 'alerts');
         this.send({ topic: alertsTopic(alert.site), payload: alert });
         if (settings.alertSites) bus.send(alertsTopic(alert.site), JSON.stringify(alert), { qos: 1, retain: false }, () => undefined);
         throttle.show();

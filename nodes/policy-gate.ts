@@ -8,6 +8,8 @@ import { translator } from './support/i18n';
 import { StatusThrottle } from './support/status-throttle';
 import { releaseOnClose, showCannotStart } from './support/lifecycle';
 import { nodeLabel, offerReadiness } from './support/flow-readiness';
+import { nodeCounters } from './support/stats';
+import { StageTally } from '../lib/metrics/stage-tally';
 
 interface PolicyGateDef extends NodeDef, GateConfig {
   policy: string;
@@ -25,11 +27,14 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     this.passCount = 0;
     this.rejectCount = 0;
+    const tally = new StageTally(nodeCounters(RED, this, 'policy'), 'policy');
 
     const rejectAll = (problem: string): void => {
       showCannotStart(this, t('policy-gate.status.unavailable', { problem }), t('policy-gate.errors.problem', { problem }));
       this.on('input', (msg: NodeMessageInFlow & PipelineMessage, send, done) => {
+        const probe = tally.in(msg);
         refuseUnjudged(msg, problem);
+        tally.rejected(probe, msg.reject);
         this.rejectCount += 1;
         send([null, msg]);
         done();
@@ -56,10 +61,13 @@ export = function (RED: NodeAPI): void {
 
     this.on('input', (input, send, done) => {
       const msg = input as NodeMessageInFlow & PipelineMessage;
+      const probe = tally.in(msg);
       try {
         const passed = judgeMessage(policy, msg, transport);
         if (passed) this.passCount += 1;
         else this.rejectCount += 1;
+        if (passed) tally.out(probe);
+        else tally.rejected(probe, msg.reject);
         throttle.show();
         send(passed ? [msg, null] : [null, msg]);
         done();

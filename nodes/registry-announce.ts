@@ -9,6 +9,7 @@ import { findBus, type TectonicBusNode } from './support/bus-config';
 import { translator } from './support/i18n';
 import { showCannotStart } from './support/lifecycle';
 import { busStatus } from './support/status';
+import { nodeCounters } from './support/stats';
 
 type RegistryAnnounceDef = NodeDef & AnnounceConfig & { bus: string };
 
@@ -50,10 +51,12 @@ export = function (RED: NodeAPI): void {
           : t('registry-announce.status.withdrawn', { why: watch?.lastOutcome?.healthy === false ? watch.lastOutcome.why : t('registry-announce.status.checking') });
       this.status(bus.state.kind === 'connected' && announcer.state === 'withdrawn' ? { fill: 'yellow', shape: 'ring', text: detail } : busStatus(t, bus.state, detail));
     };
+    const counters = nodeCounters(RED, this, 'announce', { levels: () => ({ announced: announcer.state === 'announced' ? 1 : 0 }) });
     const watch =
       health === undefined
         ? undefined
         : new HealthWatch(health, systemClock, (verdict, outcome) => {
+            counters.count(verdict === 'announce' ? 'healthy' : 'withdrawals');
             if (verdict === 'announce') announcer.announce();
             else {
               this.warn(t('registry-announce.warnings.withdrawn', { url: health.url, why: outcome.healthy ? '' : outcome.why }));

@@ -11,6 +11,7 @@ import { showCannotStart } from './support/lifecycle';
 import { serveRegistry } from './support/registry-endpoint';
 import { busStatus } from './support/status';
 import { StatusThrottle } from './support/status-throttle';
+import { nodeCounters } from './support/stats';
 
 type RegistryLookupDef = NodeDef & LookupConfig & { bus: string; retry?: boolean; wires?: string[][] };
 
@@ -43,6 +44,7 @@ export = function (RED: NodeAPI): void {
     // With nothing wired to the second output, "no endpoint" goes to done(err) so a catch node sees it.
     const errorsWired = (config.wires?.[1]?.length ?? 0) > 0;
     const counts = { resolved: 0, unresolved: 0, failed: 0 };
+    nodeCounters(RED, this, 'lookup', { counts: () => ({ ...counts }) });
 
     const uses = new Map<string, { ready: Promise<void>; release: () => Promise<void>; settled: boolean }>();
     const use = (service: string): { ready: Promise<void>; settled: boolean } => {

@@ -9,6 +9,7 @@ import { describeReasons } from '../lib/reasons';
 import { maskUrlPasswords } from '../lib/redact-url';
 import type { BusCredentials, TectonicBusNode } from './support/bus-config';
 import { translator } from './support/i18n';
+import { nodeCounters } from './support/stats';
 import { stableClientId, stateDir } from './support/user-dir';
 
 interface TectonicBusDef extends NodeDef {
@@ -71,7 +72,10 @@ export = function (RED: NodeAPI): void {
       settings.value.mode === 'embedded' ? t('tectonic-bus.warnings.embeddedAt', { host: settings.value.host, port: settings.value.port }) : maskUrlPasswords(settings.value.url);
     if (settings.value.mode === 'embedded' && settings.value.securityFile === undefined) this.log(t('tectonic-bus.log.open'));
     let reported = '';
+    const counters = nodeCounters(RED, this, '', { levels: () => ({ connected: bus.state.kind === 'connected' ? 1 : 0 }) });
     bus.onState((state) => {
+      if (state.kind === 'connected') counters.count('connects');
+      else if (state.kind === 'disconnected') counters.count('disconnects');
       // Log each failure once, not on every reconnect attempt.
       const problem = state.kind === 'failed' || state.kind === 'disconnected' ? (state.error ?? '') : '';
       if (problem !== '' && problem !== reported) this.warn(t('tectonic-bus.warnings.connection', { where, problem: maskUrlPasswords(problem) }));

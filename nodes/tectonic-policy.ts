@@ -8,6 +8,7 @@ import { type PolicyConfigFields, type PolicySourceSettings, parsePolicySettings
 import { SitePolicy } from '../lib/policy/site-policy';
 import { findBus } from './support/bus-config';
 import { translator } from './support/i18n';
+import { nodeCounters } from './support/stats';
 import type { PolicyCredentials, TectonicPolicyNode } from './support/policy-config';
 import { stateDir } from './support/user-dir';
 
@@ -95,9 +96,18 @@ export = function (RED: NodeAPI): void {
       log: { info: (m) => this.log(m), warn: (m) => this.warn(t('tectonic-policy.errors.problem', { problem: m })) },
     });
     this.policy = policy;
+    // Bundles put in force and changes to failing closed, for the stats and metrics endpoints.
+    let inForce = '';
+    const counters = nodeCounters(RED, this, '', { levels: () => ({ inForce: policy.status.state === 'in-force' ? 1 : 0 }) });
+    const stopCounting = policy.onChange((status) => {
+      const now = status.state === 'in-force' ? `${status.id}@${status.version}` : '';
+      if (now !== inForce) counters.count(now === '' ? 'failedClosed' : 'bundlesInForce');
+      inForce = now;
+    });
     void policy.start().catch((err: unknown) => this.error(t('tectonic-policy.errors.problem', { problem: (err as Error).message })));
 
     this.on('close', (_removed: boolean, done: () => void) => {
+      stopCounting();
       void closeWithin(policy.close()).then(done);
     });
   }

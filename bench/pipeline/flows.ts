@@ -10,7 +10,7 @@ import type { JsonObject } from '../../lib/catalog/types';
 import { generatePolicyKeyPair, signBundle } from '../../lib/policy/signature';
 import { fraSpec } from '../../test/fixtures/logistics';
 import type { FlowNode } from '../../test/support/node-red-process';
-import { CARRIER_KEEP } from './records';
+import { CARRIER_KEEP, localRecord } from './records';
 
 export const TOPICS = {
   raw: 'bench/in/raw',
@@ -21,6 +21,9 @@ export const TOPICS = {
   tectonicIn: 'bench/in/tectonic',
   /** canonicalTopic() of a shipment 1.x from site-fra. */
   tectonicOut: 'cdm/shipment/v1/site-fra',
+  /** The same pipeline with the fleet's parts on (fleetFlow), as another site so the two never mix. */
+  fleetIn: 'bench/in/fleet',
+  fleetOut: 'cdm/shipment/v1/site-fra2',
 } as const;
 
 export const SITE = 'site-fra';
@@ -204,4 +207,33 @@ export function tectonicFlow(brokerPort: number, files: TectonicFiles, outboxMax
       outboxMaxCount: String(outboxMaxCount), outboxMaxBytes: '67108864', whenFull: 'reject', policy: '', outputs: 2, x: 700, y: 80, wires: [[], []],
     },
   ];
+}
+
+export const FLEET_SITE = 'site-fra2';
+/** Seconds between heartbeats in the fleet variant: 30 times the default rate, so its cost shows if it has one. */
+export const FLEET_HEARTBEAT_SECONDS = 1;
+/** A synthetic transaction every this many beats. */
+export const FLEET_PROBE_EVERY = 5;
+
+/**
+ * tectonicFlow with what issue 16 adds to a site deployed (the fleet
+ * overhead): a heartbeat every second with a synthetic transaction every 5
+ * beats into cdm-map, cdm-map starting a sampled trace for every record, and
+ * (from the bench) GET /tectonic/metrics every second. Its own site and input
+ * topic, so its records and probes never reach the plain variant's checker.
+ * The probe is a valid record of a phase the bench never runs: the checker
+ * takes it for a straggler and leaves it out.
+ */
+export function fleetFlow(brokerPort: number, files: TectonicFiles, outboxMaxCount: number, maxInFlight: number, parts: { trace: boolean; probes: boolean } = { trace: true, probes: true }): FlowNode[] {
+  const flow = tectonicFlow(brokerPort, files, outboxMaxCount, maxInFlight).map((n) => ({ ...n }));
+  for (const n of flow) {
+    if (n.id === 'bench-bus') Object.assign(n, { clientId: 'bench-fleet-bus', siteId: FLEET_SITE });
+    if (n.id === 'tec-in') n.topic = TOPICS.fleetIn;
+    if (n.id === 'tec-map') Object.assign(n, { site: FLEET_SITE, source: 'urn:tectonic:site-fra2:wms', traceSampling: parts.trace ? '1' : '' });
+  }
+  flow.push({
+    id: 'fleet-heartbeat', type: 'heartbeat', z: TAB, name: 'heartbeat', bus: 'bench-bus', interval: String(FLEET_HEARTBEAT_SECONDS), templateName: 'bench-site', templateVersion: '1.0.0',
+    probeEvery: parts.probes ? String(FLEET_PROBE_EVERY) : '', probeDeadline: '10', probeRecord: JSON.stringify(localRecord(999_999, 1)), x: 120, y: 160, wires: [['tec-map'], []],
+  });
+  return flow;
 }

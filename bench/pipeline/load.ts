@@ -9,13 +9,13 @@ import { type MqttClient, connect } from 'mqtt';
 import { TOPICS } from './flows';
 import { expectedCanonical, invalidKind, localRecord, parseShipmentId } from './records';
 
-export type Variant = 'raw' | 'passthrough' | 'core' | 'tectonic';
-export const VARIANTS: readonly Variant[] = ['raw', 'passthrough', 'core', 'tectonic'];
+export type Variant = 'raw' | 'passthrough' | 'core' | 'tectonic' | 'fleet';
+export const VARIANTS: readonly Variant[] = ['raw', 'passthrough', 'core', 'tectonic', 'fleet'];
 
-const INPUT_TOPIC: Record<Variant, string> = { raw: TOPICS.raw, passthrough: TOPICS.passthroughIn, core: TOPICS.coreIn, tectonic: TOPICS.tectonicIn };
-const OUTPUT_TOPIC: Record<Variant, string> = { raw: TOPICS.raw, passthrough: TOPICS.passthroughOut, core: TOPICS.coreOut, tectonic: TOPICS.tectonicOut };
-/** raw and passthrough move the local record unchanged; the other two must turn it into the canonical one. */
-const TRANSFORMS: Record<Variant, boolean> = { raw: false, passthrough: false, core: true, tectonic: true };
+const INPUT_TOPIC: Record<Variant, string> = { raw: TOPICS.raw, passthrough: TOPICS.passthroughIn, core: TOPICS.coreIn, tectonic: TOPICS.tectonicIn, fleet: TOPICS.fleetIn };
+const OUTPUT_TOPIC: Record<Variant, string> = { raw: TOPICS.raw, passthrough: TOPICS.passthroughOut, core: TOPICS.coreOut, tectonic: TOPICS.tectonicOut, fleet: TOPICS.fleetOut };
+/** raw and passthrough move the local record unchanged; the others must turn it into the canonical one. */
+const TRANSFORMS: Record<Variant, boolean> = { raw: false, passthrough: false, core: true, tectonic: true, fleet: true };
 
 /** What the checker saw of one phase. */
 export interface PhaseTally {
@@ -123,7 +123,7 @@ export class PipelineLoad {
       return;
     }
     // tectonic publishes a structured CloudEvent: the record is its `data`.
-    const record = (phase.variant === 'tectonic' ? (body as { data?: unknown } | null)?.data : body) as Record<string, unknown> | null | undefined;
+    const record = (phase.variant === 'tectonic' || phase.variant === 'fleet' ? (body as { data?: unknown } | null)?.data : body) as Record<string, unknown> | null | undefined;
     const id = parseShipmentId(TRANSFORMS[phase.variant] ? record?.shipmentId : record?.Sendung);
     if (id === undefined || id.phase !== phase.id) {
       // A straggler of an earlier phase is no error; anything unidentifiable is.

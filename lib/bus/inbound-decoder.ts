@@ -37,6 +37,8 @@ export interface InboundSink {
  */
 export class InboundDecoder {
   readonly counts = { received: 0, duplicatesDropped: 0, malformed: 0 };
+  /** Synthetic transactions dropped (docs/fleet.md); apart from `counts`, which are the decoder's own verdicts on the bus's messages. */
+  readonly probes = { dropped: 0 };
   /** Decodes one MQTT message and delivers it: the handler of the subscription's kind, chosen once. */
   readonly receive: (topic: string, payload: Buffer, packet: IPublishPacket) => void;
   /**
@@ -47,14 +49,14 @@ export class InboundDecoder {
    * Undefined if they do not decode.
    */
   readonly again: (topic: string, payload: Buffer, packet: IPublishPacket) => Record<string, unknown> | undefined;
-  private readonly settings: Pick<SubscribeSettings, 'limits'>;
+  private readonly settings: Pick<SubscribeSettings, 'limits' | 'passProbes'>;
   private readonly dedup: DedupWindow;
   private readonly dedupMaxAgeMs: number;
   private readonly sink: InboundSink;
   private readonly now: () => number;
 
   /** `now`: the clock of the entry mark and the duplicate window's age; default Date.now. */
-  constructor(settings: Pick<SubscribeSettings, 'kind' | 'dedupWindow' | 'limits'> & Partial<Pick<SubscribeSettings, 'dedupMaxAgeMs'>>, sink: InboundSink, now: () => number = Date.now) {
+  constructor(settings: Pick<SubscribeSettings, 'kind' | 'dedupWindow' | 'limits'> & Partial<Pick<SubscribeSettings, 'dedupMaxAgeMs' | 'passProbes'>>, sink: InboundSink, now: () => number = Date.now) {
     this.settings = settings;
     this.now = now;
     this.dedup = new DedupWindow(settings.dedupWindow, { now });
@@ -75,11 +77,21 @@ export class InboundDecoder {
     if (!decoded.ok) return this.reportMalformed(fresh, topic, payload, decoded.reasons);
     const disagreement = topicDisagreement(topic, decoded.value.envelope);
     if (disagreement.length > 0) return this.reportMalformed(fresh, topic, payload, disagreement);
+    const { envelope } = decoded.value;
+    // A synthetic transaction is the site's own check (docs/fleet.md): consumers leave it out unless asked for it.
+    if (envelope.probe !== undefined && this.settings.passProbes !== true) {
+      if (fresh) this.probes.dropped += 1;
+      return undefined;
+    }
     // An id made from an input is remembered for a time only: an equal reading later is a new event (derived-id.ts).
-    const { site, id } = decoded.value.envelope;
+    const { site, id } = envelope;
     if (fresh && !this.admit(site, id, isInputId(id) ? this.dedupMaxAgeMs : undefined)) return undefined;
     this.received(fresh);
-    return { topic, payload: decoded.value.data, cdm: decoded.value.envelope };
+    const msg: Record<string, unknown> = { topic, payload: decoded.value.data, cdm: envelope };
+    // The trace goes on with the record (W3C Trace Context, lib/fleet/trace-context.ts); a passed probe keeps its mark.
+    if (envelope.traceparent !== undefined) msg.traceparent = envelope.traceparent;
+    if (envelope.probe !== undefined) msg.probe = envelope.probe;
+    return msg;
   };
 
   // Dead letters come back as the message that was refused, with msg.reject,

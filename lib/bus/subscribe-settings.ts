@@ -23,6 +23,8 @@ export interface RawSubscribeConfig {
   dedupMaxAge?: string;
   /** records: the MQTT topic filter. */
   topic?: string;
+  /** 'pass': synthetic transactions go into the flow (msg.probe set); anything else: dropped (docs/fleet.md). */
+  probes?: string;
   /** Absent in nodes saved before flow control: they take the default like an empty field. */
   maxInFlight?: string;
 }
@@ -42,6 +44,8 @@ export interface SubscribeSettings {
   limits: DecodeLimits;
   /** Records unfinished in the flow before the connection is held; 0: no flow control. */
   maxInFlight: number;
+  /** Synthetic transactions (envelope `probe`) are dropped unless this is true (setting `probes: "pass"`). */
+  passProbes?: boolean;
 }
 
 export const DEFAULT_DEDUP_WINDOW = 10_000;
@@ -105,5 +109,6 @@ export function parseSubscribeSettings(config: RawSubscribeConfig, context: { em
   if (maxInFlight === undefined) {
     return refused([reason('', 'integer', `max in flight must be a whole number of records (0: no limit), got "${(config.maxInFlight ?? '').trim()}"`)], warnings);
   }
-  return { ok: true, value: { kind, filters, qos, dedupWindow, dedupMaxAgeMs: dedupMaxAge * 1000, limits: { ...DEFAULT_DECODE_LIMITS, maxBytes }, maxInFlight }, warnings };
+  const probes = config.probes === 'pass' ? { passProbes: true } : {};
+  return { ok: true, value: { kind, filters, qos, dedupWindow, dedupMaxAgeMs: dedupMaxAge * 1000, limits: { ...DEFAULT_DECODE_LIMITS, maxBytes }, maxInFlight, ...probes }, warnings };
 }

@@ -11,12 +11,13 @@ import { mapCommand } from './map-command';
 import { PACKAGE_NAME, packageVersion } from './package-version';
 import { policyCommand } from './policy-command';
 import { validateCommand } from './validate-command';
+import { templateCommand } from './template-command';
 
 /**
  * The commands of `tectonic`, one file each. A new command (map, policy,
  * site, certify) is a new file in lib/cli and one entry here.
  */
-export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, validateCommand, mapCommand, policyCommand, brokerCommand, siteCommand, certifyCommand, adviseCommand];
+export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, validateCommand, mapCommand, policyCommand, brokerCommand, siteCommand, certifyCommand, templateCommand, adviseCommand];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

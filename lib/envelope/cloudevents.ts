@@ -60,6 +60,7 @@ const ATTRIBUTE_NAMES = [
   ['correlationId', 'correlationid'],
   ['traceparent', 'traceparent'],
   ['validated', 'cdmvalidated'],
+  ['probe', 'cdmprobe'],
 ] as const satisfies ReadonlyArray<readonly [keyof CdmEnvelope, string]>;
 
 export function eventType(envelope: Pick<CdmEnvelope, 'entity' | 'version'>): string {
@@ -117,6 +118,7 @@ function structuredEvent(envelope: CdmEnvelope, dataJson: string): string {
   let event = t.beforeId + jsonText(envelope.id) + t.beforeTime + jsonText(envelope.time) + t.beforeCorrelation;
   if (envelope.correlationId !== undefined) event += jsonText(envelope.correlationId);
   if (envelope.traceparent !== undefined) event += `,"traceparent":${jsonText(envelope.traceparent)}`;
+  if (envelope.probe !== undefined) event += `,"cdmprobe":${jsonText(envelope.probe)}`;
   return `${event}${t.beforeData}${dataJson}}`;
 }
 

@@ -20,6 +20,11 @@ export interface CdmEnvelope {
   traceparent?: string;
   /** Set by cdm-validate: the `entity@version` of the schema the payload passed. */
   validated?: string;
+  /**
+   * Set on a synthetic transaction only (lib/fleet/probe-mark.ts): its nonce.
+   * Consumers drop such records by default and counters leave them out.
+   */
+  probe?: string;
 }
 
 // Entity and site names become MQTT topic levels, so they must never carry
@@ -130,7 +135,7 @@ const cleanMarks = new CleanTexts((text) => cleanText(text, 128));
  * length themselves.
  */
 function isClean(v: Record<string, unknown>): boolean {
-  const { correlationId, traceparent, validated } = v;
+  const { correlationId, traceparent, validated, probe } = v;
   return (
     cleanNames.has(v.entity) &&
     cleanVersions.has(v.version) &&
@@ -140,7 +145,8 @@ function isClean(v: Record<string, unknown>): boolean {
     cleanSources.has(v.source) &&
     (correlationId === undefined || cleanText(correlationId, 256)) &&
     (traceparent === undefined || (typeof traceparent === 'string' && TRACEPARENT.test(traceparent))) &&
-    (validated === undefined || cleanMarks.has(validated))
+    (validated === undefined || cleanMarks.has(validated)) &&
+    (probe === undefined || cleanText(probe, 64))
   );
 }
 
@@ -167,6 +173,7 @@ export function envelopeProblems(value: unknown, prefix = 'cdm'): Reason[] | und
     reasons = withProblem(reasons, prefix, 'traceparent', textProblem(traceparent, 55) ?? (TRACEPARENT.test(traceparent as string) ? undefined : { rule: 'format', message: 'must be a W3C traceparent such as 00-<32 hex>-<16 hex>-01' }));
   }
   if (v.validated !== undefined) reasons = withProblem(reasons, prefix, 'validated', textProblem(v.validated, 128));
+  if (v.probe !== undefined) reasons = withProblem(reasons, prefix, 'probe', textProblem(v.probe, 64));
   return reasons;
 }
 
@@ -191,10 +198,11 @@ export function checkEnvelope(value: unknown, prefix = 'cdm'): Checked<CdmEnvelo
   }
   const v = value as Record<string, unknown>;
   const envelope: CdmEnvelope = { entity: v.entity as string, version: v.version as string, site: v.site as string, id: v.id as string, time: v.time as string, source: v.source as string };
-  const { correlationId, traceparent, validated } = v;
+  const { correlationId, traceparent, validated, probe } = v;
   if (typeof correlationId === 'string') envelope.correlationId = correlationId;
   if (typeof traceparent === 'string') envelope.traceparent = traceparent;
   if (typeof validated === 'string') envelope.validated = validated;
+  if (typeof probe === 'string') envelope.probe = probe;
   return { ok: true, value: envelope };
 }
 

@@ -60,6 +60,9 @@ export function envelopeFrom(origin: EnvelopeOrigin, incoming: PipelineMessage, 
   const earlier = envelopeOf(incoming.cdm);
   const envelope = build(origin, correlation(incoming.correlationId) ?? correlation(earlier?.correlationId), isTraceparent(incoming.traceparent) ? incoming.traceparent : isTraceparent(earlier?.traceparent) ? earlier.traceparent : undefined, id);
   envelope.correlationId ??= envelope.id;
+  // A synthetic transaction keeps its mark on the canonical record (lib/fleet/probe-mark.ts).
+  const probe = incoming.probe;
+  if (typeof probe === 'string' && probe !== '' && probe.length <= 64) envelope.probe = probe;
   return envelope;
 }
 

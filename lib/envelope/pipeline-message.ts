@@ -33,6 +33,8 @@ export interface PipelineMessage {
   correlationId?: unknown;
   /** A W3C traceparent given by the flow, carried like correlationId. */
   traceparent?: unknown;
+  /** A synthetic transaction's nonce (lib/fleet/probe-mark.ts): cdm-map carries it into the envelope; counters leave the message out. */
+  probe?: unknown;
   /** The entry mark an entry that redelivers sets (entry-mark.ts); cdm-map makes the envelope id from it. */
   tectonic?: unknown;
   _msgid?: string;

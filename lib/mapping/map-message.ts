@@ -28,10 +28,13 @@ export function applyMapping(msg: PipelineMessage, result: MapResult, origin: En
  * The id made from the record, in this order (docs/mapping-spec.md, "The
  * envelope id"): the key the spec names; else, for a message an entry that
  * redelivers let in (msg.tectonic), the input and the record as it came;
- * else undefined, and the envelope gets a ULID as it always has.
+ * else undefined, and the envelope gets a ULID as it always has (and always
+ * for a probe).
  * Read before msg.payload becomes the canonical record.
  */
 function envelopeId(msg: PipelineMessage, key: string | undefined, origin: EnvelopeOrigin): string | undefined {
+  // A probe gets a fresh id whatever its record says, so no duplicate window at the centre swallows the next one.
+  if (msg.probe !== undefined) return undefined;
   if (key !== undefined) return keyEnvelopeId(origin.site, origin.entity, key);
   const topic = entryTopicOf(msg.tectonic);
   return topic === undefined ? undefined : inputEnvelopeId(origin.site, origin.entity, topic, msg.payload);

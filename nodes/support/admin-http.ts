@@ -8,6 +8,9 @@ export interface AdminRequest {
 export interface AdminResponse {
   status(code: number): AdminResponse;
   json(body: unknown): void;
+  /** Sets a response header (Express's res.set). */
+  set(name: string, value: string): AdminResponse;
+  send(body: string): void;
 }
 
 /** A route parameter as one string, or undefined. */

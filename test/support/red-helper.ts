@@ -34,7 +34,7 @@ export const helper = require('node-red-node-test-helper') as TestHelper;
 helper.init(require.resolve(nodeRedDir));
 
 /** The pack's compiled nodes (the test command builds first) and the core nodes the tests wire in. */
-export const packNodes: unknown[] = ['tectonic-bus', 'bus-publish', 'bus-subscribe', 'cdm-catalog', 'cdm-validate', 'cdm-map', 'tectonic-policy', 'policy-gate'].map(
+export const packNodes: unknown[] = ['tectonic-bus', 'bus-publish', 'bus-subscribe', 'cdm-catalog', 'cdm-validate', 'cdm-map', 'tectonic-policy', 'policy-gate', 'heartbeat'].map(
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   (name) => require(join(repoRoot, 'dist', 'nodes', `${name}.js`)) as unknown,
 );
