@@ -39,11 +39,9 @@ export interface BusRecord {
   heartbeats: Array<{ topic: string; beat: Record<string, unknown>; at: number }>;
 }
 
-/** Whether a structured event carries the synthetic-transaction mark (`tectonicprobe`), which no count includes. */
-function isProbe(payload: Buffer): boolean {
-  if (!payload.includes('"tectonicprobe"')) return false;
-  const parsed = parseUntrustedJson(payload.toString(), '');
-  return parsed.ok && typeof parsed.value === 'object' && parsed.value !== null && 'tectonicprobe' in parsed.value;
+/** Whether an envelope carries the synthetic-transaction mark (`probe`, `cdmprobe` on the wire), which no count includes. */
+function isProbe(envelope: CdmEnvelope): boolean {
+  return envelope.probe !== undefined;
 }
 
 export function sortSeen(seen: readonly Seen[], since = 0): BusRecord {
@@ -53,10 +51,12 @@ export function sortSeen(seen: readonly Seen[], since = 0): BusRecord {
     if (message.topic.startsWith('cdm/')) {
       const decoded = decodeMessage({ payload: message.payload });
       if (!decoded.ok) record.undecodable.push({ topic: message.topic, why: decoded.reasons.map((r) => r.message).join('; ') });
-      else if (!isProbe(message.payload)) record.outputs.push({ topic: message.topic, envelope: decoded.value.envelope, data: decoded.value.data });
+      else if (!isProbe(decoded.value.envelope)) record.outputs.push({ topic: message.topic, envelope: decoded.value.envelope, data: decoded.value.data });
     } else if (message.topic.startsWith('tectonic/dlq/')) {
       const parsed = parseUntrustedJson(message.payload.toString(), '');
-      const letter = parsed.ok ? (parsed.value as { stage?: unknown; reasons?: unknown }) : {};
+      const letter = parsed.ok ? (parsed.value as { stage?: unknown; reasons?: unknown; cdm?: { probe?: unknown } }) : {};
+      // A synthetic transaction refused on its way is the canary's to report (C6), not a fixture's.
+      if (typeof letter.cdm === 'object' && letter.cdm !== null && letter.cdm.probe !== undefined) continue;
       record.letters.push({ topic: message.topic, stage: typeof letter.stage === 'string' ? letter.stage : '', reasons: Array.isArray(letter.reasons) ? (letter.reasons as Reason[]) : [] });
     } else if (message.topic.endsWith('/state')) {
       const state = parseSiteState(message.payload);

@@ -69,7 +69,7 @@ export async function makeSiteKit(catalog: Catalog, options: KitOptions, now = n
       `TECTONIC_POLICY_ID=${options.policyId}`,
       `TECTONIC_POLICY_PUB=${options.trustedKey === undefined ? '' : 'keys/central.pub'}`,
       `TECTONIC_POLICY_HASH_KEY=${hashKey}`,
-      `TECTONIC_HEARTBEAT_INTERVAL=${options.heartbeatSeconds}`,
+      `TECTONIC_HEARTBEAT_SECONDS=${options.heartbeatSeconds}`,
       `TECTONIC_PROBE_RECORD=${JSON.stringify(sample)}`,
       `TECTONIC_TEMPLATE_NAME=${options.template.name}`,
       `TECTONIC_TEMPLATE_VERSION=${options.template.version}`,

@@ -51,9 +51,10 @@ describe('tectonic certify: a site agent on a private bus', function () {
     return found;
   };
 
-  it('a sound agent: valid records, masks, rejects dead-lettered with reasons, waits for catalog and policy, outbox across an outage, nothing logged, no demo key', async () => {
-    const { report } = await certify(agent, 'sound');
-    for (const id of ['C1', 'C2', 'C3', 'C4', 'C7', 'C8', 'C10']) assert.ok(check(report, id).pass, `${id}: ${check(report, id).evidence}`);
+  it('a sound agent passes every assertion: valid records, masks, rejects dead-lettered with reasons, waits for catalog and policy, birth, heartbeat and death, canary, outbox across an outage, nothing logged, no demo key', async () => {
+    const { code, report } = await certify(agent, 'sound');
+    assert.deepEqual(report.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${c.evidence}`), []);
+    assert.equal(code, 0);
     // One record has an unknown status code, one an implausible weight (the policy's deny rule).
     assert.match(check(report, 'C3').evidence, /5 fed: 3 published, 2 dead-lettered with reasons \(.*implausible weight.*unknown code "XX"/);
   });
@@ -67,6 +68,13 @@ describe('tectonic certify: a site agent on a private bus', function () {
     assert.match(c3.evidence, /5 fed: 0 published, 5 dead-lettered with reasons \(cdm-validate: required at weightKg: is required but missing/);
     assert.equal(check(report, 'C1').pass, false);
     assert.match(check(report, 'C1').evidence, /no canonical record reached the bus/);
+  });
+
+  it('without its heartbeat it fails C5 and C6', async () => {
+    const { code, report } = await certify(agent.filter((n) => n.id !== 'agent-heartbeat'), 'no-heartbeat');
+    assert.equal(code, 1);
+    assert.match(check(report, 'C5').evidence, /no heartbeat/);
+    assert.equal(check(report, 'C6').pass, false);
   });
 
   it('without its policy gate it fails C2, naming the ungated path', async () => {
