@@ -1,0 +1,42 @@
+import type { Node } from 'node-red';
+import type { MappingSpecHolder, SpecChange } from '../../lib/mapping/spec-source';
+import { describeReasons } from '../../lib/reasons';
+import { offerReadiness } from './flow-readiness';
+import type { Translate } from './i18n';
+
+/** What cdm-map's adapter needs from following its spec source: the changes, and what its status says meanwhile. */
+export interface FollowedSpec {
+  changed(change: SpecChange): void;
+  /** "waiting for its mapping spec (file /srv/spec.yaml)", with the last problem when there is one. */
+  waitingText(): string;
+  /** True while the last spec offered did not compile or the source cannot be read. */
+  troubled(): boolean;
+}
+
+/**
+ * cdm-map's side of a spec source: its readiness (so a bus-subscribe entry
+ * holds until a first spec is in force), one warning per problem, one log
+ * line per spec put in force. The node's own rules are in force from the
+ * start, so such a node is ready at once.
+ */
+export function followSpecSource(node: Node, t: Translate, holder: MappingSpecHolder, show: () => void): FollowedSpec {
+  const waiting = t('cdm-map.spec.waiting', { origin: holder.origin });
+  const ready = offerReadiness(node, waiting);
+  ready.set(holder.current !== undefined, waiting);
+  let problem: string | undefined;
+  return {
+    changed(change) {
+      if (change.kind === 'in-force') {
+        problem = undefined;
+        ready.set(true);
+        node.log(t('cdm-map.spec.inForce', { origin: holder.origin, entity: change.entity, version: change.version, digest: change.digest.slice(0, 19) }));
+      } else {
+        problem = describeReasons(change.reasons);
+        node.warn(t(`cdm-map.spec.${change.kind}`, { origin: holder.origin, problem }));
+      }
+      show();
+    },
+    waitingText: () => (problem === undefined ? waiting : `${waiting}: ${problem}`),
+    troubled: () => problem !== undefined,
+  };
+}
