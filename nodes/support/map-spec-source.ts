@@ -20,7 +20,7 @@ export interface FollowedSpec {
  * start, so such a node is ready at once.
  */
 export function followSpecSource(node: Node, t: Translate, holder: MappingSpecHolder, show: () => void): FollowedSpec {
-  const waiting = t('cdm-map.spec.waiting', { origin: holder.origin });
+  const waiting = t('cdm-map:cdm-map.spec.waiting', { origin: holder.origin });
   const ready = offerReadiness(node, waiting);
   ready.set(holder.current !== undefined, waiting);
   let problem: string | undefined;
@@ -29,10 +29,13 @@ export function followSpecSource(node: Node, t: Translate, holder: MappingSpecHo
       if (change.kind === 'in-force') {
         problem = undefined;
         ready.set(true);
-        node.log(t('cdm-map.spec.inForce', { origin: holder.origin, entity: change.entity, version: change.version, digest: change.digest.slice(0, 19) }));
+        node.log(t('cdm-map:cdm-map.spec.inForce', { origin: holder.origin, entity: change.entity, version: change.version, digest: change.digest.slice(0, 19) }));
       } else {
         problem = describeReasons(change.reasons);
-        node.warn(t(`cdm-map.spec.${change.kind}`, { origin: holder.origin, problem }));
+        const params = { origin: holder.origin, problem };
+        if (change.kind === 'kept') node.warn(t('cdm-map:cdm-map.spec.kept', params));
+        else if (change.kind === 'refused') node.warn(t('cdm-map:cdm-map.spec.refused', params));
+        else node.warn(t('cdm-map:cdm-map.spec.unavailable', params));
       }
       show();
     },
