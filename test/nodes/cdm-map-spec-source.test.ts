@@ -9,8 +9,20 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'mocha';
-import { Inbox, type Msg, calls, helper, load, logged, node, startServer, stopServer } from '../support/red-helper';
-import { waitFor } from '../support/node-red-process';
+import type { MqttClient } from 'mqtt';
+import { type EmbeddedBroker, startEmbeddedBroker } from '../../lib/bus/embedded-broker';
+import { connectRaw, endRaw } from '../lib/bus/mqtt-helpers';
+import { Inbox, type Msg, calls, catchNode, helper, load, logged, node, packNodes, startServer, stopServer } from '../support/red-helper';
+import { delay, repoRoot, waitFor } from '../support/node-red-process';
+
+// node-red-node-test-helper leaves RED.hooks out of the API it hands the nodes
+// (see ready-before-reading.test.ts): bus-subscribe's hold needs them.
+const runtimeHooks = (helper as unknown as { _RED: { hooks: unknown } })._RED.hooks;
+const withRuntimeHooks = (red: { hooks?: unknown }): void => {
+  red.hooks ??= runtimeHooks;
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- core's status node: sees every status the entry shows
+const statusNode = require(join(repoRoot, 'node_modules/@node-red/nodes/core/common/25-status.js')) as unknown;
 
 const specV1 = { entity: 'shipment', version: '1.0.0', rules: [{ to: 'shipmentId', from: 'shp_no' }] };
 const specV2Yaml = 'entity: shipment\nversion: 1.1.0\nrules:\n  - to: shipmentId\n    from: shipment_number\n';
@@ -83,6 +95,44 @@ describe('cdm-map spec source', () => {
     const mapped = new Inbox(node('mapped'));
     node('map').receive({ payload: { shipment_number: 'E-1' } });
     should((await mapped.next()).payload).eql({ shipmentId: 'E-1' });
+  });
+
+  it('a bus-subscribe entry holds its records until the first spec is in force, then every one is mapped', async function () {
+    this.timeout(30_000);
+    const broker: EmbeddedBroker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
+    const publisher: MqttClient = await connectRaw(`mqtt://127.0.0.1:${broker.port}`, { clientId: `spec-publisher-${process.pid}` });
+    const file = join(dir, 'held.json');
+    try {
+      await load(
+        [
+          { id: 'f1', type: 'tab', label: 'site' },
+          { id: 'bus', type: 'tectonic-bus', name: 'site bus', mode: 'external', url: `mqtt://127.0.0.1:${broker.port}`, protocolVersion: '4', clientId: `spec-site-${process.pid}`, session: 'clean' },
+          { id: 'sub', type: 'bus-subscribe', z: 'f1', x: 100, y: 40, name: 'wms records', bus: 'bus', kind: 'records', topic: 'site/a/wms/#', qos: '1', maxBytes: '', maxInFlight: '100', wires: [['map']] },
+          ...flow({ specSource: 'file', specFrom: file, specFromType: 'str' }).filter((n) => n.type !== 'tab'),
+          { id: 'watch', type: 'status', z: 'f1', x: 100, y: 300, scope: ['sub'], wires: [['statuses']] },
+          { id: 'statuses', type: 'helper', z: 'f1', x: 300, y: 300, wires: [] },
+        ],
+        {},
+        [withRuntimeHooks, ...packNodes, catchNode, statusNode],
+      );
+      const statuses = new Inbox(node('statuses'));
+      const mapped = new Inbox(node('mapped'));
+      const caught = new Inbox(node('caught'));
+      await statuses.next((m) => /waiting for its mapping spec/.test(String((m.status as { text?: string } | undefined)?.text)), 10_000);
+      await delay(300);
+      for (let i = 0; i < 5; i++) await publisher.publishAsync('site/a/wms/shipments', JSON.stringify({ shp_no: `H-${i}` }), { qos: 1 });
+      await delay(500);
+      should(mapped.messages.length).equal(0, 'nothing is read while no spec is in force');
+      should(caught.messages.length).equal(0, 'and nothing is refused for it');
+      await writeFile(file, JSON.stringify(specV1));
+      const all = await mapped.count(5, 10_000);
+      should(all.map((m) => (m.payload as Msg).shipmentId).sort()).eql(['H-0', 'H-1', 'H-2', 'H-3', 'H-4']);
+      should(caught.messages.length).equal(0);
+    } finally {
+      await helper.unload();
+      await endRaw(publisher);
+      await broker.close();
+    }
   });
 
   describe('a URL', () => {
