@@ -9,7 +9,7 @@ export interface FollowedSpec {
   changed(change: SpecChange): void;
   /** "waiting for its mapping spec (file /srv/spec.yaml)", with the last problem when there is one. */
   waitingText(): string;
-  /** True while the last spec offered did not compile or the source cannot be read. */
+  /** True while the last spec offered did not compile (or, with none in force, the source cannot be read). */
   troubled(): boolean;
 }
 
@@ -31,8 +31,11 @@ export function followSpecSource(node: Node, t: Translate, holder: MappingSpecHo
         ready.set(true);
         node.log(t('cdm-map:cdm-map.spec.inForce', { origin: holder.origin, entity: change.entity, version: change.version, digest: change.digest.slice(0, 19) }));
       } else {
-        problem = describeReasons(change.reasons);
-        const params = { origin: holder.origin, problem };
+        const why = describeReasons(change.reasons);
+        // A source that cannot be read is warned of once; it is not shown on a node whose spec is in force, because
+        // the same bytes coming back are not announced again, and the status would stay yellow for nothing.
+        if (change.kind !== 'unavailable' || holder.current === undefined) problem = why;
+        const params = { origin: holder.origin, problem: why };
         if (change.kind === 'kept') node.warn(t('cdm-map:cdm-map.spec.kept', params));
         else if (change.kind === 'refused') node.warn(t('cdm-map:cdm-map.spec.refused', params));
         else node.warn(t('cdm-map:cdm-map.spec.unavailable', params));
