@@ -1,8 +1,10 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { EnvelopeOrigin } from '../lib/envelope/new-envelope';
 import type { PipelineMessage } from '../lib/envelope/pipeline-message';
 import { type MapResult, compileMappingSpec } from '../lib/mapping';
 import { MAP_STAGE, applyMapping } from '../lib/mapping/map-message';
-import { type MapConfig, type MapSettings, parseMapSettings } from '../lib/mapping/map-settings';
+import { type MapConfig, parseMapNodeSettings } from '../lib/mapping/map-settings';
+import { MappingSpecHolder, type SpecSourceFields, openSpecSource } from '../lib/mapping/spec-source';
 import { reason } from '../lib/reasons';
 import { type AdminRequest, type AdminResponse, jsonBodyOnly } from './support/admin-http';
 import { findCatalog } from './support/catalog-config';
@@ -13,8 +15,9 @@ import { releaseOnClose, showCannotStart } from './support/lifecycle';
 import { nodeCounters } from './support/stats';
 import { StageTally } from '../lib/metrics/stage-tally';
 import { TraceContext, parseTraceSampling } from '../lib/fleet/trace-context';
+import { followSpecSource } from './support/map-spec-source';
 
-interface CdmMapDef extends NodeDef, MapConfig {
+interface CdmMapDef extends NodeDef, MapConfig, SpecSourceFields {
   catalog: string;
   /** '' or absent: continue traces only; 0 to 1: start one for a record without, sampled at that rate. */
   traceSampling?: string;
@@ -24,7 +27,7 @@ export = function (RED: NodeAPI): void {
   const t = translator(RED);
   function CdmMap(this: Node, config: CdmMapDef): void {
     RED.nodes.createNode(this, config);
-    const parsed = parseMapSettings(config, (name) => RED.util.evaluateNodeProperty(name, 'env', this, {}) as string | undefined);
+    const parsed = parseMapNodeSettings(config, (name) => RED.util.evaluateNodeProperty(name, 'env', this, {}) as string | undefined);
     const sampling = parseTraceSampling(config.traceSampling);
     if (!parsed.ok || !sampling.ok) {
       const why = parsed.ok ? (sampling.ok ? '' : sampling.problem) : parsed.problem;
@@ -36,9 +39,11 @@ export = function (RED: NodeAPI): void {
       });
       return;
     }
-    const { mapping, origin }: MapSettings = parsed.settings;
+    const { settings } = parsed;
+    const holder = new MappingSpecHolder(settings, (change) => followed.changed(change), openSpecSource(settings.spec), settings.mapping);
+    const mapping = settings.mapping;
 
-    if (config.catalog) {
+    if (config.catalog && mapping !== undefined) {
       // Only a hint: the record is validated against the catalog by cdm-validate, not here.
       const found = findCatalog(RED, config.catalog);
       if ('catalog' in found) {
@@ -53,10 +58,16 @@ export = function (RED: NodeAPI): void {
     let rejected = 0;
     const tally = new StageTally(nodeCounters(RED, this, 'map'), 'map');
     const trace = new TraceContext(sampling.value);
-    const throttle = new StatusThrottle(this, () => ({ fill: rejected > 0 ? 'yellow' : 'green', shape: 'dot', text: t('cdm-map.status.counts', { entity: mapping.entity, version: mapping.version, mapped, rejected }) }));
+    const throttle = new StatusThrottle(this, () => {
+      const now = holder.current?.mapping;
+      if (now === undefined) return { fill: 'grey', shape: 'ring', text: followed.waitingText() };
+      return { fill: rejected > 0 || followed.troubled() ? 'yellow' : 'green', shape: 'dot', text: t('cdm-map.status.counts', { entity: now.entity, version: now.version, mapped, rejected }) };
+    });
+    const followed = followSpecSource(this, t, holder, () => throttle.show());
     throttle.show();
+    holder.start();
 
-    const deliver = (msg: PipelineMessage, result: MapResult, send: (out: Array<PipelineMessage | null>) => void, done: () => void, probe: string | undefined): void => {
+    const deliver = (msg: PipelineMessage, result: MapResult, origin: EnvelopeOrigin, send: (out: Array<PipelineMessage | null>) => void, done: () => void, probe: string | undefined): void => {
       if (applyMapping(msg, result, origin)) {
         mapped += 1;
         tally.out(probe);
@@ -72,17 +83,25 @@ export = function (RED: NodeAPI): void {
     const lastRecord = rememberLastRecord(RED, this.id);
     this.on('input', (input, send, done) => {
       const msg = input as NodeMessageInFlow & PipelineMessage;
+      const now = holder.current;
+      // Not ready is transient, not a verdict on the record: an error for a catch node, never the reject output.
+      if (now === undefined) return done(new Error(followed.waitingText()));
       const probe = tally.in(msg);
       // A probe is the heartbeat's, not a record of the site's: Try it keeps the last real one.
       if (probe === undefined) lastRecord.saw(msg.payload);
       const traceparent = trace.forRecord(msg);
       if (traceparent !== undefined) msg.traceparent = traceparent;
-      const result = mapping.map(msg.payload);
-      if (result instanceof Promise) result.then((r) => deliver(msg, r, send, done, probe), (err: Error) => done(err));
-      else deliver(msg, result, send, done, probe);
+      const result = now.mapping.map(msg.payload);
+      if (result instanceof Promise) result.then((r) => deliver(msg, r, now.origin, send, done, probe), (err: Error) => done(err));
+      else deliver(msg, result, now.origin, send, done, probe);
     });
 
-    releaseOnClose(this, () => throttle.stop(), () => lastRecord.forget());
+    releaseOnClose(
+      this,
+      () => throttle.stop(),
+      () => lastRecord.forget(),
+      () => void holder.close(),
+    );
   }
 
   RED.nodes.registerType('cdm-map', CdmMap);
