@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Catalog } from '../catalog/catalog-model';
 import { compileCatalogValidators } from '../catalog/catalog-validators';
 import { TectonicError } from '../errors';
@@ -21,6 +21,8 @@ export interface CertifyInput {
   nodeRed?: string;
   cwd: string;
   entryName?: string;
+  /** Where the kit is: the runtime's working folder, so the kit's relative paths (mapping.yaml, keys/) resolve as at the site. */
+  workDir?: string;
   /** How long to wait for records, heartbeats and the like; default 20 s. */
   settleMs?: number;
   log?: (line: string) => void;
@@ -46,14 +48,15 @@ export async function certifyFlow(input: CertifyInput): Promise<CertifyReport> {
   if (!validators.ok) throw new TectonicError('USAGE', `the catalog does not compile: ${validators.reasons.map((r) => r.message).join('; ')}`);
   const settleMs = input.settleMs ?? 20_000;
   const notes: string[] = [];
-  const found = findEntry(input.flows, input.entryName);
-  if (found === undefined) throw new TectonicError('USAGE', `no entry: the flow needs a "link in" node named "${input.entryName ?? 'entry'}" or a bus-subscribe reading local records`);
+  const found = findEntry(input.flows, input.entryName, input.env);
+  if (found === undefined) throw new TectonicError('USAGE', `no entry: the flow needs a "link in" node named "${input.entryName ?? 'entry'}" or a bus-subscribe reading local records on one topic (its variable set in --env)`);
   const bus = await PrivateBus.start();
   // Local records on a bus of their own, as at a site: they can still arrive while the central bus is down.
   const ownLocalBus = found.bus !== undefined && !entryBusPublishes(input.flows, found.bus);
   const local = ownLocalBus ? await PrivateBus.start() : bus;
-  const env = { ...input.env, TECTONIC_BUS_URL: bus.url, TECTONIC_BUS_PORT: String(new URL(bus.url).port) };
-  const runtime = await startHeadlessNodeRed({ redJs: findNodeRed(input.nodeRed, input.cwd), env }).catch(async (err: unknown) => {
+  // The template's heartbeat every second, so the synthetic transaction is seen within the run (a flow that fixes its own interval keeps it).
+  const env = { ...input.env, TECTONIC_HEARTBEAT_SECONDS: '1', TECTONIC_BUS_URL: bus.url, TECTONIC_BUS_PORT: String(new URL(bus.url).port) };
+  const runtime = await startHeadlessNodeRed({ redJs: findNodeRed(input.nodeRed, input.cwd), env, workDir: input.workDir }).catch(async (err: unknown) => {
     await bus.close();
     if (local !== bus) await local.close();
     throw err;
@@ -103,7 +106,7 @@ export async function certifyFlow(input: CertifyInput): Promise<CertifyReport> {
       checkLog(logs.text),
       checkDemoKey(input.flows, input.env, demoKey, (path) => {
         try {
-          return readFileSync(path, 'utf8');
+          return readFileSync(resolve(input.workDir ?? input.cwd, path), 'utf8');
         } catch {
           return undefined;
         }

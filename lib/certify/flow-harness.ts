@@ -29,13 +29,16 @@ const CORE_TYPES_WITHOUT_MODULE = new Set(['tab', 'subflow', 'group', 'junction'
  * named `entryName`, default "entry") through a `link out`.
  */
 /** The flow's entry before any rewriting: a `link in` named `entryName`, else a bus-subscribe reading local records. */
-export function findEntry(flows: readonly FlowNode[], entryName = 'entry'): { entry: FlowEntry; bus?: string } | undefined {
+export function findEntry(flows: readonly FlowNode[], entryName = 'entry', env: Record<string, string> = {}): { entry: FlowEntry; bus?: string } | undefined {
   const wanted = entryName.toLowerCase();
   const link = flows.find((n) => n.type === 'link in' && typeof n.name === 'string' && n.name.trim().toLowerCase() === wanted);
   if (link !== undefined) return { entry: { kind: 'link', id: link.id, name: String(link.name) } };
   const subscriber = flows.find((n) => n.type === 'bus-subscribe' && n.kind === 'records' && typeof n.topic === 'string' && n.topic !== '');
   if (subscriber === undefined) return undefined;
-  return { entry: { kind: 'bus', topic: String(subscriber.topic), nodeId: subscriber.id }, bus: typeof subscriber.bus === 'string' ? subscriber.bus : undefined };
+  // A template names the topic by a variable, as every field: the site's value is in its env file.
+  const topic = String(subscriber.topic).replace(/^\$\{(\S+)\}$/, (_m, name: string) => env[name] ?? '');
+  if (topic === '' || /[+#]/.test(topic)) return undefined;
+  return { entry: { kind: 'bus', topic, nodeId: subscriber.id }, bus: typeof subscriber.bus === 'string' ? subscriber.bus : undefined };
 }
 
 /** Whether the bus the entry reads is one the flow also publishes records on. */
@@ -75,7 +78,7 @@ export function prepareFlow(
     return node;
   });
   const feedPath = `/tectonic-certify/feed-${randomBytes(6).toString('hex')}`;
-  const entry = findEntry(flows, options.entryName)?.entry;
+  const entry = findEntry(flows, options.entryName, env)?.entry;
   if (entry?.kind === 'link') {
     const link = entry;
     const tab = 'tectonic-certify-harness';

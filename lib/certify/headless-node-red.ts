@@ -78,7 +78,7 @@ async function waitUntil(probe: () => Promise<boolean> | boolean, timeoutMs: num
  * the pack linked in, loopback only, no editor, nothing reaching outside.
  * The environment is the kit's `site.env` plus what certify sets.
  */
-export async function startHeadlessNodeRed(options: { redJs: string; env: Record<string, string>; readyTimeoutMs?: number }): Promise<HeadlessNodeRed> {
+export async function startHeadlessNodeRed(options: { redJs: string; env: Record<string, string>; readyTimeoutMs?: number; workDir?: string }): Promise<HeadlessNodeRed> {
   const userDir = await mkdtemp(join(tmpdir(), 'tectonic-certify-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -100,7 +100,7 @@ export async function startHeadlessNodeRed(options: { redJs: string; env: Record
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   delete env.NODE_OPTIONS;
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [options.redJs, '--userDir', userDir, '--settings', join(userDir, 'settings.js'), '--port', String(port)], { cwd: userDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [options.redJs, '--userDir', userDir, '--settings', join(userDir, 'settings.js'), '--port', String(port)], { cwd: options.workDir ?? userDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;

@@ -3,6 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../bus/embedded-broker';
+import { TectonicError } from '../errors';
+
+/** A publish the private broker never acknowledges (a refused topic) fails after a bound instead of hanging the run. */
+async function bounded(work: Promise<unknown> | undefined, what: string, ms = 10_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new TectonicError('USAGE', `${what}: the private broker did not acknowledge within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** A message seen on the private bus, with when it arrived. */
 export interface Seen {
@@ -53,12 +67,12 @@ export class PrivateBus {
 
   /** Publishes as the site's local system would (a bus entry). */
   async publish(topic: string, payload: string): Promise<void> {
-    await this.observer?.publishAsync(topic, payload, { qos: 1 });
+    await bounded(this.observer?.publishAsync(topic, payload, { qos: 1 }), `publishing on ${topic}`);
   }
 
   /** Retained, as the centre publishes its catalog and policy. */
   async retain(topic: string, payload: string): Promise<void> {
-    await this.observer?.publishAsync(topic, payload, { qos: 1, retain: true });
+    await bounded(this.observer?.publishAsync(topic, payload, { qos: 1, retain: true }), `publishing on ${topic}`);
   }
 
   async close(): Promise<void> {

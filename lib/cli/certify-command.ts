@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { type CertifyReport, certifyFlow } from '../certify/certify';
 import { certifyAgent, parseFeedSpec } from '../certify/certify-agent';
@@ -94,7 +94,7 @@ tectonic certify --agent CMD --feed mqtt:TOPIC|dir:PATH|http:URL --fixtures DIR 
     const report =
       agent !== undefined && feed !== undefined
         ? await certifyAgent({ ...common, command: agent, feed })
-        : await certifyFlow({ ...common, flows, nodeRed: typeof values['node-red'] === 'string' ? values['node-red'] : undefined, entryName: typeof values.entry === 'string' ? values.entry : undefined });
+        : await certifyFlow({ ...common, flows, workDir: dirname(resolve(io.cwd, flowsFile ?? '.')), nodeRed: typeof values['node-red'] === 'string' ? values['node-red'] : undefined, entryName: typeof values.entry === 'string' ? values.entry : undefined });
     if (values.json === true) io.out(`${JSON.stringify(report)}\n`);
     else print(report, io);
     return report.pass ? EXIT.ok : EXIT.failed;
