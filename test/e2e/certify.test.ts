@@ -5,7 +5,7 @@
 // Node-RED side (a kit from tectonic site new) is test/e2e/site-kit.test.ts.
 import { after, before, describe, it } from 'mocha';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../support/node-red-process';
@@ -17,7 +17,6 @@ interface Report {
   notes: string[];
 }
 
-type Node = { id: string; type: string } & Record<string, unknown>;
 
 describe('tectonic certify --agent: an agent that is not Node-RED', function () {
   this.timeout(180_000);
