@@ -84,9 +84,16 @@ export = function (RED: NodeAPI): void {
     this.on('input', (input, send, done) => {
       const msg = input as NodeMessageInFlow & PipelineMessage;
       const now = holder.current;
-      // Not ready is transient, not a verdict on the record: an error for a catch node, never the reject output.
-      if (now === undefined) return done(new Error(followed.waitingText()));
       const probe = tally.in(msg);
+      if (now === undefined) {
+        // Not a verdict on the record: a transient refusal, which an entry retries and a probe reports as no verdict (docs/message-contract.md).
+        msg.reject = { stage: 'cdm-map', reasons: [reason('', 'no-spec', followed.waitingText())], transient: true };
+        rejected += 1;
+        tally.rejected(probe, msg.reject);
+        send([null, msg]);
+        throttle.show();
+        return done();
+      }
       // A probe is the heartbeat's, not a record of the site's: Try it keeps the last real one.
       if (probe === undefined) lastRecord.saw(msg.payload);
       const traceparent = trace.forRecord(msg);

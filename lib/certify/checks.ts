@@ -152,7 +152,7 @@ export function checkMasks(bus: BusRecord, policy: PolicyBundle | undefined, fix
   };
 }
 
-const TRANSIENT_RULES = new Set(['policy-unavailable', 'no-policy', 'no-catalog', 'catalog-unavailable', 'policy-expired']);
+const TRANSIENT_RULES = new Set(['policy-unavailable', 'no-policy', 'no-catalog', 'catalog-unavailable', 'policy-expired', 'no-spec']);
 
 export function checkRejects(bus: BusRecord, fed: number): CheckResult {
   const rule = 'every fixture is either published or rejected with reasons to the dead-letter topic';

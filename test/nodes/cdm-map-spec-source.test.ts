@@ -59,13 +59,16 @@ describe('cdm-map spec source', () => {
     await load(flow({ specSource: 'file', specFrom: file, specFromType: 'str' }));
     const statuses = calls(node('map'), 'status');
     const mapped = new Inbox(node('mapped'));
-    const caught = new Inbox(node('caught'));
+    const rejectedOut = new Inbox(node('rejected'));
 
     should(readiness().ready).be.false();
     should(readiness().waitingFor).match(/waiting for its mapping spec \(file .*spec\.json\)/);
     node('map').receive({ payload: { shp_no: 'A-0' } });
-    const early = await caught.next();
-    should(String((early.error as Msg).message)).match(/waiting for its mapping spec/);
+    // Before its first spec: a transient refusal on the reject output (an entry retries it), not a verdict on the record.
+    const early = await rejectedOut.next();
+    should((early.reject as Msg).transient).be.true();
+    should(((early.reject as { reasons: Msg[] }).reasons[0] as Msg).rule).equal('no-spec');
+    should(String(((early.reject as { reasons: Msg[] }).reasons[0] as Msg).message)).match(/waiting for its mapping spec/);
 
     await writeFile(file, JSON.stringify(specV1));
     await waitFor(() => readiness().ready, { timeoutMs: 5000 });
