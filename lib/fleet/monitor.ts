@@ -10,6 +10,7 @@ import type { FleetSiteView, FleetView } from './monitor-view';
 import { parseSiteState, type SiteState } from './site-state';
 import { HEARTBEAT_FILTER, SITE_ID, STATE_FILTER, siteOfHealthTopic } from './health-topics';
 import { currentMismatch, sunsetProblems } from './monitor-versions';
+import { parseUntrustedJson } from '../untrusted-json';
 
 /** What the centre has in force: the yardstick for version lag and sunsets. */
 export interface CurrentVersions {
@@ -22,7 +23,9 @@ export interface CurrentVersions {
 }
 
 /** What the monitor subscribes: every site's state and heartbeat, every template's fingerprint (all retained). */
-export const MONITOR_FILTERS = [STATE_FILTER, HEARTBEAT_FILTER, 'tectonic/templates/#'] as const;
+/** A regional hub's list of the sites it carries (docs/fleet.md, Regional hubs). */
+export const HUB_SITES_FILTER = 'tectonic/health/+/sites';
+export const MONITOR_FILTERS = [STATE_FILTER, HEARTBEAT_FILTER, 'tectonic/templates/#', HUB_SITES_FILTER] as const;
 
 const HISTORY_POINTS = 60;
 const RECENT_ALERTS = 100;
@@ -81,6 +84,10 @@ export class FleetMonitor {
   private readonly clock: FlowClock;
   private readonly damper: AlertDamper;
   private readonly sites = new Map<string, SiteRecord>();
+  /** Regional hubs and the sites each carries (`tectonic/health/{hub}/sites`). */
+  private readonly hubSites = new Map<string, string[]>();
+  /** Sites whose offline alert says their hub is down, by hub: only those clear when it is back. */
+  private readonly unreachableVia = new Map<string, string>();
   /** Templates by `name` (the latest heard) and by `name/version`. */
   private readonly templates = new Map<string, TemplateFingerprint>();
   private readonly recent: FleetAlert[] = [];
@@ -134,7 +141,41 @@ export class FleetMonitor {
     const site = siteOfHealthTopic(topic);
     if (site !== undefined && topic.endsWith('/state')) return this.handleState(site, payload);
     if (site !== undefined && topic.endsWith('/heartbeat')) return this.handleHeartbeat(site, payload, retained);
+    if (site !== undefined && topic.endsWith('/sites')) return this.handleHubSites(site, payload);
     return { ok: false, reasons: [reason('topic', 'unknown', `${topic} is not a health or template topic`)] };
+  }
+
+  /** `tectonic/health/{hub}/sites`: the sites a regional hub carries; an empty retained message withdraws the list. */
+  handleHubSites(hub: string, payload: Buffer | string): Checked<void> {
+    if (payload.length === 0) {
+      this.hubSites.delete(hub);
+      return { ok: true, value: undefined };
+    }
+    if (payload.length > 64 * 1024) return { ok: false, reasons: [reason('', 'size', 'a hub\'s sites list is at most 64 KiB')] };
+    const parsed = parseUntrustedJson(payload.toString(), '');
+    if (!parsed.ok) return parsed;
+    const value = parsed.value as { hub?: unknown; sites?: unknown } | null;
+    if (value === null || typeof value !== 'object' || !Array.isArray(value.sites) || !value.sites.every((s) => typeof s === 'string' && SITE_ID.test(s))) {
+      return { ok: false, reasons: [reason('sites', 'type', 'must be {"hub": id, "sites": [site ids]}')] };
+    }
+    this.hubSites.set(hub, (value.sites as string[]).filter((s) => s !== hub));
+    return { ok: true, value: undefined };
+  }
+
+  /** The sites behind a hub that went offline: unreachable through it, as offline (and cleared when the hub is back). */
+  private hubWent(hub: string, state: 'online' | 'offline'): void {
+    for (const site of this.hubSites.get(hub) ?? []) {
+      const rec = this.record(site);
+      if (rec === undefined) continue;
+      if (state === 'offline') {
+        if (rec.active.has('offline')) continue;
+        this.unreachableVia.set(site, hub);
+        this.raise(rec, 'offline', `unreachable: its regional hub ${hub} is offline`, { severity: 'critical', details: { hub } });
+      } else if (this.unreachableVia.get(site) === hub) {
+        this.unreachableVia.delete(site);
+        this.clear(rec, 'offline', `reachable again through hub ${hub}`);
+      }
+    }
   }
 
   /** A message on `tectonic/health/{site}/state`. */
@@ -150,12 +191,15 @@ export class FleetMonitor {
     if (state.state === 'online') {
       if (previous !== undefined && state.session !== previous) this.restarted(rec, previous, state.session);
       rec.session = state.session;
+      this.unreachableVia.delete(site);
       this.clear(rec, 'offline', `online again (session ${state.session})`);
     } else {
       rec.session = Math.max(previous ?? state.session, state.session);
       const why = state.reason === 'shutdown' ? 'shut down cleanly' : 'connection lost: the broker published its last will';
+      this.unreachableVia.delete(site);
       this.raise(rec, 'offline', why, { severity: state.reason === 'shutdown' ? 'warning' : 'critical', since: state.since, details: { reason: state.reason ?? 'unknown' } });
     }
+    this.hubWent(site, state.state);
     return { ok: true, value: undefined };
   }
 

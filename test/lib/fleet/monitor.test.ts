@@ -56,6 +56,27 @@ describe('fleet: heartbeat monitor', () => {
     assert.deepEqual(kinds().slice(3), ['recovered:restart']);
   });
 
+  it('a regional hub that dies makes its sites unreachable through it (offline, naming the hub); they clear when it is back, a site offline on its own stays', () => {
+    const { monitor, alerts, kinds } = setup();
+    monitor.handleState('hub-north', online(1));
+    for (const site of ['ra', 'rb', 'rc']) monitor.handleState(site, online(1));
+    assert.ok(monitor.handle('tectonic/health/hub-north/sites', JSON.stringify({ hub: 'hub-north', sites: ['ra', 'rb', 'rc'] }), true).ok);
+    monitor.handleState('rc', offline(1));
+    assert.deepEqual(kinds(), ['offline']);
+    monitor.handleState('hub-north', offline(1));
+    const unreachable = alerts.filter((a) => a.kind === 'offline' && /regional hub hub-north/.test(a.reason)).map((a) => a.site);
+    assert.deepEqual(unreachable.sort(), ['ra', 'rb']);
+    monitor.handleState('hub-north', online(2));
+    const recovered = alerts.filter((a) => a.kind === 'recovered' && a.of === 'offline').map((a) => a.site);
+    assert.deepEqual(recovered.sort(), ['hub-north', 'ra', 'rb'], 'rc was offline on its own: it stays offline');
+  });
+
+  it('a hub sites list that is not one is refused with a reason', () => {
+    const { monitor } = setup();
+    for (const bad of ['[]', '{"hub":"h","sites":["a/b"]}', '{"__proto__":{}}', 'x'.repeat(70_000)]) assert.equal(monitor.handle('tectonic/health/h/sites', bad, true).ok, false, bad.slice(0, 30));
+    assert.ok(monitor.handle('tectonic/health/h/sites', '', true).ok, 'an empty retained message withdraws the list');
+  });
+
   it('a clean shutdown is offline with severity warning', () => {
     const { monitor, alerts } = setup();
     monitor.handleState('fra', offline(3, 'shutdown'));
