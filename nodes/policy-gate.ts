@@ -10,6 +10,7 @@ import { releaseOnClose, showCannotStart } from './support/lifecycle';
 import { nodeLabel, offerReadiness } from './support/flow-readiness';
 import { nodeCounters } from './support/stats';
 import { StageTally } from '../lib/metrics/stage-tally';
+import { transportUrlOf } from '../lib/bus/bus-settings';
 
 interface PolicyGateDef extends NodeDef, GateConfig {
   policy: string;
@@ -45,7 +46,7 @@ export = function (RED: NodeAPI): void {
     const policy = found.policy;
 
     const bus = config.bus ? findBus(RED, config.bus) : undefined;
-    const { transport, warning } = parseGateSettings(config, bus === undefined ? undefined : 'problem' in bus ? bus : { url: bus.bus.settings.url });
+    const { transport, warning } = parseGateSettings(config, bus === undefined ? undefined : 'problem' in bus ? bus : { url: transportUrlOf(bus.bus.settings) });
     if (warning !== undefined) this.warn(warning);
 
     // The status is read when it is shown, not per record: expiry and new

@@ -151,3 +151,14 @@ export function resolveBusSettings(raw: RawBusConfig, defaultClientId?: string, 
     },
   };
 }
+
+/**
+ * How records leave on this bus, for the policy gate's transport check at
+ * deploy: an external bus's URL, or an embedded broker's as it listens (its
+ * listen address, so one on 0.0.0.0 counts as reached over the network).
+ */
+export function transportUrlOf(settings: Pick<BusSettings, 'mode' | 'url' | 'host' | 'port'>): string {
+  if (settings.mode !== 'embedded') return settings.url;
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  return `mqtt://${host}:${settings.port}`;
+}

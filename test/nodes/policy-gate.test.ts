@@ -376,11 +376,17 @@ describe('policy-gate: one table per rule kind', () => {
     });
   }
 
-  it('transport TLS required, the records leave on the embedded bus (plain TCP)', async () => {
-    const out = await deployBundle(signedText(bundleDoc([{ transport: { tls: 'required' } }])), {}, { bus: 'gate-bus', tls: 'tls' }, [{ id: 'gate-bus', type: 'tectonic-bus', z: '', mode: 'embedded', host: '127.0.0.1', port: '0' }]);
+  it('transport TLS required, the records leave on an embedded bus that listens beyond this machine (plain TCP)', async () => {
+    const out = await deployBundle(signedText(bundleDoc([{ transport: { tls: 'required' } }])), {}, { bus: 'gate-bus', tls: 'tls' }, [{ id: 'gate-bus', type: 'tectonic-bus', z: '', mode: 'embedded', host: '0.0.0.0', port: '0' }]);
     const { output, msg } = await whenLoaded(out, () => shipment(), shipmentCdm);
     should(output).equal('rejected');
     should(rejectOf(msg).reasons[0]?.message).equal('the bus connection must use TLS, and this one does not', 'the bus decides, not the Bus TLS option');
+  });
+
+  it('transport TLS required, the records stay on this machine (an embedded bus on loopback): no network crossed, they pass', async () => {
+    const out = await deployBundle(signedText(bundleDoc([{ transport: { tls: 'required' } }])), {}, { bus: 'gate-bus', tls: 'plain' }, [{ id: 'gate-bus', type: 'tectonic-bus', z: '', mode: 'embedded', host: '127.0.0.1', port: '0' }]);
+    const { output } = await whenLoaded(out, () => shipment(), shipmentCdm);
+    should(output).equal('pass');
   });
 
   it('the input record is not modified, and the status shows bundle@version with the counts', async () => {
