@@ -141,14 +141,7 @@ if (reset || !existsSync(flowsFile)) {
   console.log(`start: keeping your flows in ${shown(flowsFile)} (npm start -- --reset puts the demo back)`);
 }
 
-// The sites' tracking services the registry finds (registry-announce reads a whole URL from a variable).
-const env = {
-  ...process.env,
-  TECTONIC_UI_PORT: String(uiPort),
-  TECTONIC_BUS_PORT: String(busPort),
-  DEMO_TRACKING_A: `http://127.0.0.1:${uiPort}/demo/site-a/tracking`,
-  DEMO_TRACKING_B: `http://127.0.0.1:${uiPort}/demo/site-b/tracking`,
-};
+const env = { ...process.env, TECTONIC_UI_PORT: String(uiPort), TECTONIC_BUS_PORT: String(busPort) };
 const child = spawn(process.execPath, [redJs, '--userDir', demoDir, '--settings', settingsFile], { cwd: demoDir, env, stdio: 'inherit' });
 const editorUrl = `http://127.0.0.1:${uiPort}/`;
 console.log(`start: Node-RED ${pkg.name} demo (pid ${child.pid}); editor at ${editorUrl}, embedded bus at mqtt://127.0.0.1:${busPort}`);
