@@ -141,7 +141,8 @@ describe('examples, as imported', function () {
   it('no example hard-codes the embedded broker\'s port', () => {
     for (const f of files) {
       for (const n of JSON.parse(readFileSync(join(repoRoot, 'examples', f), 'utf8')) as FlowNode[]) {
-        if (n.type === 'tectonic-bus' && n.mode === 'embedded') assert.equal(n.port, '${TECTONIC_BUS_PORT}', `${f}: ${n.id}`);
+        // TECTONIC_BUS_PORT, or a variable of the example's own (a regional hub's second broker) with its default in the tab's env.
+        if (n.type === 'tectonic-bus' && n.mode === 'embedded') assert.match(String(n.port), /^\$\{\w+\}$/, `${f}: ${n.id} hard-codes port ${String(n.port)}`);
       }
     }
   });
