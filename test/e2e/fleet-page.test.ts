@@ -149,7 +149,7 @@ describe('fleet page in headless Chromium', function () {
     assert.match(await text('alpha', 'rates'), /\/s out/);
     // The bill of materials counts the sites per version.
     assert.match((await page.locator('table.tf-bom').textContent()) ?? '', /nodeRed4\.1\.15 \(3\)/);
-    // No registry endpoint here: the section stays hidden.
+    // No service in the registry here: the section stays hidden.
     assert.equal(await page.locator('#tf-registry').isHidden(), true);
 
     // Live: the page updates by itself.
