@@ -268,7 +268,6 @@ describe('the editor as a technician meets it (headless Chromium)', function (th
   }));
 
   it('the help sidebar shows each node\'s help in the Inputs / Outputs / Details form', () => step('help', async (p) => {
-    await p.locator('#red-ui-tab-help-link-button').click();
     for (const type of [...REGULAR, ...CONFIG]) {
       await inPage<void>(p, `RED.sidebar.help.show(${JSON.stringify(type)});`);
       const lead = helpLead(type);

@@ -13,7 +13,7 @@ import type { MqttClient } from 'mqtt';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../lib/bus/embedded-broker';
 import { connectRaw, endRaw } from '../lib/bus/mqtt-helpers';
 import { Inbox, type Msg, calls, catchNode, helper, load, logged, node, packNodes, startServer, stopServer } from '../support/red-helper';
-import { delay, repoRoot, waitFor } from '../support/node-red-process';
+import { coreNodeFile, delay, waitFor } from '../support/node-red-process';
 
 // node-red-node-test-helper leaves RED.hooks out of the API it hands the nodes
 // (see ready-before-reading.test.ts): bus-subscribe's hold needs them.
@@ -22,7 +22,7 @@ const withRuntimeHooks = (red: { hooks?: unknown }): void => {
   red.hooks ??= runtimeHooks;
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- core's status node: sees every status the entry shows
-const statusNode = require(join(repoRoot, 'node_modules/@node-red/nodes/core/common/25-status.js')) as unknown;
+const statusNode = require(coreNodeFile('common/25-status.js')) as unknown;
 
 const specV1 = { entity: 'shipment', version: '1.0.0', rules: [{ to: 'shipmentId', from: 'shp_no' }] };
 const specV2Yaml = 'entity: shipment\nversion: 1.1.0\nrules:\n  - to: shipmentId\n    from: shipment_number\n';
