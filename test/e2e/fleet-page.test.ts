@@ -145,7 +145,8 @@ describe('fleet page in headless Chromium', function () {
     assert.match(await text('alpha', 'outbox'), /^0$/);
 
     // The rate chart draws a line once two beats have come.
-    await row('alpha').locator('td.tf-rates svg.tf-chart path').waitFor({ timeout: 10_000 });
+    // Attached, not visible: a flat line (equal rates) has no height, and Playwright counts that as hidden.
+    await row('alpha').locator('td.tf-rates svg.tf-chart path').waitFor({ state: 'attached', timeout: 10_000 });
     assert.match(await text('alpha', 'rates'), /\/s out/);
     // The bill of materials counts the sites per version.
     assert.match((await page.locator('table.tf-bom').textContent()) ?? '', /nodeRed4\.1\.15 \(3\)/);

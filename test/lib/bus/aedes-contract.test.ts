@@ -33,7 +33,9 @@ interface Running {
 
 type Intercept = (method: string, args: unknown[], call: () => unknown) => unknown;
 
-describe('lib/bus/aedes-contract: the aedes internals the bus workarounds rely on', () => {
+describe('lib/bus/aedes-contract: the aedes internals the bus workarounds rely on', function () {
+  // Real LevelDB folders and brokers: on a loaded machine a case takes seconds.
+  this.timeout(30_000);
   const cleanups: Array<() => Promise<void>> = [];
   after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
