@@ -38,6 +38,9 @@ const SEND_WINDOW = 256;
  * withheld; past this many the rest are let go unacknowledged, and the
  * regional broker sends them again on the session's next connection.
  */
+/** How often, and how far apart, a straight-across message is tried while the far bus is away. */
+const FORWARD_ATTEMPTS = 60;
+const FORWARD_RETRY_MS = 1_000;
 const MAX_WAITING_FOR_OUTBOX = 10_000;
 /** As bus-publish: an entry the global bus acknowledges within this long after its append is never written to disk. */
 const SEND_GRACE_MS = 200;
@@ -211,10 +214,19 @@ export class BusBridge {
   }
 
   /** Straight across: the source's PUBACK waits for the far broker's. */
-  private forward(target: BridgeBus, direction: BridgeDirection, topic: string, payload: Buffer, properties: OutboxMessage['properties'], route: BridgeRoute, release: ReleaseAck): void {
+  private forward(target: BridgeBus, direction: BridgeDirection, topic: string, payload: Buffer, properties: OutboxMessage['properties'], route: BridgeRoute, release: ReleaseAck, attempt = 1): void {
     const options: PublishOptions = properties === undefined ? { qos: 1, retain: route.retain } : { qos: 1, retain: route.retain, properties };
     target.send(topic, payload, options, (err) => {
       if (err !== undefined) {
+        // The far side not connected yet (a hub starting) or gone for a moment: an unacknowledged message
+        // comes again only on the source's next connection, so try again here for a while before giving it back.
+        if (!this.closed && attempt < FORWARD_ATTEMPTS) {
+          setTimeout(() => {
+            if (this.closed) release('abandoned');
+            else this.forward(target, direction, topic, payload, properties, route, release, attempt + 1);
+          }, FORWARD_RETRY_MS).unref();
+          return;
+        }
         release('abandoned');
         if (!this.closed) this.problem(err.message);
         return;
