@@ -1,3 +1,4 @@
+import { isLoopback } from './transport-check';
 import type { PolicyInput } from './engine';
 
 /** policy-gate's configuration as the editor saves it. */
@@ -19,13 +20,11 @@ export interface GateSettings {
 }
 
 function onLoopback(url: string): boolean {
-  let host: string;
   try {
-    host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    return isLoopback(new URL(url).hostname);
   } catch {
     return false;
   }
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** The transport a `transport` rule judges, from the bus the flow names or, failing one, what the technician says. */

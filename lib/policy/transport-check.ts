@@ -31,7 +31,8 @@ function applies(names: readonly string[] | undefined, name: string | undefined)
   return names === undefined || (name !== undefined && names.includes(name));
 }
 
-function isLoopback(hostname: string): boolean {
+/** This machine's loopback: 127.0.0.0/8, ::1, localhost (brackets of an IPv6 URL host allowed). */
+export function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
