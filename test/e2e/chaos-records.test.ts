@@ -147,8 +147,12 @@ describe('chaos: local records through a site killed and a broker crashing', fun
           const [b, c, s, w] = [broker!, central!, site!, wms!];
           const first = run * 100_000;
           // One record end to end before the clock starts: the site and central are connected and subscribed.
-          await w.publishAsync(TOPIC, JSON.stringify({ seq: first - 1, kg: 1, at: new Date().toISOString() }), { qos: 1 });
-          await waitFor(async () => (await getJson<Received[]>(`${c.url}/received`)).some((r) => r.key === String(first - 1)), { timeoutMs: 30_000, message: 'central receiving the warm-up record' });
+          // Sent again every poll, since one sent before the site's subscription exists is dropped by the broker.
+          await waitFor(async () => {
+            await w.publishAsync(TOPIC, JSON.stringify({ seq: first - 1, kg: 1, at: new Date().toISOString() }), { qos: 1 });
+            await delay(1_000);
+            return (await getJson<Received[]>(`${c.url}/received`)).some((r) => r.key === String(first - 1));
+          }, { timeoutMs: 60_000, message: 'central receiving the warm-up record' });
 
           const sent: number[] = [];
           const stop = { abandoned: false };
