@@ -3,6 +3,7 @@ import { brokerCommand } from './broker-command';
 import { catalogCommand } from './catalog-command';
 import { certifyCommand } from './certify-command';
 import { siteCommand } from './site-command';
+import { hubCommand } from './hub-command';
 import { EXIT } from './cli-types';
 import { TectonicError } from '../errors';
 import type { CliCommand, CliIo, ExitCode } from './cli-types';
@@ -17,7 +18,7 @@ import { templateCommand } from './template-command';
  * The commands of `tectonic`, one file each. A new command (map, policy,
  * site, certify) is a new file in lib/cli and one entry here.
  */
-export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, validateCommand, mapCommand, policyCommand, brokerCommand, siteCommand, certifyCommand, templateCommand, adviseCommand];
+export const COMMANDS: readonly CliCommand[] = [compatCommand, catalogCommand, validateCommand, mapCommand, policyCommand, brokerCommand, siteCommand, hubCommand, certifyCommand, templateCommand, adviseCommand];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -4,6 +4,7 @@ import { catalogDocs, exampleRecord } from '../catalog/catalog-docs';
 import { type Catalog, deprecationStatus } from '../catalog/catalog-model';
 import { TectonicError } from '../errors';
 import { SITE_ID } from '../fleet/health-topics';
+import { KIT_SETTINGS_JS } from './hub-kit';
 
 /** The centre's settings a kit is made with (`tectonic site new` options). */
 export interface KitOptions {
@@ -79,10 +80,7 @@ export async function makeSiteKit(catalog: Catalog, options: KitOptions, now = n
   if (options.trustedKey !== undefined) kit.set('keys/central.pub', options.trustedKey);
   // The bus credentials as references to site.env: Node-RED reads \${VAR} in credentials, so this file holds no secret.
   kit.set('flows_cred.json', `${JSON.stringify({ 'agent-bus': { user: '${TECTONIC_BUS_USER}', password: '${TECTONIC_BUS_PASSWORD}' } }, null, 2)}\n`);
-  kit.set(
-    'settings.js',
-    "// Node-RED settings for the kit: loopback editor, plain credentials file (it holds only ${VAR} references to site.env).\nmodule.exports = { flowFile: 'flows.json', credentialSecret: false, uiHost: process.env.TECTONIC_UI_HOST || '127.0.0.1', uiPort: Number(process.env.TECTONIC_UI_PORT || 1880) };\n",
-  );
+  kit.set('settings.js', KIT_SETTINGS_JS);
   kit.set('identity/password', `${password}\n`);
   kit.set('identity/broker-user.yaml', `# Add to the central broker's users list (tectonic broker --config); the password itself stays with the site.\n- { name: ${user}, role: site, site: ${options.site}, passwordHash: "${await options.passwordHash(password)}" }\n`);
   const spec = {

@@ -8,7 +8,7 @@
 // process exits.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -68,6 +68,8 @@ export interface NodeRedOptions {
   installTimeoutMs?: number;
   /** Extra flags for the Node-RED process's node, e.g. `--cpu-prof` to profile a benchmark. */
   nodeArgs?: string[];
+  /** A folder (a kit) copied into the user folder before the start, as a user unpacks it there; its flows.json and settings.js give way to the test's. */
+  seedDir?: string;
 }
 
 export interface NodeRedProcess {
@@ -217,6 +219,7 @@ export async function startNodeRed(options: NodeRedOptions = {}): Promise<NodeRe
   try {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
+    if (options.seedDir !== undefined) await cp(options.seedDir, userDir, { recursive: true });
     await providePack(userDir, options);
     const settingsFile = join(userDir, 'settings.js');
     await writeFile(settingsFile, `module.exports = ${JSON.stringify(settingsFor(port, options.settings), null, 2)};\n`);
