@@ -82,13 +82,14 @@ writeFileSync(join(siteDir, 'package.json'), `${JSON.stringify({
   dependencies: { [pkg.name]: `file:${relative(siteDir, root) || '.'}` },
 }, null, 2)}\n`);
 const link = join(siteDir, 'node_modules', pkg.name);
-let linked = false;
-try {
-  linked = lstatSync(link).isSymbolicLink() && resolve(dirname(link), readlinkSync(link)) === root;
-} catch {
-  linked = false;
+function linksToCheckout() {
+  try {
+    return lstatSync(link).isSymbolicLink() && resolve(dirname(link), readlinkSync(link)) === root;
+  } catch {
+    return false;
+  }
 }
-if (!linked) {
+if (!linksToCheckout()) {
   rmSync(link, { recursive: true, force: true });
   symlinkSync(relative(dirname(link), root), link, 'dir');
 }
