@@ -15,6 +15,8 @@ import { freePort, repoRoot, tempDir, waitFor } from '../support/node-red-proces
 interface FleetSite {
   site: string;
   state: string;
+  stateSince?: string;
+  restarts: number;
   heartbeat?: { seq: number; ageSeconds: number };
   canary?: { ok: boolean; latencyMs?: number; stage?: string; reason?: string };
   alerts: Array<{ kind: string }>;
@@ -184,12 +186,12 @@ describe('npm start: the multi-site demo, and a third site from npm run demo:sit
     assert.deepEqual(await answer.json(), { answeredBy: 'site-a' });
   });
 
-  it('npm run demo:site starts a third site that the fleet shows online; SIGKILL of its Node-RED shows it offline through its last will', async () => {
-    siteDir = await tempDir('tectonic-demo-site-');
-    const siteUi = await freePort();
-    const localBus = await freePort();
-    third = runScript('demo-site.mjs', { TECTONIC_SITE_DIR: siteDir.path, TECTONIC_BUS_PORT: String(busPort), TECTONIC_SITE_UI_PORT: String(siteUi), TECTONIC_SITE_BUS_PORT: String(localBus) });
-    const run = third;
+  /** `npm run demo:site` beside the demo, in the test's folder, on free ports; resolves with its Node-RED's pid once the fleet shows site-c online. */
+  async function startThirdSite(): Promise<{ run: ReturnType<typeof runScript>; pid: number }> {
+    siteDir ??= await tempDir('tectonic-demo-site-');
+    const run = runScript('demo-site.mjs', { TECTONIC_SITE_DIR: siteDir.path, TECTONIC_BUS_PORT: String(busPort), TECTONIC_SITE_UI_PORT: String(await freePort()), TECTONIC_SITE_BUS_PORT: String(await freePort()) });
+    third = run;
+    const since = Date.now();
     await waitFor(() => {
       if (exited(run.child)) throw new Error('scripts/demo-site.mjs exited');
       return run.output().includes('Tectonic demo site site-c running');
@@ -198,16 +200,36 @@ describe('npm start: the multi-site demo, and a third site from npm run demo:sit
     });
     const pid = Number(/Node-RED site-c \(pid (\d+)\)/.exec(run.output())?.[1] ?? 0);
     assert.ok(pid > 0, `no pid in the output:\n${run.output()}`);
-
     await waitFor(async () => {
       const site = (await fleet()).get('site-c');
-      return site?.state === 'online' && (site.heartbeat?.seq ?? -1) >= 0 && site.canary?.ok === true;
-    }, { timeoutMs: 60_000, intervalMs: 500, message: 'site-c online with a heartbeat and a passed canary on /tectonic/fleet/data' }).catch((err: unknown) => {
+      return site?.state === 'online' && Date.parse(site.stateSince ?? '') >= since - 1000 && (site.heartbeat?.seq ?? -1) >= 0 && site.canary?.ok === true;
+    }, { timeoutMs: 60_000, intervalMs: 500, message: 'site-c online (since it started) with a heartbeat and a passed canary on /tectonic/fleet/data' }).catch((err: unknown) => {
       throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- site-c output ---\n${run.output()}`);
     });
+    return { run, pid };
+  }
+
+  it('npm run demo:site starts a third site the fleet shows online, with its records and dead letters; Ctrl-C shows it offline at once', async () => {
+    const { run } = await startThirdSite();
     // Its depot's records, mapped by its own spec, and its refusals with reasons.
     await waitFor(() => records.some((r) => r.topic === 'cdm/shipment/v1/site-c'), { timeoutMs: 20_000, message: 'a record of site-c at the centre' });
     await waitFor(() => deadLetters.some((d) => d.site === 'site-c' && d.reasons.length > 0), { timeoutMs: 30_000, message: 'a dead letter of site-c with its reasons' });
+    assert.equal(states.get('site-c'), 'online');
+
+    assert.ok(run.child.pid !== undefined);
+    process.kill(run.child.pid, 'SIGINT');
+    // A clean stop: the site's connection says offline itself before it closes.
+    await waitFor(async () => (await fleet()).get('site-c')?.state === 'offline', { timeoutMs: 5_000, intervalMs: 100, message: 'site-c offline on /tectonic/fleet/data within 5 s of Ctrl-C' });
+    const end = await exitOf(run.child, 25_000);
+    assert.deepEqual(end, { code: 0, signal: null }, run.output());
+    assert.match(run.output(), /site-c stopped/);
+    assert.deepEqual(errorLines(run.output()), [], 'errors in the third site\'s log');
+  });
+
+  it('started again it comes back as a restart; SIGKILL of its Node-RED shows it offline through its last will', async () => {
+    const { run, pid } = await startThirdSite();
+    const back = (await fleet()).get('site-c');
+    assert.ok((back?.restarts ?? 0) >= 1, `no restart counted: ${JSON.stringify(back)}`);
     assert.equal(states.get('site-c'), 'online');
     assert.deepEqual(errorLines(run.output()), [], 'errors in the third site\'s log');
 
