@@ -22,6 +22,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
@@ -151,6 +152,16 @@ const env = {
   TECTONIC_TEMPLATE_NAME: 'site-agent',
   TECTONIC_TEMPLATE_VERSION: pkg.version,
 };
+// The site keeps trying to reach the bus; a pilot who started this first should hear why nothing shows yet.
+const busUp = await new Promise((resolveProbe) => {
+  const socket = connect({ host: '127.0.0.1', port: busPort });
+  socket.setTimeout(2000);
+  socket.once('connect', () => { socket.destroy(); resolveProbe(true); });
+  socket.once('timeout', () => { socket.destroy(); resolveProbe(false); });
+  socket.once('error', () => resolveProbe(false));
+});
+if (!busUp) console.warn(`demo-site: nothing listens on the demo's bus (127.0.0.1:${busPort}) yet: start the demo with \`npm start\` (same TECTONIC_BUS_PORT); ${site} connects once it runs`);
+
 const child = spawn(process.execPath, [redJs, '--userDir', siteDir, '--settings', settingsFile], { cwd: siteDir, env, stdio: 'inherit' });
 const editorUrl = `http://127.0.0.1:${uiPort}/`;
 console.log(`demo-site: Node-RED ${site} (pid ${child.pid}); editor at ${editorUrl}, local bus at mqtt://127.0.0.1:${localPort}, central bus at mqtt://127.0.0.1:${busPort}`);

@@ -290,12 +290,24 @@ describe('npm start: the demo in the editor, in a headless browser', function (t
     assert.equal(await p.locator('.red-ui-debug-msg', { hasText: 'received at centre' }).count(), 0, 'the centre\'s messages still fill the sidebar');
   }));
 
-  it('the fleet sidebar tab lists both sites online', () => step('fleet-sidebar', async (p) => {
+  it('the fleet sidebar tab and the fleet page list both sites online', () => step('fleet-sidebar', async (p) => {
     await p.evaluate(`RED.sidebar.show('tectonic-fleet')`);
     const tab = p.locator('.tf-compact');
     for (const site of ['site-a', 'site-b']) await tab.locator(`tr.tf-site[data-site="${site}"]`).waitFor({ timeout: 20_000 });
     await waitFor(async () => /2 sites · 2 online/.test((await tab.locator('.tf-summary').textContent()) ?? ''), { timeoutMs: 20_000, message: 'the fleet summary "2 sites · 2 online"' });
     await p.locator('#red-ui-tab-debug-link-button').click();
+    // The same on the fleet page a person opens beside the editor.
+    assert.ok(browser, 'no browser');
+    const fleetPage = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    try {
+      fleetPage.on('pageerror', (err) => pageErrors.push(`fleet page: ${err.message}`));
+      await fleetPage.goto(`http://127.0.0.1:${uiPort}/tectonic/fleet`, { waitUntil: 'domcontentloaded' });
+      for (const site of ['site-a', 'site-b']) await fleetPage.locator(`tr.tf-site[data-site="${site}"]`).waitFor({ timeout: 20_000 });
+      await waitFor(async () => /2 sites · 2 online/.test((await fleetPage.locator('.tf-summary').textContent()) ?? ''), { timeoutMs: 20_000, message: 'the fleet page\'s summary "2 sites · 2 online"' });
+      assert.equal(await fleetPage.locator('#tf-problem').isHidden(), true, 'the fleet page shows a problem');
+    } finally {
+      await fleetPage.close();
+    }
   }));
 
   it('the demo\'s tabs at 1,600 px: no node over another, no status cut off or over a node, every node on screen', () => step('demo-layout', async (p) => {
