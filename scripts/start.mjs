@@ -200,7 +200,8 @@ async function announceWhenReady() {
       const res = await globalThis.fetch(editorUrl);
       await res.arrayBuffer();
       if (res.ok) {
-        console.log(`\n  Tectonic demo running: open ${editorUrl} (Ctrl-C stops it)\n`);
+        const siteCommand = busPort === 1883 ? 'npm run demo:site' : `TECTONIC_BUS_PORT=${busPort} npm run demo:site`;
+        console.log(`\n  Tectonic demo running: open ${editorUrl} (Ctrl-C stops it)\n  The fleet: ${editorUrl}tectonic/fleet; a third site to start and stop: \`${siteCommand}\` in another terminal\n`);
         return;
       }
     } catch {
