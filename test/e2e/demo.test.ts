@@ -83,6 +83,7 @@ describe('npm start: the multi-site demo, and a third site from npm run demo:sit
   let busPort = 0;
   const records: SeenRecord[] = [];
   const deadLetters: SeenRecord[] = [];
+  /** Each site's last state on the bus, with the reason an offline one gives (a clean shutdown, or the will's connection-lost). */
   const states = new Map<string, string>();
 
   const fleet = async (): Promise<Map<string, FleetSite>> => {
@@ -116,8 +117,8 @@ describe('npm start: the multi-site demo, and a third site from npm run demo:sit
     client.on('message', (topic, payload) => {
       const level = topic.split('/');
       if (level[0] === 'tectonic' && level[1] === 'health' && level[3] === 'state') {
-        const state = (JSON.parse(payload.toString()) as { state?: string }).state;
-        if (typeof state === 'string') states.set(level[2] ?? '', state);
+        const { state, reason } = JSON.parse(payload.toString()) as { state?: string; reason?: string };
+        if (typeof state === 'string') states.set(level[2] ?? '', reason === undefined ? state : `${state} (${reason})`);
         return;
       }
       if (level[0] === 'cdm') records.push({ topic, site: level[3] ?? '', reasons: [] });
@@ -220,6 +221,7 @@ describe('npm start: the multi-site demo, and a third site from npm run demo:sit
     process.kill(run.child.pid, 'SIGINT');
     // A clean stop: the site's connection says offline itself before it closes.
     await waitFor(async () => (await fleet()).get('site-c')?.state === 'offline', { timeoutMs: 5_000, intervalMs: 100, message: 'site-c offline on /tectonic/fleet/data within 5 s of Ctrl-C' });
+    await waitFor(() => states.get('site-c') === 'offline (shutdown)', { timeoutMs: 5_000, message: 'a clean offline (reason shutdown) on tectonic/health/site-c/state' });
     const end = await exitOf(run.child, 25_000);
     assert.deepEqual(end, { code: 0, signal: null }, run.output());
     assert.match(run.output(), /site-c stopped/);
@@ -236,7 +238,7 @@ describe('npm start: the multi-site demo, and a third site from npm run demo:sit
     process.kill(pid, 'SIGKILL');
     // No clean stop: the broker publishes the site's last will when the connection drops.
     await waitFor(async () => (await fleet()).get('site-c')?.state === 'offline', { timeoutMs: 15_000, intervalMs: 250, message: 'site-c offline on /tectonic/fleet/data after SIGKILL' });
-    assert.equal(states.get('site-c'), 'offline');
+    await waitFor(() => states.get('site-c') === 'offline (connection-lost)', { timeoutMs: 5_000, message: 'the will (reason connection-lost) on tectonic/health/site-c/state' });
     const sites = await fleet();
     assert.ok(sites.get('site-c')?.alerts.some((a) => a.kind === 'offline'), `no offline alert for site-c: ${JSON.stringify(sites.get('site-c'))}`);
     for (const name of ['site-a', 'site-b']) assert.equal(sites.get(name)?.state, 'online', `${name} went with it`);
