@@ -2,8 +2,10 @@
 // node_modules, on 127.0.0.1, with the pack installed into a git-ignored user
 // folder (.demo/) as a module (a symlink to the checkout, so a rebuild is all
 // it takes to pick up a change, and its examples show under Import > Examples),
-// and the demo flow (flows/demo.json: two simulated sites and a central hub on
-// the embedded bus) deployed on first start. The user's edits to the flow
+// and the demo flow (flows/demo.json: two simulated sites, each with its own
+// connection, policy gate, heartbeat and registry entry, and a central hub on
+// the embedded bus) deployed on first start. A third site runs as a process
+// of its own: `npm run demo:site` (scripts/demo-site.mjs). The user's edits to the flow
 // survive restarts; `npm start -- --reset` (or TECTONIC_DEMO_RESET=1) puts the
 // demo back.
 //
@@ -118,6 +120,8 @@ module.exports = {
   credentialSecret: process.env.TECTONIC_CREDENTIAL_SECRET
     || fs.readFileSync(path.join(__dirname, 'credential-secret'), 'utf8').trim(),
   logging: { console: { level: 'info', metrics: false, audit: false } },
+  // Room for a whole reject reason under a debug node (Node-RED cuts at 32 characters by default).
+  debugStatusLength: 64,
   // A demo on a laptop: no telemetry, no update checks, no palette installs.
   telemetry: { enabled: false, updateNotification: false },
   externalModules: { autoInstall: false },
@@ -196,7 +200,8 @@ async function announceWhenReady() {
       const res = await globalThis.fetch(editorUrl);
       await res.arrayBuffer();
       if (res.ok) {
-        console.log(`\n  Tectonic demo running: open ${editorUrl} (Ctrl-C stops it)\n`);
+        const siteCommand = busPort === 1883 ? 'npm run demo:site' : `TECTONIC_BUS_PORT=${busPort} npm run demo:site`;
+        console.log(`\n  Tectonic demo running: open ${editorUrl} (Ctrl-C stops it)\n  The fleet: ${editorUrl}tectonic/fleet; a third site to start and stop: \`${siteCommand}\` in another terminal\n`);
         return;
       }
     } catch {

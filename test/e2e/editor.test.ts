@@ -1,10 +1,14 @@
 // What a pilot sees after `npm start`, in a real headless Chromium (Debian's,
 // driven by playwright-core): scripts/start.mjs runs the demo (in a temporary
 // user folder, on free ports), the editor shows the "tectonic" palette
-// category, the demo's two sites publishing and the centre receiving in the
-// debug sidebar, the bus-publish form and help, and the tectonic-bus form
-// switching between embedded and external mode; then Ctrl-C stops it all. A
-// failing step leaves a screenshot in os.tmpdir() and says where.
+// category, the demo's two sites publishing (each on its own connection to
+// the centre's embedded broker) and the centre receiving, the rejects and
+// their reasons in the debug sidebar and under the nodes, the fleet sidebar
+// tab listing both sites, the bus-publish form and help, and the tectonic-bus
+// form switching between external and embedded mode; every tab laid out for
+// 1,600 px; then Ctrl-C stops it all. A failing step leaves a screenshot in
+// os.tmpdir() and says where. test/e2e/demo.test.ts checks the same demo
+// from the bus and the admin API, with a third site started and killed.
 import { after, before, describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -168,10 +172,10 @@ describe('npm start: the demo in the editor, in a headless browser', function (t
     const tray = p.locator('.red-ui-tray').last();
     await p.locator('#node-input-qos').waitFor({ state: 'visible', timeout: 10_000 });
 
-    // The bus: a config-node select holding the demo's bus, with its edit button.
+    // The bus: a config-node select holding the site's own connection, with its edit button.
     const busSelect = p.locator('select#node-input-bus');
     await busSelect.waitFor({ state: 'visible', timeout: 5_000 });
-    assert.equal(await busSelect.inputValue(), 'tectonic-embedded-bus');
+    assert.equal(await busSelect.inputValue(), 'bus-site-a');
     assert.ok(await p.locator('#node-input-btn-bus-edit').isVisible(), 'no edit button beside the bus select');
     assert.equal(await p.locator('#node-input-qos').inputValue(), '1');
     assert.ok(await p.locator('#node-input-wireMode').isVisible(), 'the wire mode field is not shown');
@@ -184,27 +188,29 @@ describe('npm start: the demo in the editor, in a headless browser', function (t
       .some((help) => help.offsetParent !== null && (help.textContent ?? '').replace(/\s+/g, ' ').includes(text)), lead, { timeout: 10_000 });
   }));
 
-  it('the tectonic-bus form shows host and port when embedded, the URL when external', () => step('tectonic-bus-form', async (p) => {
+  it('the tectonic-bus form shows the URL when external, host and port when embedded', () => step('tectonic-bus-form', async (p) => {
+    // Site A's connection: a client of the centre's embedded broker, with the site's id (its birth, death and last will).
     await p.locator('#node-input-btn-bus-edit').click();
     const mode = p.locator('#node-config-input-mode');
     await mode.waitFor({ state: 'visible', timeout: 10_000 });
-    assert.equal(await mode.inputValue(), 'embedded');
+    assert.equal(await mode.inputValue(), 'external');
 
     const row = (field: string) => p.locator(`.form-row:has(#node-config-input-${field})`);
     const shown = async (field: string) => row(field).isVisible();
-    assert.equal(await shown('host'), true, 'embedded: host hidden');
-    assert.equal(await shown('port'), true, 'embedded: port hidden');
-    assert.equal(await shown('url'), false, 'embedded: URL shown');
-    assert.equal(await p.locator('#node-config-input-port').inputValue(), '${TECTONIC_BUS_PORT}');
-
-    await mode.selectOption('external');
     assert.equal(await shown('url'), true, 'external: URL hidden');
     assert.equal(await shown('host'), false, 'external: host shown');
     assert.equal(await shown('port'), false, 'external: port shown');
+    assert.equal(await p.locator('#node-config-input-url').inputValue(), '${DEMO_BUS_URL}');
+    assert.equal(await p.locator('#node-config-input-siteId').inputValue(), 'site-a');
 
     await mode.selectOption('embedded');
-    assert.equal(await shown('host'), true, 'embedded again: host hidden');
-    assert.equal(await shown('url'), false, 'embedded again: URL shown');
+    assert.equal(await shown('host'), true, 'embedded: host hidden');
+    assert.equal(await shown('port'), true, 'embedded: port hidden');
+    assert.equal(await shown('url'), false, 'embedded: URL shown');
+
+    await mode.selectOption('external');
+    assert.equal(await shown('url'), true, 'external again: URL hidden');
+    assert.equal(await shown('host'), false, 'external again: host shown');
     assert.doesNotMatch(await p.locator('.red-ui-tray').last().innerText(), I18N_KEY, 'the form shows untranslated labels');
 
     // Leave without changing anything: cancel the bus form, then the node's.
@@ -257,6 +263,9 @@ describe('npm start: the demo in the editor, in a headless browser', function (t
   }));
 
   it('the centre counts in its status what it receives from both sites; the debug sidebar is left to the rejects and their reasons', () => step('debug-sidebar', async (p) => {
+    // The centre's bus is the embedded broker every site connects to.
+    assert.equal(await p.evaluate(`RED.nodes.node('central-subscribe').bus`), 'tectonic-embedded-bus');
+    assert.equal(await p.evaluate(`RED.nodes.node('tectonic-embedded-bus').mode`), 'embedded');
     await p.locator('#red-ui-tab-debug-link-button').click();
     await p.evaluate(`RED.workspaces.show('tab-central')`);
     // Both sites' publishers count what the bus acknowledged, and the centre counts what it received: all grow.
@@ -264,20 +273,58 @@ describe('npm start: the demo in the editor, in a headless browser', function (t
     const before = await count('central-received');
     await waitFor(async () => (await count('central-received')) >= before + 4, { timeoutMs: 15_000, message: 'the centre to count 4 more records' });
     for (const site of ['site-a', 'site-b']) assert.ok((await count(`${site}-published`)) > 0, `${site} has published nothing`);
-    // One record in twenty at each site carries an unknown code: its reasons reach the sidebar, named for where they come from.
-    await p.locator('.red-ui-debug-msg', { hasText: 'rejected at site-' })
+    // One record in twenty at each site carries an unknown code, and about one in twelve is too heavy for the
+    // policy: their reasons reach the sidebar, named for where they come from, and the centre's dead letters.
+    await p.locator('.red-ui-debug-msg', { hasText: 'rejects at site-a (reasons)' })
       .filter({ hasText: 'cdm-map refused it: status: from "Status": unknown code "XX"' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 45_000 });
+    await p.locator('.red-ui-debug-msg', { hasText: 'rejects at site-' })
+      .filter({ hasText: 'policy-gate refused it: implausible weight' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 45_000 });
+    await p.locator('.red-ui-debug-msg', { hasText: 'dead letters (reasons)' })
+      .filter({ hasText: /site-[ab]: (cdm-map|policy-gate) refused it: / })
       .first()
       .waitFor({ state: 'visible', timeout: 45_000 });
     assert.equal(await p.locator('.red-ui-debug-msg', { hasText: 'received at centre' }).count(), 0, 'the centre\'s messages still fill the sidebar');
   }));
 
+  it('the fleet sidebar tab and the fleet page list both sites online', () => step('fleet-sidebar', async (p) => {
+    await p.evaluate(`RED.sidebar.show('tectonic-fleet')`);
+    const tab = p.locator('.tf-compact');
+    for (const site of ['site-a', 'site-b']) await tab.locator(`tr.tf-site[data-site="${site}"]`).waitFor({ timeout: 20_000 });
+    await waitFor(async () => /2 sites · 2 online/.test((await tab.locator('.tf-summary').textContent()) ?? ''), { timeoutMs: 20_000, message: 'the fleet summary "2 sites · 2 online"' });
+    await p.locator('#red-ui-tab-debug-link-button').click();
+    // The same on the fleet page a person opens beside the editor.
+    assert.ok(browser, 'no browser');
+    const fleetPage = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    try {
+      fleetPage.on('pageerror', (err) => pageErrors.push(`fleet page: ${err.message}`));
+      await fleetPage.goto(`http://127.0.0.1:${uiPort}/tectonic/fleet`, { waitUntil: 'domcontentloaded' });
+      for (const site of ['site-a', 'site-b']) await fleetPage.locator(`tr.tf-site[data-site="${site}"]`).waitFor({ timeout: 20_000 });
+      await waitFor(async () => /2 sites · 2 online/.test((await fleetPage.locator('.tf-summary').textContent()) ?? ''), { timeoutMs: 20_000, message: 'the fleet page\'s summary "2 sites · 2 online"' });
+      assert.equal(await fleetPage.locator('#tf-problem').isHidden(), true, 'the fleet page shows a problem');
+    } finally {
+      await fleetPage.close();
+    }
+  }));
+
   it('the demo\'s tabs at 1,600 px: no node over another, no status cut off or over a node, every node on screen', () => step('demo-layout', async (p) => {
-    for (const tab of ['tab-site-a', 'tab-site-b', 'tab-central']) {
+    // Every node whose status the demo relies on, by tab: each must have drawn one before the layout is judged.
+    const withStatus: Record<string, string[]> = {
+      'tab-site-a': ['site-a-map', 'site-a-validate', 'site-a-gate', 'site-a-publish', 'site-a-published', 'site-a-rejected', 'site-a-dead-letters', 'site-a-heartbeat', 'site-a-news', 'site-a-announce'],
+      'tab-site-b': ['site-b-map', 'site-b-validate', 'site-b-gate', 'site-b-publish', 'site-b-published', 'site-b-rejected', 'site-b-dead-letters', 'site-b-heartbeat', 'site-b-news', 'site-b-announce'],
+      'tab-central': ['central-subscribe', 'central-received', 'central-dead-letters', 'central-rejects', 'central-monitor', 'central-lookup', 'central-answered'],
+    };
+    for (const [tab, ids] of Object.entries(withStatus)) {
       await p.evaluate(`RED.workspaces.show(${JSON.stringify(tab)})`);
       await p.waitForFunction((id) => (window as unknown as { RED: { workspaces: { active(): string } } }).RED.workspaces.active() === id, tab);
-      // Statuses arrive with the first records; wait until the map's (or the centre's) is drawn.
-      await p.waitForFunction(() => document.querySelectorAll('#red-ui-workspace-chart .red-ui-flow-node-status-label').length > 0, undefined, { timeout: 15_000 });
+      await p.waitForFunction((list) => list.every((id) => (document.querySelector(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"] .red-ui-flow-node-status-label`)?.textContent ?? '').trim() !== ''), ids, { timeout: 30_000 })
+        .catch((err: unknown) => { throw new Error(`${tab}: not every status drawn (${ids.join(', ')}): ${err instanceof Error ? err.message : String(err)}`); });
+      // A status Node-RED shortened ("...") is cut for the reader as much as one past the edge.
+      const cut = await p.evaluate<string[]>(`Array.from(document.querySelectorAll('#red-ui-workspace-chart .red-ui-flow-node-status-label')).map((l) => l.textContent || '').filter((t) => /(\\.\\.\\.|…)$/.test(t.trim()))`);
+      assert.deepEqual(cut, [], `${tab}: statuses cut short`);
       const problems = await p.evaluate<string[]>(LAYOUT_PROBLEMS);
       await p.screenshot({ path: join(tmpdir(), `tectonic-demo-${tab.replace(/\W+/g, '-')}.png`) });
       assert.deepEqual(problems, [], `${tab}`);
