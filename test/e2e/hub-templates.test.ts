@@ -117,6 +117,13 @@ describe('the vetted templates from their kits: site agents, a regional hub and 
     });
   });
 
+  it('none of the four logged an error while it ran as configured', () => {
+    for (const [name, proc] of Object.entries(red)) {
+      const errors = proc.logs().split('\n').filter((line) => /\[error\]/.test(line));
+      assert.deepEqual(errors, [], `${name} logged errors`);
+    }
+  });
+
   it("the hub SIGKILLed: the centre shows fra unreachable through it, lyo still online", async () => {
     await red.north!.kill();
     await waitFor(async () => {
