@@ -16,10 +16,11 @@ const TEMPLATE = { name: 'site-agent', file: 'flows/site-agent.json' };
 export const siteCommand: CliCommand = {
   name: 'site',
   summary: "make a new site's onboarding kit: template flow, variables, bus identity, starter mapping, fixtures, CDM docs",
-  usage: `tectonic site new SITE_ID --bus-url URL [--out DIR] [--entity NAME] [--catalog DIR] [--policy-id ID] [--trust-key PUB] [--heartbeat SECONDS] [--force]
+  usage: `tectonic site new SITE_ID --bus-url URL [--out DIR] [--entity NAME] [--catalog DIR] [--policy-id ID] [--trust-key PUB] [--policy SIGNED] [--heartbeat SECONDS] [--force]
   writes DIR (default ./SITE_ID): flows.json (the site-agent template, unchanged), site.env, identity/ (a generated password and the
   broker's users line with its scrypt hash), mapping.yaml (a starter spec for ENTITY, default shipment), fixtures/, cdm.md, README.md
   --trust-key: the central public key the site trusts for its policy and catalog (copied to keys/central.pub)
+  --policy: the signed policy bundle the site certifies against (copied to policy.signed.json; on the bus it comes from the centre)
   exit 0 written, 2 usage or input error (DIR exists and is not empty without --force)`,
   async run(args, io) {
     const [sub, ...rest] = args;
@@ -31,6 +32,7 @@ export const siteCommand: CliCommand = {
       catalog: { type: 'string' },
       'policy-id': { type: 'string' },
       'trust-key': { type: 'string' },
+      policy: { type: 'string' },
       heartbeat: { type: 'string' },
       force: { type: 'boolean' },
     });
@@ -56,6 +58,7 @@ export const siteCommand: CliCommand = {
       heartbeatSeconds: heartbeat,
       passwordHash: (password) => hashPassword(password),
     });
+    if (typeof values.policy === 'string') kit.set('policy.signed.json', await readText(values.policy, io));
     for (const [path, content] of kit) {
       const file = join(out, path);
       await mkdir(dirname(file), { recursive: true });

@@ -113,7 +113,7 @@ Made by \`tectonic site new\` for the ${options.template.name} template ${option
 | \`identity/\` | the bus password (yours) and the line the central team adds to the broker |
 
 1. Edit \`mapping.yaml\` until \`npx tectonic map --spec mapping.yaml fixtures/records.jsonl\` prints canonical records.
-2. Certify: \`npx tectonic certify flows.json --fixtures fixtures --env site.env --policy POLICY.signed.json --pub keys/central.pub\`.
+2. Certify: \`npx tectonic certify flows.json --fixtures fixtures --env site.env --policy policy.signed.json --pub keys/central.pub\` (the central team puts the signed policy in the kit, or sends it).
 3. Send \`identity/broker-user.yaml\` to the central team; they add it to the broker's users.
 4. Start Node-RED with the kit: \`node --env-file=site.env node_modules/node-red/red.js --userDir . --settings settings.js\` (with the pack installed in this folder: \`npm install node-red @tectonic/node-red-hybrid\`).
 5. Point your local system at the local bus (\`TECTONIC_LOCAL_TOPIC\` on port \`TECTONIC_LOCAL_BUS_PORT\`).

@@ -18,12 +18,13 @@ describe('cli: tectonic site new', function () {
 
   it('writes a kit: the template unchanged, the variables, an identity whose hash verifies, a mapping that maps its fixture to a valid record', async () => {
     const kitDir = join(dir, 'fra');
-    const made = await tectonic(['site', 'new', 'fra', '--bus-url', 'mqtts://bus.example.com:8883', '--out', kitDir, '--trust-key', 'policies/demo-policy.pub']);
+    const made = await tectonic(['site', 'new', 'fra', '--bus-url', 'mqtts://bus.example.com:8883', '--out', kitDir, '--trust-key', 'policies/demo-policy.pub', '--policy', 'policies/central-default.signed.json']);
     assert.equal(made.code, 0, made.stderr);
-    for (const file of ['flows.json', 'site.env', 'identity/password', 'identity/broker-user.yaml', 'mapping.yaml', 'fixtures/records.jsonl', 'cdm.md', 'README.md', 'keys/central.pub']) {
+    for (const file of ['flows.json', 'site.env', 'identity/password', 'identity/broker-user.yaml', 'mapping.yaml', 'fixtures/records.jsonl', 'cdm.md', 'README.md', 'keys/central.pub', 'policy.signed.json']) {
       assert.ok(existsSync(join(kitDir, file)), `${file} is in the kit`);
     }
     assert.equal(readFileSync(join(kitDir, 'flows.json'), 'utf8'), readFileSync('flows/site-agent.json', 'utf8'), 'the template is shipped unchanged');
+    assert.equal(readFileSync(join(kitDir, 'policy.signed.json'), 'utf8'), readFileSync('policies/central-default.signed.json', 'utf8'), 'the policy to certify against is in the kit');
     assert.equal(statSync(join(kitDir, 'site.env')).mode & 0o077, 0, 'site.env is readable by its owner only');
     const env = parseEnv(readFileSync(join(kitDir, 'site.env'), 'utf8'));
     assert.equal(env.SITE_ID, 'fra');
