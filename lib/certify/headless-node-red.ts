@@ -88,7 +88,10 @@ export async function startHeadlessNodeRed(options: { redJs: string; env: Record
   const settings = {
     uiHost: '127.0.0.1',
     uiPort: port,
-    flowFile: 'flows.json',
+    // Absolute: Node-RED prefers a relative flowFile found in its working
+    // directory, which is the kit's folder (for the kit's relative paths), and
+    // would deploy into the kit's own flows.json.
+    flowFile: join(userDir, 'flows.json'),
     credentialSecret: false,
     logging: { console: { level: 'info', metrics: false, audit: false } },
     telemetry: { enabled: false, updateNotification: false },
