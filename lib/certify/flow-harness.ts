@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isLoopback } from '../policy/transport-check';
 
 /** One node of a flows.json. */
 export type FlowNode = { id: string; type: string; z?: string; name?: string; wires?: string[][] } & Record<string, unknown>;
@@ -54,8 +55,20 @@ export function prepareFlow(
   const notes: string[] = [];
   const env = options.env ?? {};
   const resolveEnv = (value: unknown): string => (typeof value === 'string' ? value.replace(/^\$\{(\S+)\}$/, (_m, name: string) => env[name] ?? '') : '');
-  // The private bus is plaintext on loopback; a gate that checks the production bus for TLS judges what that bus is.
-  const tlsBuses = new Set(flows.filter((n) => n.type === 'tectonic-bus' && (/^(mqtts|wss):/.test(resolveEnv(n.url)) || (typeof n.tls === 'string' && n.tls !== ''))).map((n) => n.id));
+  // The private bus is plaintext on loopback; a gate that checks the production bus for TLS judges what that bus is,
+  // as the real gate would: TLS, or plaintext to this machine's loopback, which crosses no network (lib/policy/gate-settings.ts).
+  const passesTransport = (n: FlowNode): boolean => {
+    if (typeof n.tls === 'string' && n.tls !== '') return true;
+    if (n.mode === 'embedded') return isLoopback(resolveEnv(n.host) || '127.0.0.1');
+    const url = resolveEnv(n.url);
+    if (/^(mqtts|wss):/.test(url)) return true;
+    try {
+      return isLoopback(new URL(url).hostname);
+    } catch {
+      return false;
+    }
+  };
+  const tlsBuses = new Set(flows.filter((n) => n.type === 'tectonic-bus' && passesTransport(n)).map((n) => n.id));
   const siteIds: string[] = [];
   const out: FlowNode[] = flows.map((node) => {
     if (node.type === 'tectonic-bus') {
@@ -66,7 +79,7 @@ export function prepareFlow(
     }
     if (node.type === 'policy-gate' && typeof node.bus === 'string' && node.bus !== '') {
       const tls = tlsBuses.has(node.bus);
-      notes.push(`policy-gate ${node.name !== undefined && node.name !== '' ? `"${node.name}"` : node.id} judges transport as ${tls ? 'TLS' : 'plaintext'}, as on the site's own bus`);
+      notes.push(`policy-gate ${node.name !== undefined && node.name !== '' ? `"${node.name}"` : node.id} judges transport as ${tls ? 'passing (TLS or loopback)' : 'plaintext'}, as on the site's own bus`);
       return { ...node, bus: '', tls: tls ? 'tls' : 'plain' };
     }
     const isSubflowInstance = node.type.startsWith('subflow:');
