@@ -233,7 +233,5 @@ export function parseBrokerConfig(raw: Raw, baseDir: string): Checked<BrokerConf
   return { ok: true, value: { listeners, persistence, limits, ...access.value } };
 }
 
-/** Loopback addresses: where a broker with no users may listen. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
+/** Loopback addresses, where a broker with no users may listen: the one test the transport checks use too. */
+export { isLoopback } from '../policy/transport-check';
