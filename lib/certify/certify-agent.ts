@@ -81,7 +81,7 @@ export async function certifyAgent(input: Omit<CertifyInput, 'flows' | 'nodeRed'
         signal('SIGKILL');
       },
     };
-    const seen = await playScenario(subject, bus, { fixtures: input.fixtures, catalog: input.catalog, policy: input.policy, settleMs: input.settleMs ?? 20_000 });
+    const seen = await playScenario(subject, bus, { fixtures: input.fixtures, catalog: input.catalog, catalogBundle: input.catalogBundle, policy: input.policy, settleMs: input.settleMs ?? 20_000 });
     const checks: CheckResult[] = [
       checkOutputsValid(seen.all, validators.validators, new Date(), input.policy?.bundle),
       checkMasks(seen.all, input.policy?.bundle, leafValues(input.fixtures.map((f) => f.record)), { known: false, ok: true, detail: '' }),

@@ -16,6 +16,8 @@ export interface CertifyInput {
   fixtures: Fixture[];
   env: Record<string, string>;
   catalog: Catalog;
+  /** The catalog bundle to publish as is (a signed one, format 2), when the catalog came from one. */
+  catalogBundle?: string;
   /** The signed policy bundle's text, published on the bus as the centre would, and its parsed content. */
   policy?: { text: string; bundle: PolicyBundle };
   nodeRed?: string;
@@ -91,7 +93,7 @@ export async function certifyFlow(input: CertifyInput): Promise<CertifyReport> {
         await runtime.stop();
       },
     };
-    const seen = await playScenario(subject, bus, { fixtures: input.fixtures, catalog: input.catalog, policy: input.policy, settleMs });
+    const seen = await playScenario(subject, bus, { fixtures: input.fixtures, catalog: input.catalog, catalogBundle: input.catalogBundle, policy: input.policy, settleMs });
     const fixtureValues = leafValues(input.fixtures.map((f) => f.record));
     const gate = gateOnEveryPath(prepared.flows, entry.kind === 'link' ? entry.id : entry.nodeId);
     const demoKey = readFileSync(join(packRoot(), 'policies', 'demo-policy.pub'), 'utf8');

@@ -38,7 +38,7 @@ async function settle(bus: PrivateBus, since: number, done: (r: BusRecord) => bo
  * fixture with the bus up, every fixture again with the bus down for a
  * while, a heartbeat with its synthetic transaction, and a clean stop.
  */
-export async function playScenario(subject: Subject, bus: PrivateBus, input: { fixtures: Fixture[]; catalog: Catalog; policy?: { text: string; bundle: PolicyBundle }; settleMs: number }): Promise<Observed> {
+export async function playScenario(subject: Subject, bus: PrivateBus, input: { fixtures: Fixture[]; catalog: Catalog; catalogBundle?: string; policy?: { text: string; bundle: PolicyBundle }; settleMs: number }): Promise<Observed> {
   const handled = (n: number) => (r: BusRecord): boolean => r.outputs.length + r.letters.length >= n;
   const early = input.fixtures.slice(0, Math.max(1, Math.ceil(input.fixtures.length / 2)));
   // Ready when it says so (its birth on the bus), and a moment more for its subscriptions: records fed earlier would fall on no one.
@@ -47,7 +47,8 @@ export async function playScenario(subject: Subject, bus: PrivateBus, input: { f
   const startedAt = Date.now();
   await subject.feed(early);
   await new Promise((r) => setTimeout(r, 1_000));
-  await bus.retain(CATALOG_BUNDLE_TOPIC, encodeCatalogBundle(input.catalog.sourceFiles).text);
+  // A signed bundle goes out as it was signed: a kit that trusts the centre's catalog key accepts only that.
+  await bus.retain(CATALOG_BUNDLE_TOPIC, input.catalogBundle ?? encodeCatalogBundle(input.catalog.sourceFiles).text);
   if (input.policy !== undefined) {
     const topic = policyTopic(input.policy.bundle.id);
     if (topic.ok) await bus.retain(topic.topic, input.policy.text);

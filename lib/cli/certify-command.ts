@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { type CertifyReport, certifyFlow } from '../certify/certify';
@@ -6,6 +6,8 @@ import { certifyAgent, parseFeedSpec } from '../certify/certify-agent';
 import { loadFixtures } from '../certify/fixtures';
 import type { FlowNode } from '../certify/flow-harness';
 import { packRoot } from '../certify/headless-node-red';
+import { decodeCatalogBundle } from '../catalog/catalog-bundle';
+import { type CatalogLoadResult, loadCatalogFromFiles } from '../catalog/catalog-loader';
 import { TectonicError } from '../errors';
 import { checkBundleTrust } from '../policy/trust';
 import { loadCatalogArgument, parseCommandArgs, readText } from './cli-input';
@@ -15,6 +17,12 @@ async function readEnvFile(file: string | undefined, io: CliIo): Promise<Record<
   if (file === undefined) return {};
   const parsed = parseEnv(await readText(file, io));
   return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+function catalogFromBundle(text: string, file: string): CatalogLoadResult {
+  const decoded = decodeCatalogBundle(text);
+  if (!decoded.ok) throw new TectonicError('USAGE', `${file} is neither a catalog folder nor a catalog bundle: ${decoded.reasons.map((r) => `${r.rule}: ${r.message}`).join('; ')}`);
+  return loadCatalogFromFiles(decoded.files);
 }
 
 async function readFlows(file: string, io: CliIo): Promise<FlowNode[]> {
@@ -45,12 +53,12 @@ function print(report: CertifyReport, io: CliIo): void {
 export const certifyCommand: CliCommand = {
   name: 'certify',
   summary: "certify a site's agent: run its flow on a private bus with fixtures and check the numbered assertions",
-  usage: `tectonic certify FLOWS --fixtures DIR [--env FILE] [--catalog DIR] [--policy SIGNED --pub PUB] [--entry NAME] [--node-red DIR] [--json]
-tectonic certify --agent CMD --feed mqtt:TOPIC|dir:PATH|http:URL --fixtures DIR [--env FILE] [--catalog DIR] [--policy SIGNED --pub PUB] [--json]
+  usage: `tectonic certify FLOWS --fixtures DIR [--env FILE] [--catalog DIR|BUNDLE] [--policy SIGNED --pub PUB] [--entry NAME] [--node-red DIR] [--json]
+tectonic certify --agent CMD --feed mqtt:TOPIC|dir:PATH|http:URL --fixtures DIR [--env FILE] [--catalog DIR|BUNDLE] [--policy SIGNED --pub PUB] [--json]
   FLOWS: the site's flows.json; it runs in a Node-RED of its own on a private loopback bus
   --agent CMD: an agent that is not Node-RED, run with TECTONIC_BUS_URL and TECTONIC_LOCAL_BUS_URL set; --feed: where it reads its records
   --fixtures DIR: local records (*.json, *.jsonl) fed at the entry: a "link in" named NAME (default "entry") or the local-records bus-subscribe
-  --env FILE: the site's variables (site.env); --catalog DIR: default the pack's sample catalog
+  --env FILE: the site's variables (site.env); --catalog DIR|BUNDLE: a catalog folder (default the pack's sample) or a catalog bundle file, published as is (a signed one, from tectonic catalog sign, for a kit that trusts the centre's catalog key)
   --policy SIGNED --pub PUB: the central policy, published on the private bus as the centre would (default the pack's sample, checked with its demo key)
   prints one line per assertion with its evidence; --json for a machine; exit 0 certified, 1 an assertion fails, 2 usage or input error`,
   async run(args, io) {
@@ -76,7 +84,10 @@ tectonic certify --agent CMD --feed mqtt:TOPIC|dir:PATH|http:URL --fixtures DIR 
     const flows = flowsFile !== undefined ? await readFlows(flowsFile, io) : [];
     const fixtures = await loadFixtures(resolve(io.cwd, values.fixtures));
     const env = await readEnvFile(typeof values.env === 'string' ? values.env : undefined, io);
-    const catalog = await loadCatalogArgument(typeof values.catalog === 'string' ? values.catalog : join(packRoot(), 'cdm'), io);
+    const catalogArg = typeof values.catalog === 'string' ? values.catalog : join(packRoot(), 'cdm');
+    // A folder is published as an unsigned bundle; a bundle file (a signed one for a kit that trusts the centre's catalog key) as it is.
+    const catalogBundle = (await stat(resolve(io.cwd, catalogArg)).then((s) => s.isDirectory(), () => false)) ? undefined : await readText(catalogArg, io);
+    const catalog = catalogBundle === undefined ? await loadCatalogArgument(catalogArg, io) : catalogFromBundle(catalogBundle, catalogArg);
     if (!catalog.ok) throw new TectonicError('USAGE', `the catalog does not load: ${catalog.reasons.map((r) => r.message).join('; ')}`);
     const policyFile = typeof values.policy === 'string' ? resolve(io.cwd, values.policy) : join(packRoot(), 'policies', 'central-default.signed.json');
     const pubFile = typeof values.pub === 'string' ? resolve(io.cwd, values.pub) : join(packRoot(), 'policies', 'demo-policy.pub');
@@ -87,6 +98,7 @@ tectonic certify --agent CMD --feed mqtt:TOPIC|dir:PATH|http:URL --fixtures DIR 
       fixtures,
       env,
       catalog: catalog.catalog,
+      catalogBundle,
       policy: { text: policyText, bundle: trusted.bundle },
       cwd: io.cwd,
       log: values.json === true ? undefined : (line: string) => io.err(`${line}\n`),

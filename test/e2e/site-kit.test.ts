@@ -38,11 +38,11 @@ describe('a site kit from tectonic site new, certified', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Certifies a copy of the kit after `change`; prints one line per run. */
-  async function certify(name: string, change: (copy: string) => void = () => undefined): Promise<{ code: number | null; report: Report }> {
+  async function certify(name: string, change: (copy: string) => void = () => undefined, extra: string[] = []): Promise<{ code: number | null; report: Report }> {
     const copy = join(dir, name);
     cpSync(kit, copy, { recursive: true });
     change(copy);
-    const run = await tectonic(['certify', join(copy, 'flows.json'), '--fixtures', join(copy, 'fixtures'), '--env', join(copy, 'site.env'), '--policy', join(dir, 'policy.signed.json'), '--pub', join(copy, 'keys', 'central.pub'), '--json']);
+    const run = await tectonic(['certify', join(copy, 'flows.json'), '--fixtures', join(copy, 'fixtures'), '--env', join(copy, 'site.env'), '--policy', join(dir, 'policy.signed.json'), '--pub', join(copy, 'keys', 'central.pub'), '--json', ...extra]);
     assert.ok(run.stdout.trim().startsWith('{'), `certify printed no report: ${run.stderr}`);
     const report = JSON.parse(run.stdout) as Report;
     console.log(`      ${name}: ${report.checks.map((c) => `${c.id} ${c.pass ? 'pass' : 'FAIL'}`).join(', ')}`);
@@ -92,5 +92,18 @@ describe('a site kit from tectonic site new, certified', function () {
     assert.equal(code, 1);
     assert.match(check(report, 'C5').evidence, /no heartbeat/);
     assert.equal(check(report, 'C6').pass, false);
+  });
+
+  it("a kit that trusts the centre's catalog key refuses an unsigned catalog and passes with the signed bundle (--catalog BUNDLE)", async () => {
+    const signed = await tectonic(['catalog', 'sign', 'cdm', '--key', join(dir, 'central', 'policy.key'), '--sequence', '1', '--out', join(dir, 'catalog.signed.json')]);
+    assert.equal(signed.code, 0, signed.stderr);
+    const trustCatalogKey = (copy: string): void =>
+      editFlows(copy, (flows) => flows.map((n) => (n.type === 'cdm-catalog' ? { ...n, publicKeyFile: 'TECTONIC_POLICY_PUB', publicKeyFileType: 'env' } : n)));
+    const unsigned = await certify('catalog-key-unsigned', trustCatalogKey);
+    assert.equal(unsigned.code, 1, 'an unsigned catalog is refused by a kit that trusts a catalog key');
+    assert.match(check(unsigned.report, 'C1').evidence, /no canonical record reached the bus/);
+    const passed = await certify('catalog-key-signed', trustCatalogKey, ['--catalog', join(dir, 'catalog.signed.json')]);
+    assert.deepEqual(passed.report.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${c.evidence}`), []);
+    assert.equal(passed.code, 0);
   });
 });
