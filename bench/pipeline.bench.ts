@@ -25,6 +25,7 @@ import { FLEET_HEARTBEAT_SECONDS, FLEET_PROBE_EVERY, PUBLISH_NODE, coreFlow, fle
 import { type PhaseTally, PipelineLoad, VARIANTS, type Variant, percentile } from './pipeline/load';
 import { cpuMicros, hostCpuTimes, rssMb, stealPercent } from './pipeline/proc-stats';
 import { type CpuProfile, attributeCpu } from './pipeline/cpu-attribution';
+import { writeProfilePreload } from './pipeline/profile-on-signal';
 import { env } from './bench-env';
 
 const ROUNDS = env('BENCH_ROUNDS', 5);
@@ -62,11 +63,14 @@ const FLEET_PARTS = { trace: process.env.BENCH_FLEET_TRACE !== '0', probes: proc
 /**
  * The sampling interval of the per-node CPU breakdown (µs): after the rounds,
  * one more full-speed phase of tectonic runs with V8's sampling profiler on in
- * that runtime (bench/pipeline/profile-on-signal.cjs, switched on and off by
+ * that runtime (bench/pipeline/profile-on-signal.ts, switched on and off by
  * SIGURG), and its samples are attributed to the pack's nodes, Node-RED and
  * the rest (bench/pipeline/cpu-attribution.ts). 0 skips it.
  */
 const BREAKDOWN_INTERVAL_US = process.env.BENCH_BREAKDOWN_INTERVAL_US === '0' ? 0 : env('BENCH_BREAKDOWN_INTERVAL_US', 250);
+
+/** BENCH_BREAKDOWN_KIND=heap: the breakdown phases take a sampling heap profile of every allocation instead (copied to BENCH_CPU_PROF, not attributed). */
+const HEAP_PROFILE = process.env.BENCH_BREAKDOWN_KIND === 'heap';
 
 /**
  * A folder for CPU profiles: the breakdown phases' profiles of the tectonic and
@@ -145,19 +149,20 @@ async function main(): Promise<void> {
     broker = await startBrokerProcess({ persistence: 'memory' });
     const policyFiles = await writePolicyFiles(scratch.path);
     const breakdownFile = join(scratch.path, 'tectonic-breakdown.cpuprofile');
+    const preload = await writeProfilePreload(scratch.path);
     say(`broker: the pack's embedded aedes in its own process (pid ${broker.pid}) on ${broker.url}, memory persistence`);
     const [passthrough, core, tectonic, fleet] = await Promise.all([
       startNodeRed({ flows: passthroughFlow(broker.port), withoutPack: true}),
       startNodeRed({ flows: coreFlow(broker.port), withoutPack: true}),
       startNodeRed({
         flows: tectonicFlow(broker.port, policyFiles, OUTBOX_MAX_COUNT, MAX_IN_FLIGHT),
-        nodeArgs: [...(PROFILE_DIR !== undefined && BREAKDOWN_INTERVAL_US === 0 ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []), ...(BREAKDOWN_INTERVAL_US > 0 ? ['--require', join(repoRoot, 'bench', 'pipeline', 'profile-on-signal.cjs')] : []), ...EXTRA_NODE_ARGS],
-        env: { TECTONIC_BENCH_PROFILE_FILE: breakdownFile, TECTONIC_BENCH_PROFILE_INTERVAL_US: String(BREAKDOWN_INTERVAL_US) },
+        nodeArgs: [...(PROFILE_DIR !== undefined && BREAKDOWN_INTERVAL_US === 0 ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []), ...(BREAKDOWN_INTERVAL_US > 0 ? ['--require', preload] : []), ...EXTRA_NODE_ARGS],
+        env: { TECTONIC_BENCH_PROFILE_FILE: breakdownFile, TECTONIC_BENCH_PROFILE_INTERVAL_US: String(BREAKDOWN_INTERVAL_US), TECTONIC_BENCH_PROFILE_KIND: HEAP_PROFILE ? 'heap' : 'cpu' },
       }),
       startNodeRed({
         flows: fleetFlow(broker.port, policyFiles, OUTBOX_MAX_COUNT, MAX_IN_FLIGHT, FLEET_PARTS),
-        nodeArgs: [...(BREAKDOWN_INTERVAL_US > 0 ? ['--require', join(repoRoot, 'bench', 'pipeline', 'profile-on-signal.cjs')] : []), ...EXTRA_NODE_ARGS],
-        env: { TECTONIC_BENCH_PROFILE_FILE: join(scratch.path, 'fleet-breakdown.cpuprofile'), TECTONIC_BENCH_PROFILE_INTERVAL_US: String(BREAKDOWN_INTERVAL_US) },
+        nodeArgs: [...(BREAKDOWN_INTERVAL_US > 0 ? ['--require', preload] : []), ...EXTRA_NODE_ARGS],
+        env: { TECTONIC_BENCH_PROFILE_FILE: join(scratch.path, 'fleet-breakdown.cpuprofile'), TECTONIC_BENCH_PROFILE_INTERVAL_US: String(BREAKDOWN_INTERVAL_US), TECTONIC_BENCH_PROFILE_KIND: HEAP_PROFILE ? 'heap' : 'cpu' },
       }),
     ]);
     runtimes.passthrough = passthrough;
@@ -458,7 +463,11 @@ async function cpuBreakdown(load: PipelineLoad, variant: 'tectonic' | 'fleet', p
     return undefined;
   }
   // Kept for a closer look (e.g. in Chrome's DevTools) when BENCH_CPU_PROF names a folder.
-  if (PROFILE_DIR !== undefined) copyFileSync(file, join(PROFILE_DIR, `${variant}-breakdown.cpuprofile`));
+  if (PROFILE_DIR !== undefined) copyFileSync(file, join(PROFILE_DIR, `${variant}-breakdown.${HEAP_PROFILE ? 'heapprofile' : 'cpuprofile'}`));
+  if (HEAP_PROFILE) {
+    say(`allocation profile of the ${variant} runtime over ${full.sent} records${PROFILE_DIR !== undefined ? ` in ${PROFILE_DIR}` : ' (set BENCH_CPU_PROF to keep it)'}`);
+    return undefined;
+  }
   const shares = attributeCpu(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
   const usPerRecord = Object.fromEntries(
     Object.entries(shares)

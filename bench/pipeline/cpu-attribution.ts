@@ -24,7 +24,8 @@ export type CpuShares = Record<string, number>;
 
 const IDLE = '(idle)';
 
-function partOf(url: string, functionName: string): 'pack' | 'node-red' | string | undefined {
+/** 'pack', 'node-red', a part named by the frame alone (garbage collection), or undefined for any other code. */
+function partOf(url: string, functionName: string): string | undefined {
   if (url === '') {
     if (functionName === '(garbage collector)') return 'garbage collection';
     if (functionName === '(program)') return 'V8 and native (program)';

@@ -6,12 +6,20 @@
 // compares with Node-RED itself are not slowed by it. SIGURG because its
 // default is to be ignored and Node-RED takes SIGUSR2 as "stop" (nodemon's
 // restart).
-'use strict';
+//
+// The preload is CommonJS written out by the bench into its scratch folder,
+// so the runtime loads it with `--require` and no TypeScript loader.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const PRELOAD = `'use strict';
 const inspector = require('node:inspector');
 const { writeFileSync, renameSync } = require('node:fs');
 
 const file = process.env.TECTONIC_BENCH_PROFILE_FILE;
 const intervalUs = Number(process.env.TECTONIC_BENCH_PROFILE_INTERVAL_US || 250);
+// TECTONIC_BENCH_PROFILE_KIND=heap: a sampling heap profile of the phase's allocations instead.
+const heap = process.env.TECTONIC_BENCH_PROFILE_KIND === 'heap';
 let session;
 
 if (file) {
@@ -19,6 +27,12 @@ if (file) {
     if (session === undefined) {
       session = new inspector.Session();
       session.connect();
+      if (heap) {
+        // Every allocation sampled, also of objects collected since: what makes the collector run.
+        session.post('HeapProfiler.enable');
+        session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+        return;
+      }
       session.post('Profiler.enable');
       session.post('Profiler.setSamplingInterval', { interval: intervalUs });
       session.post('Profiler.start');
@@ -26,13 +40,21 @@ if (file) {
     }
     const s = session;
     session = undefined;
-    s.post('Profiler.stop', (err, result) => {
+    s.post(heap ? 'HeapProfiler.stopSampling' : 'Profiler.stop', (err, result) => {
       // Written aside and renamed, so the bench never reads half a file.
       if (!err) {
-        writeFileSync(`${file}.part`, JSON.stringify(result.profile));
-        renameSync(`${file}.part`, file);
+        writeFileSync(\`\${file}.part\`, JSON.stringify(result.profile));
+        renameSync(\`\${file}.part\`, file);
       }
       s.disconnect();
     });
   });
+}
+`;
+
+/** Writes the preload into `dir`; returns its path, for `node --require`. */
+export async function writeProfilePreload(dir: string): Promise<string> {
+  const file = join(dir, 'profile-on-signal.cjs');
+  await writeFile(file, PRELOAD);
+  return file;
 }
