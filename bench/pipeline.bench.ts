@@ -16,7 +16,7 @@
 // Broker: the pack's embedded aedes (lib/bus/embedded-broker.ts) in a process
 // of its own, memory persistence, on 127.0.0.1. Every load loop is bounded in
 // count and time; every process is stopped by its pid; temp folders removed.
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { type BrokerProcess, startBrokerProcess } from '../test/support/broker-process';
@@ -425,6 +425,8 @@ async function main(): Promise<void> {
       );
     }
   } finally {
+    // BENCH_RUNTIME_LOG=<file>: what the tectonic runtime printed (with BENCH_NODE_ARGS=--trace-gc, its collections).
+    if (process.env.BENCH_RUNTIME_LOG !== undefined && runtimes.tectonic !== undefined) writeFileSync(process.env.BENCH_RUNTIME_LOG, runtimes.tectonic.logs());
     stopScraping();
     await load?.close().catch(() => undefined);
     await Promise.all(Object.values(runtimes).map((rt) => rt.stop().catch(() => undefined)));
