@@ -268,10 +268,11 @@ async function main(): Promise<void> {
       );
     }
 
-    // The fleet variant too, so that what its parts cost shows part by part (fleetOverhead is from the rounds, without the profiler).
+    const rssEnd = Object.fromEntries(VARIANTS.map((v) => [v, rssMb(pidOf(v))])) as Record<Variant, number>;
+
+    // Before the overload, whose backlog the runtime would still be working off. The fleet variant too, so that what its parts cost shows part by part (fleetOverhead is from the rounds, without the profiler).
     const breakdown = BREAKDOWN_INTERVAL_US > 0 ? await cpuBreakdown(load, 'tectonic', tectonic.pid, breakdownFile) : undefined;
     const fleetBreakdown = BREAKDOWN_INTERVAL_US > 0 ? await cpuBreakdown(load, 'fleet', fleet.pid, join(scratch.path, 'fleet-breakdown.cpuprofile')) : undefined;
-    const rssEnd = Object.fromEntries(VARIANTS.map((v) => [v, rssMb(pidOf(v))])) as Record<Variant, number>;
 
     // Overload: tectonic offered twice its best measured capacity, open loop.
     const capacity = Math.max(...rounds.map((f) => f.tectonic.throughput));
