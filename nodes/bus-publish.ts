@@ -72,6 +72,7 @@ export = function (RED: NodeAPI): void {
         tally.rejected(probe, msg.reject as Rejection | undefined);
         this.send([null, msg]);
       },
+      probeTaken: (nonce) => tally.taken(nonce),
       standIn: (entry: OutboxEntry) => ({ _msgid: RED.util.generateId(), topic: entry.topic, payload: entry.payload.toString('utf8') }),
       changed: () => {
         ready.set(publisher.isOpen && !publisher.full, publisher.isOpen ? waitingFor.full : waitingFor.opening);

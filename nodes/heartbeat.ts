@@ -1,6 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import type { Unsubscribe } from '../lib/bus/bus-client';
-import { decodeMessage } from '../lib/envelope/cloudevents';
 import { SiteAlerts, parseFleetAlert } from '../lib/fleet/heartbeat-alerts';
 import { BeatSequence, buildHeartbeat, publishedVersions } from '../lib/fleet/heartbeat-beat';
 import { HeartbeatCanary } from '../lib/fleet/heartbeat-canary';
@@ -57,8 +56,7 @@ export = function (RED: NodeAPI): void {
       this.status(status);
     };
 
-    // The probe comes back on the site's own records topic; the node listens there only while one is on its way.
-    let stopListening: Unsubscribe | undefined;
+    // A probe is settled on the probe board: by a stage refusing it, by bus-publish when the broker acknowledges it, or by its deadline.
     const canary =
       settings.probe === undefined
         ? undefined
@@ -66,8 +64,6 @@ export = function (RED: NodeAPI): void {
             ...settings.probe,
             settled: (result) => {
               canaryResult = result;
-              void stopListening?.();
-              stopListening = undefined;
               counters.count(result.ok ? 'canaryPassed' : 'canaryFailed');
               metrics.canaryTotal.inc({ outcome: result.ok ? 'ok' : 'failed', stage: result.ok ? '' : result.stage });
               if (result.ok) {
@@ -78,25 +74,15 @@ export = function (RED: NodeAPI): void {
               this.send([null, { topic: 'canary', payload: result }]);
             },
           });
-    const sendProbe = async (): Promise<void> => {
+    const sendProbe = (): void => {
       if (canary === undefined) return;
-      // A probe given up as not ready (refused as transient) left its listener: this one replaces it.
-      void stopListening?.();
-      stopListening = await bus.subscribe(`cdm/+/+/${site}`, 0, (_topic, payload, packet) => {
-        const pending = canary.pending;
-        // Every record of the site comes by while a probe is on its way: only one holding the nonce is decoded.
-        if (pending === undefined || !payload.includes(pending)) return;
-        const decoded = decodeMessage({ payload, properties: packet.properties });
-        if (decoded.ok && decoded.value.envelope.probe === pending) canary.arrived(pending);
-      });
-      if (closed) return void stopListening();
       counters.count('probesSent');
       this.send([canary.start(), null]);
     };
 
     const beat = (): void => {
       if (closed || bus.state.kind !== 'connected') return;
-      if (canary?.due() === true) sendProbe().catch((err: unknown) => this.warn(t('heartbeat.errors.probe', { error: (err as Error).message })));
+      if (canary?.due() === true) sendProbe();
       const versions = { pack: packVersion(), nodeRed: nodeRedVersion(RED), node: process.versions.node, ...view.versions() };
       const hb = buildHeartbeat(
         {
@@ -140,7 +126,7 @@ export = function (RED: NodeAPI): void {
       stopWatching();
       canary?.close();
       view.close();
-      const leaving = [...subscriptions.splice(0), ...(stopListening ? [stopListening] : [])].map((u) => u());
+      const leaving = subscriptions.splice(0).map((u) => u());
       void Promise.allSettled(leaving).then(() => done());
     });
   }

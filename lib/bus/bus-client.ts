@@ -99,6 +99,8 @@ export class BusClient {
   private readonly deferred: DeferredAcks;
   /** The PUBLISH being routed now: the one deferAck() defers. */
   private routing: IPublishPacket | undefined;
+  /** Holds this connection's writes until the end of the event-loop turn (coalesceWrites); undefined until connected. */
+  private corkForTurn: (() => void) | undefined;
   /** Handed to every handler: bound once, not per message. */
   private readonly deferRouted = (): ReleaseAck => this.deferAck();
 
@@ -134,7 +136,7 @@ export class BusClient {
       // MQTT.js opens the socket without TCP_NODELAY; set it on each new stream.
       const stream = this.client.stream as { setNoDelay?: (noDelay: boolean) => void } & Partial<CorkableStream>;
       stream.setNoDelay?.(true);
-      if (typeof stream.cork === 'function' && typeof stream.uncork === 'function' && typeof stream.on === 'function') coalesceWrites(stream as CorkableStream);
+      this.corkForTurn = typeof stream.cork === 'function' && typeof stream.uncork === 'function' && typeof stream.on === 'function' ? coalesceWrites(stream as CorkableStream) : undefined;
       this.lastError = undefined;
       this.subscribeRoutes(connack.sessionPresent);
       this.setState({ kind: 'connected' });
@@ -150,7 +152,11 @@ export class BusClient {
     // behind it) is kept and written in arrival order as records finish.
     const internals = this.client as unknown as { _sendPacket: SendPacket };
     const sendPacket = internals._sendPacket.bind(this.client);
-    this.deferred = new DeferredAcks((packet) => sendPacket(packet));
+    // Released PUBACKs are written when their records finish, usually while bus-publish's connection reads its PUBACKs: corked for the turn, they leave in one write, not one each.
+    this.deferred = new DeferredAcks((packet) => {
+      this.corkForTurn?.();
+      sendPacket(packet);
+    });
     internals._sendPacket = (packet, cb, cbStorePut, noStore) => {
       if (packet.cmd === 'puback' && this.deferred.withhold(packet as PubackPacket)) {
         // What MQTT.js waits for to read on; a written PUBACK calls it as soon.

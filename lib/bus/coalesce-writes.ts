@@ -14,16 +14,19 @@ export interface CorkableStream {
  * lifted in the same turn's check phase, after the messages read have been
  * handled: acknowledgements wait a fraction of a millisecond, never a timer.
  */
-export function coalesceWrites(stream: CorkableStream): void {
+export function coalesceWrites(stream: CorkableStream): () => void {
   let corked = false;
   const uncork = (): void => {
     corked = false;
     stream.uncork();
   };
-  stream.on('data', () => {
+  const corkForTurn = (): void => {
     if (corked || stream.destroyed === true) return;
     corked = true;
     stream.cork();
     setImmediate(uncork);
-  });
+  };
+  stream.on('data', corkForTurn);
+  // Also for writes that answer something else: withheld PUBACKs go out when records finish, which happens on another connection's data (issue 19).
+  return corkForTurn;
 }

@@ -15,8 +15,9 @@ export interface CanaryOptions {
 
 /**
  * The heartbeat's synthetic transactions: one probe every `every` beats (at
- * most one on its way at a time), settled by its arrival on the site's
- * records topic, a stage refusing it, or the deadline.
+ * most one on its way at a time), settled by the broker acknowledging its
+ * publish (bus-publish reports it on the probe board), a stage refusing it,
+ * or the deadline.
  */
 export class HeartbeatCanary {
   private beats = 0;
@@ -76,7 +77,7 @@ export class HeartbeatCanary {
     return { payload: structuredClone(this.options.record), probe: nonce, topic: 'tectonic/probe' };
   }
 
-  /** A record with this probe nonce came back on the site's records topic. */
+  /** The probe with this nonce reached the bus (the board's `taken` does the same for bus-publish). */
   arrived(nonce: string): void {
     if (this.run?.nonce === nonce) this.run.arrived(this.now());
   }

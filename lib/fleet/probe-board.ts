@@ -12,11 +12,13 @@ import { PROBE_STAGES, type ProbeStage } from './probe-mark';
 export class ProbeBoard {
   private readonly runs = new Map<string, ProbeRun>();
 
+  constructor(private readonly now: () => number = Date.now) {}
+
   open(run: ProbeRun): void {
     this.runs.set(run.nonce, run);
   }
 
-  stamp(nonce: string, stage: ProbeStage, at = Date.now()): void {
+  stamp(nonce: string, stage: ProbeStage, at = this.now()): void {
     const run = this.runs.get(nonce);
     if (run !== undefined && !run.stamps.has(stage)) run.stamps.set(stage, at);
   }
@@ -32,6 +34,17 @@ export class ProbeBoard {
     if (run === undefined) return;
     if (transient) run.notReady();
     else run.refused(stage, describe(reasons));
+  }
+
+  /**
+   * The broker acknowledged the probe's publish (bus-publish's PUBACK): it has
+   * passed every stage of the site's pipeline and is on the bus. Watching the
+   * acknowledgement instead of the probe's return keeps the heartbeat off the
+   * site's records topic, which would bring every record of the site back to
+   * it while a probe is on its way (issue 19).
+   */
+  taken(nonce: string, at = this.now()): void {
+    this.runs.get(nonce)?.arrived(at);
   }
 
   close(nonce: string): void {
@@ -52,7 +65,7 @@ function describe(reasons: readonly Reason[] | undefined): string {
   return `${first.rule}${first.path !== '' ? ` at ${first.path}` : ''}: ${first.message}${more}`;
 }
 
-/** One probe on its way: sent, stamped by the stages, then arrived, refused or overdue. */
+/** One probe on its way: sent, stamped by the stages, then on the bus, refused or overdue. */
 export class ProbeRun {
   readonly stamps = new Map<ProbeStage, number>();
   private outcome: CanaryResult | undefined;
@@ -73,7 +86,7 @@ export class ProbeRun {
     return this.outcome;
   }
 
-  /** Seen on the site's own records topic: success, with the time spent from each stage to the next. */
+  /** On the bus (the broker acknowledged it): success, with the time spent from each stage to the next. */
   arrived(at: number): void {
     if (this.outcome !== undefined) return;
     const stagesMs: Record<string, number> = {};
@@ -86,7 +99,7 @@ export class ProbeRun {
       stage = next;
       since = stamped;
     }
-    // The publish stage ends when the probe comes back from the broker; time before the first stamp is the wire from the heartbeat.
+    // The publish stage ends when the broker acknowledges the probe; time before the first stamp is the wire from the heartbeat.
     this.settle({ ok: true, at: new Date(at).toISOString(), nonce: this.nonce, latencyMs: at - this.sentAt, stagesMs });
   }
 

@@ -73,9 +73,19 @@ function result(out: Record<string, unknown>, reasons: Reason[]): MapResult {
  */
 function settleFrom(rules: readonly CompiledRule[], first: number, pending: Promise<Outcome>, scope: unknown, at: Prefix | undefined, out: Record<string, unknown>, reasons: Reason[]): Promise<MapResult> {
   const outcomes: (Outcome | Promise<Outcome>)[] = [pending];
-  for (let i = first + 1; i < rules.length; i++) outcomes.push(evaluate(rules[i] as CompiledRule, scope, at));
-  return Promise.all(outcomes.map(async (o) => o)).then((done) => {
-    for (let k = 0; k < done.length; k++) place(rules[first + k] as CompiledRule, done[k] as Outcome, out, reasons);
+  let more: Promise<Outcome>[] | undefined;
+  for (let i = first + 1; i < rules.length; i++) {
+    const outcome = evaluate(rules[i] as CompiledRule, scope, at);
+    if (outcome instanceof Promise) (more ??= [pending]).push(outcome);
+    outcomes.push(outcome);
+  }
+  // Only the promises are waited for, and one alone without Promise.all: a spec with one expression is the common case (issue 19).
+  const waited: Promise<unknown> = more === undefined ? pending : Promise.all(more);
+  return waited.then(async () => {
+    for (let k = 0; k < outcomes.length; k++) {
+      const outcome = outcomes[k] as Outcome | Promise<Outcome>;
+      place(rules[first + k] as CompiledRule, outcome instanceof Promise ? await outcome : outcome, out, reasons);
+    }
     return result(out, reasons);
   });
 }

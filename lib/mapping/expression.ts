@@ -118,17 +118,24 @@ export function compileExpression(text: unknown, path: string, options: CompileO
   expression.assign(EVALUATE_EXIT as unknown as string, checkSize);
   expression.registerFunction('pad', boundedPad, '<s-ns?:s>');
   return {
-    evaluate: async (input) => {
+    // jsonata 2.x evaluates asynchronously whatever the expression; its promise is answered directly, without a wait of the pack's own (issue 19).
+    evaluate: (input) => {
+      let pending: Promise<unknown>;
       try {
-        const value = (await expression.evaluate(input)) as unknown;
-        // A JSONata function value is an object of the interpreter's own.
-        if (typeof value === 'object' && value !== null && (Object.hasOwn(value, '_jsonata_lambda') || Object.hasOwn(value, '_jsonata_function'))) {
-          return { ok: false, message: 'returned a function, not data' };
-        }
-        return { ok: true, value };
+        pending = expression.evaluate(input) as Promise<unknown>;
       } catch (err) {
-        return { ok: false, message: describeFailure(err, options) };
+        return Promise.resolve<ExpressionResult>({ ok: false, message: describeFailure(err, options) });
       }
+      return pending.then(
+        (value): ExpressionResult => {
+          // A JSONata function value is an object of the interpreter's own.
+          if (typeof value === 'object' && value !== null && (Object.hasOwn(value, '_jsonata_lambda') || Object.hasOwn(value, '_jsonata_function'))) {
+            return { ok: false, message: 'returned a function, not data' };
+          }
+          return { ok: true, value };
+        },
+        (err: unknown): ExpressionResult => ({ ok: false, message: describeFailure(err, options) }),
+      );
     },
   };
 }

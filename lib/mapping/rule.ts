@@ -115,11 +115,12 @@ export function compileRule(raw: Record<string, unknown>, path: string, deps: Ru
     target,
     set: compileSetter(target),
     sync: false,
-    evaluate: async (scope, at) => {
-      const ctx: RunContext = { scope, rule: info, at };
-      const result = await evaluator.evaluate(scope);
-      if (!result.ok) return fail(ctx, 'expression', result.message);
-      return transform(result.value, ctx);
-    },
+    // A promise's then, not an async function: one wait fewer per record (issue 19).
+    evaluate: (scope, at) =>
+      evaluator.evaluate(scope).then((result) => {
+        const ctx: RunContext = { scope, rule: info, at };
+        if (!result.ok) return fail(ctx, 'expression', result.message);
+        return transform(result.value, ctx);
+      }),
   };
 }

@@ -28,6 +28,11 @@ export class StageTally {
     if (probe === undefined) this.counters.out += 1;
   }
 
+  /** The bus took a probe (its PUBACK): the last stage's end. */
+  taken(probe: string): void {
+    this.board.taken(probe);
+  }
+
   rejected(probe: string | undefined, reject: Rejection | undefined): void {
     if (probe === undefined) this.counters.reject(reject?.reasons[0]?.rule);
     else this.board.rejected(probe, this.stage, reject?.reasons, reject?.transient === true);

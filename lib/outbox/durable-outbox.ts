@@ -208,6 +208,7 @@ export class DurableOutbox {
     };
     if (message.properties !== undefined) entry.properties = message.properties;
     if (message.key !== undefined) entry.key = message.key;
+    if (message.probe !== undefined) entry.probe = message.probe;
     const slot: Slot = { entry, bytes: size, state: 'pending', settled: false, dropped, answer };
     this.held.add(slot);
     this.batch.slots.push(slot);

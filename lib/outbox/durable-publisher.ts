@@ -34,6 +34,8 @@ export interface PublishOutcomes<M extends PublishRecord> {
   refused(msg: M): void;
   /** A message for an entry whose own was not kept (recovered after a restart, or nothing wired to take it). */
   standIn(entry: OutboxEntry): M;
+  /** The bus took the entry of a synthetic transaction (its PUBACK at QoS 1): the probe has passed this site's pipeline. */
+  probeTaken?(nonce: string): void;
   /** A count, the outbox depth or `full` changed. */
   changed(): void;
   /** The outbox is open, holding `recovered` entries from before a restart. */
@@ -281,6 +283,7 @@ export class DurablePublisher<M extends PublishRecord> {
 
   private delivered(entry: OutboxEntry): void {
     this.counts.published += 1;
+    if (entry.probe !== undefined) this.outcomes.probeTaken?.(entry.probe);
     this.full = false;
     const msg = this.waiting.get(entry.seq);
     this.waiting.delete(entry.seq);

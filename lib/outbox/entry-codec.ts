@@ -11,6 +11,12 @@ export interface OutboxMessage {
   properties?: { contentType?: string; userProperties?: Record<string, string | string[]> };
   /** For per-site order and status (the node puts the site here). */
   key?: string;
+  /**
+   * A synthetic transaction's nonce (lib/fleet/probe-mark.ts), so the broker's
+   * acknowledgement of this entry can settle the probe. In memory only: never
+   * written to disk, since a probe does not outlive its process.
+   */
+  probe?: string;
 }
 
 /** A message the outbox holds, with its place in line. */

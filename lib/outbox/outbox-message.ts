@@ -45,5 +45,7 @@ export function assembleOutboxMessage(msg: PublishRecord, settings: Pick<Publish
     msg.reject = { stage, reasons: wire.reasons };
     return { ok: false, problem: `the record cannot be published: ${describeReasons(wire.reasons)}` };
   }
-  return { ok: true, message: { topic: canonicalTopic(envelope), payload: wire.value.payload, qos: settings.qos, properties: wire.value.properties, key: envelope.site } };
+  const message: OutboxMessage = { topic: canonicalTopic(envelope), payload: wire.value.payload, qos: settings.qos, properties: wire.value.properties, key: envelope.site };
+  if (envelope.probe !== undefined) message.probe = envelope.probe;
+  return { ok: true, message };
 }

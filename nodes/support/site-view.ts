@@ -1,9 +1,13 @@
-import { EventEmitter } from 'node:events';
 import type { NodeAPI } from 'node-red';
 import { flowsFingerprint } from '../../lib/fleet/fingerprint';
 import type { Heartbeat } from '../../lib/fleet/heartbeat-format';
 import type { CatalogView } from './catalog-config';
 import type { PolicyView } from './policy-config';
+
+/** What Node-RED's log hands each entry to: it calls only `emit('log', entry)`. */
+interface LogSink {
+  emit(event: string, entry?: { level?: number; msg?: unknown; id?: string; timestamp?: number }): void;
+}
 
 /**
  * What a heartbeat reads from the running Node-RED: the deployed flows'
@@ -13,7 +17,14 @@ import type { PolicyView } from './policy-config';
 export class SiteView {
   private fingerprint: string | undefined;
   private last: Heartbeat['lastError'];
-  private readonly handler = new EventEmitter();
+  /**
+   * Node-RED's log calls `emit('log', entry)` on each handler for every entry,
+   * and with metrics that is three entries per message per node, whatever
+   * the level. A plain object whose emit returns at once for anything but an
+   * error, not an EventEmitter: its dispatch per entry was most of what a
+   * heartbeat cost a site at full speed (issue 19).
+   */
+  private readonly handler: LogSink = { emit: () => undefined };
   private readonly stop: Array<() => void> = [];
 
   constructor(private readonly RED: NodeAPI) {
@@ -26,13 +37,16 @@ export class SiteView {
     // The last error: every node's error goes through the runtime's log
     // (node.error and done(err) alike), which takes extra handlers; a catch
     // node would only see those with a message, in its own tab.
-    const log = RED.log as unknown as { addHandler?: (h: EventEmitter) => void; removeHandler?: (h: EventEmitter) => void };
+    const log = RED.log as unknown as { addHandler?: (h: LogSink) => void; removeHandler?: (h: LogSink) => void };
     if (typeof log.addHandler === 'function') {
-      this.handler.on('log', (entry: { level?: number; msg?: unknown; id?: string; timestamp?: number }) => {
-        if (entry.level === undefined || entry.level > 20) return;
+      this.handler.emit = (event, entry) => {
+        if (event !== 'log' || typeof entry !== 'object' || entry === null) return;
+        // Errors are level 20 and fatal 10; metrics 99, debug 50, info 30.
+        const level = entry.level;
+        if (level === undefined || level > 20) return;
         const message = entry.msg instanceof Error ? entry.msg.message : typeof entry.msg === 'string' ? entry.msg : JSON.stringify(entry.msg) ?? '';
         this.last = { at: new Date(entry.timestamp ?? Date.now()).toISOString(), message: message.slice(0, 500), ...(entry.id !== undefined ? { node: entry.id } : {}) };
-      });
+      };
       log.addHandler(this.handler);
       this.stop.push(() => log.removeHandler?.(this.handler));
     }

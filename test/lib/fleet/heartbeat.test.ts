@@ -65,9 +65,9 @@ describe('fleet: heartbeat sequence, beat and published versions', () => {
 
 describe('fleet: synthetic transactions', () => {
   function rig(every = 2): { canary: HeartbeatCanary; board: ProbeBoard; results: CanaryResult[]; clock: { t: number }; fire: () => void } {
-    const board = new ProbeBoard();
-    const results: CanaryResult[] = [];
     const clock = { t: 1_000 };
+    const board = new ProbeBoard(() => clock.t);
+    const results: CanaryResult[] = [];
     let timer: (() => void) | undefined;
     const canary = new HeartbeatCanary({ every, deadlineMs: 500, record: { a: 1 }, settled: (r) => results.push(r), board, now: () => clock.t, setTimer: (fn) => ((timer = fn), () => (timer = undefined)) });
     return { canary, board, results, clock, fire: () => timer?.() };
@@ -101,6 +101,22 @@ describe('fleet: synthetic transactions', () => {
     assert.deepEqual(results, [{ ok: true, at: new Date(1_020).toISOString(), nonce: probe, latencyMs: 20, stagesMs: { map: 3, validate: 4, publish: 11 } }]);
     assert.deepEqual(store.byStage(), { map: { in: 0, out: 0, rejected: {} } });
     assert.equal(board.size, 0, 'the board forgets a settled probe');
+  });
+
+  it("success settled by bus-publish's report of the broker's acknowledgement (the board's taken), once", () => {
+    const { canary, board, results, clock } = rig();
+    canary.due();
+    const { probe } = canary.start();
+    board.stamp(probe, 'map', 1_001);
+    board.stamp(probe, 'publish', 1_004);
+    const publish = new StageTally(new NodeCounters('p', 'bus-publish', 'publish'), 'publish', board);
+    publish.taken('probe-of-another-heartbeat');
+    assert.deepEqual(results, []);
+    clock.t = 1_012;
+    publish.taken(probe);
+    board.taken(probe, 1_050);
+    assert.deepEqual(results, [{ ok: true, at: new Date(1_012).toISOString(), nonce: probe, latencyMs: 12, stagesMs: { map: 3, publish: 8 } }]);
+    assert.equal(board.size, 0);
   });
 
   it('refused by a stage: failure naming the stage and the first reason', () => {

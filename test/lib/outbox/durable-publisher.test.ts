@@ -66,6 +66,7 @@ describe('lib/outbox/durable-publisher', () => {
     const delivered: Msg[] = [];
     const refused: Msg[] = [];
     const opened: number[] = [];
+    const probesTaken: string[] = [];
     const publisher = new DurablePublisher<Msg>({
       settings: { ...SETTINGS, ...options.settings },
       dir: dir.path,
@@ -80,12 +81,13 @@ describe('lib/outbox/durable-publisher', () => {
         changed: () => undefined,
         opened: (recovered) => opened.push(recovered),
         openFailed: (err) => assert.fail(err),
+        probeTaken: (nonce) => probesTaken.push(nonce),
       },
     });
     publishers.push(publisher);
     /** Publishes one record and resolves with what its done() was called with. */
     const publish = (msg: Msg): Promise<Error | undefined> => new Promise((resolve) => publisher.publish(msg, resolve));
-    return { publisher, bus, delivered, refused, opened, publish };
+    return { publisher, bus, delivered, refused, opened, probesTaken, publish };
   }
 
   it('a record the bus takes comes back on its topic; counts accepted and published', async () => {
@@ -119,6 +121,14 @@ describe('lib/outbox/durable-publisher', () => {
     await publish({ cdm, payload: 1 });
     await until(() => publisher.counts.published === 1, 'the publish');
     assert.deepEqual(delivered, []);
+  });
+
+  it("a synthetic transaction's PUBACK is reported with its nonce, even with nothing wired; a record's is not", async () => {
+    const { publisher, probesTaken, publish } = await setUp({ keepForOutput: false });
+    await publish({ cdm, payload: 1 });
+    await publish({ cdm: { ...cdm, id: '01JDTEST000002', probe: 'probe-n1' }, payload: 2 });
+    await until(() => publisher.counts.published === 2, 'both published');
+    assert.deepEqual(probesTaken, ['probe-n1']);
   });
 
   it('full, reject: the record is refused with the outbox-full reason, done() without an error', async () => {
