@@ -7,7 +7,7 @@
 //
 // A fifth variant, fleet, is tectonic with issue 16's parts deployed (a
 // heartbeat every second with a synthetic transaction every 5 beats, a
-// sampled trace started for every record, GET /tectonic/metrics scraped every
+// sampled trace started for a tenth of the records (BENCH_FLEET_TRACE_SAMPLING), GET /tectonic/metrics scraped every
 // second): ratios.fleetOverhead is its Node-RED CPU per record over
 // tectonic's, the median of the rounds' ratios (target: within 5%).
 //
@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { type BrokerProcess, startBrokerProcess } from '../test/support/broker-process';
 import { type NodeRedProcess, delay, repoRoot, startNodeRed, tempDir } from '../test/support/node-red-process';
-import { FLEET_HEARTBEAT_SECONDS, FLEET_PROBE_EVERY, PUBLISH_NODE, coreFlow, fleetFlow, passthroughFlow, tectonicFlow, writePolicyFiles } from './pipeline/flows';
+import { FLEET_HEARTBEAT_SECONDS, FLEET_PROBE_EVERY, FLEET_TRACE_SAMPLING, PUBLISH_NODE, coreFlow, fleetFlow, passthroughFlow, tectonicFlow, writePolicyFiles } from './pipeline/flows';
 import { type PhaseTally, PipelineLoad, VARIANTS, type Variant, percentile } from './pipeline/load';
 import { cpuMicros, hostCpuTimes, rssMb, stealPercent } from './pipeline/proc-stats';
 import { type CpuProfile, attributeCpu } from './pipeline/cpu-attribution';
@@ -419,7 +419,7 @@ async function main(): Promise<void> {
       process.stdout.write(
         `${JSON.stringify({
           machine: { cpus: (await import('node:os')).cpus().length, node: process.version, platform: process.platform },
-          fleet: { heartbeatSeconds: FLEET_HEARTBEAT_SECONDS, probeEveryBeats: FLEET_PARTS.probes ? FLEET_PROBE_EVERY : 0, traceSampling: FLEET_PARTS.trace ? 1 : null, metricsScrapeSeconds: 1, scrapes, scrapeFailures },
+          fleet: { heartbeatSeconds: FLEET_HEARTBEAT_SECONDS, probeEveryBeats: FLEET_PARTS.probes ? FLEET_PROBE_EVERY : 0, traceSampling: FLEET_PARTS.trace ? FLEET_TRACE_SAMPLING : null, metricsScrapeSeconds: 1, scrapes, scrapeFailures },
           settings: { rounds: ROUNDS, records: RECORDS, window: WINDOW, rate: RATE, latencySeconds: LATENCY_SECONDS, leadInSeconds: LEAD_IN_SECONDS, warmUpRecords: WARM_UP_RECORDS, overloadSeconds: OVERLOAD_SECONDS, qos: 1, broker: 'embedded aedes, own process' },
           variants,
           ratios,

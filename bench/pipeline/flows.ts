@@ -214,6 +214,13 @@ export const FLEET_SITE = 'site-fra2';
 export const FLEET_HEARTBEAT_SECONDS = 1;
 /** A synthetic transaction every this many beats. */
 export const FLEET_PROBE_EVERY = 5;
+/**
+ * The share of records cdm-map starts a (sampled) trace for in the fleet
+ * variant: a site traces a sample of its records, as tracing is run in
+ * production, not every one (BENCH_FLEET_TRACE_SAMPLING=1 traces every record,
+ * to see what a traced record costs).
+ */
+export const FLEET_TRACE_SAMPLING = Number(process.env.BENCH_FLEET_TRACE_SAMPLING ?? '0.1');
 
 /**
  * tectonicFlow with what issue 16 adds to a site deployed (the fleet
@@ -229,7 +236,7 @@ export function fleetFlow(brokerPort: number, files: TectonicFiles, outboxMaxCou
   for (const n of flow) {
     if (n.id === 'bench-bus') Object.assign(n, { clientId: 'bench-fleet-bus', siteId: FLEET_SITE });
     if (n.id === 'tec-in') n.topic = TOPICS.fleetIn;
-    if (n.id === 'tec-map') Object.assign(n, { site: FLEET_SITE, source: 'urn:tectonic:site-fra2:wms', traceSampling: parts.trace ? '1' : '' });
+    if (n.id === 'tec-map') Object.assign(n, { site: FLEET_SITE, source: 'urn:tectonic:site-fra2:wms', traceSampling: parts.trace ? String(FLEET_TRACE_SAMPLING) : '' });
   }
   flow.push({
     id: 'fleet-heartbeat', type: 'heartbeat', z: TAB, name: 'heartbeat', bus: 'bench-bus', interval: String(FLEET_HEARTBEAT_SECONDS), templateName: 'bench-site', templateVersion: '1.0.0',

@@ -10,9 +10,11 @@ import { envelopeOf } from '../envelope/read-envelope';
  *
  * Continued, unchanged, from the first of: msg.traceparent, an earlier
  * envelope's, msg.headers.traceparent (HTTP in), msg.req.headers.traceparent,
- * msg.userProperties.traceparent (MQTT 5 in). Started for a record without
- * one when the node has a sampling rate: a new trace id and parent id, the
- * `sampled` flag set for that share of the traces started.
+ * msg.userProperties.traceparent (MQTT 5 in). Started, sampled, for that
+ * share of the records without one when the node has a sampling rate; the
+ * rest start none. cdm-map is then the trace's root, and an unsampled root
+ * is recorded by no one downstream: carrying it would cost every record its
+ * bytes and parsing for nothing (issue 19: the fleet's parts within 5%).
  */
 export class TraceContext {
   private readonly pool = Buffer.alloc(24 * 256);
@@ -30,7 +32,7 @@ export class TraceContext {
   forRecord(msg: { traceparent?: unknown; cdm?: unknown; headers?: unknown; req?: unknown; userProperties?: unknown }): string | undefined {
     const found = carried(msg);
     if (found !== undefined || this.sampleRate === undefined) return found;
-    return this.start(this.random() < this.sampleRate);
+    return this.random() < this.sampleRate ? this.start(true) : undefined;
   }
 
   /**

@@ -21,15 +21,18 @@ describe('fleet: trace context', () => {
   ];
   for (const [what, msg, expected] of cases) it(`continues from ${what}`, () => assert.equal(continueOnly.forRecord(msg), expected));
 
-  it('starts one with a sampling rate: sampled flag by the rate, ids new each time', () => {
-    const draws = [0.1, 0.9];
+  it('starts a sampled one for the share of records the rate says, none for the rest; ids new each time', () => {
+    const draws = [0.1, 0.9, 0.3];
     const half = new TraceContext(0.5, () => draws.shift() ?? 0);
     const first = half.forRecord({}) as string;
-    const second = half.forRecord({}) as string;
+    assert.equal(half.forRecord({}), undefined, 'a record outside the sampled share starts no trace');
+    const third = half.forRecord({}) as string;
     assert.match(first, NEW);
     assert.ok(first.endsWith('-01'), first);
-    assert.ok(second.endsWith('-00'), second);
-    assert.notEqual(first.slice(3, 35), second.slice(3, 35));
+    assert.ok(third.endsWith('-01'), third);
+    assert.notEqual(first.slice(3, 35), third.slice(3, 35));
+    assert.equal(new TraceContext(0).forRecord({}), undefined, 'a rate of 0 starts none');
+    assert.equal(new TraceContext(0).forRecord({ traceparent: A }), A, 'a rate of 0 still continues one');
     const many = new Set(Array.from({ length: 600 }, () => new TraceContext(1).start(true)));
     assert.equal(many.size, 600, 'no repeats across pool refills');
   });
