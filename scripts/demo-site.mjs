@@ -21,15 +21,13 @@
 //   TECTONIC_SITE_DIR        its Node-RED user folder (default .demo-site/<site id>, git-ignored)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const redJs = join(root, 'node_modules', 'node-red', 'red.js');
+import { linkPackInto, pkg, redJs, requireBuiltCheckout, root } from './demo-user-folder.mjs';
+
 
 const args = process.argv.slice(2).filter((arg) => arg !== '--');
 if (args.includes('--help') || args.includes('-h')) {
@@ -62,38 +60,8 @@ if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(site)) {
 }
 const siteDir = resolve(process.env.TECTONIC_SITE_DIR || join(root, '.demo-site', site));
 
-if (!existsSync(redJs)) {
-  console.error('demo-site: node_modules/node-red is missing; run `npm ci` first');
-  process.exit(1);
-}
-for (const entry of Object.values(pkg['node-red'].nodes)) {
-  if (!existsSync(join(root, entry))) {
-    console.error(`demo-site: ${entry} is missing; run \`npm run build\` (or \`npm start\`) first`);
-    process.exit(1);
-  }
-}
-
-// The user folder: the pack as a module (a symlink to the checkout, as npm start has it).
-mkdirSync(join(siteDir, 'node_modules', '@tectonic'), { recursive: true });
-writeFileSync(join(siteDir, 'package.json'), `${JSON.stringify({
-  name: 'tectonic-demo-site',
-  description: 'Node-RED user folder of a demo site (npm run demo:site); generated, git-ignored',
-  version: '0.0.0',
-  private: true,
-  dependencies: { [pkg.name]: `file:${relative(siteDir, root) || '.'}` },
-}, null, 2)}\n`);
-const link = join(siteDir, 'node_modules', pkg.name);
-function linksToCheckout() {
-  try {
-    return lstatSync(link).isSymbolicLink() && resolve(dirname(link), readlinkSync(link)) === root;
-  } catch {
-    return false;
-  }
-}
-if (!linksToCheckout()) {
-  rmSync(link, { recursive: true, force: true });
-  symlinkSync(relative(dirname(link), root), link, 'dir');
-}
+requireBuiltCheckout('demo-site');
+linkPackInto(siteDir, { name: 'tectonic-demo-site', description: 'Node-RED user folder of a demo site (npm run demo:site); generated, git-ignored' });
 
 // The template itself, unchanged, on every start: what is the site's own is in its variables.
 copyFileSync(join(root, 'flows', 'site-agent.json'), join(siteDir, 'flows.json'));

@@ -20,16 +20,14 @@
 //                               a temporary one)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+import { linkPackInto, pkg, redJs, requireBuiltCheckout, root } from './demo-user-folder.mjs';
+
 const demoDir = resolve(process.env.TECTONIC_DEMO_DIR || join(root, '.demo'));
 // How the messages name a file in the user folder: relative to the checkout when inside it.
 const shown = (file) => (file.startsWith(`${root}/`) ? relative(root, file) : file);
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const redJs = join(root, 'node_modules', 'node-red', 'red.js');
 
 // `npm start -- --reset` passes `--reset`; `node scripts/start.mjs -- --reset` passes the `--` too.
 const args = process.argv.slice(2).filter((arg) => arg !== '--');
@@ -58,41 +56,8 @@ function portFromEnv(name, fallback) {
 const uiPort = portFromEnv('TECTONIC_UI_PORT', 1880);
 const busPort = portFromEnv('TECTONIC_BUS_PORT', 1883);
 
-if (!existsSync(redJs)) {
-  console.error('start: node_modules/node-red is missing; run `npm ci` first');
-  process.exit(1);
-}
-for (const entry of Object.values(pkg['node-red'].nodes)) {
-  if (!existsSync(join(root, entry))) {
-    console.error(`start: ${entry} is missing; run \`npm run build\` first`);
-    process.exit(1);
-  }
-}
-
-// The user folder: a package.json that depends on the pack, and the pack
-// itself as node_modules/@tectonic/node-red-hybrid -> the checkout.
-mkdirSync(join(demoDir, 'node_modules', '@tectonic'), { recursive: true });
-writeFileSync(join(demoDir, 'package.json'), `${JSON.stringify({
-  name: 'tectonic-demo',
-  description: 'Node-RED user folder of the Tectonic demo (npm start); generated, git-ignored',
-  version: '0.0.0',
-  private: true,
-  dependencies: { [pkg.name]: `file:${relative(demoDir, root) || '.'}` },
-}, null, 2)}\n`);
-
-const link = join(demoDir, 'node_modules', pkg.name);
-const linkTarget = relative(dirname(link), root);
-function linksToCheckout() {
-  try {
-    return lstatSync(link).isSymbolicLink() && resolve(dirname(link), readlinkSync(link)) === root;
-  } catch {
-    return false;
-  }
-}
-if (!linksToCheckout()) {
-  rmSync(link, { recursive: true, force: true });
-  symlinkSync(linkTarget, link, 'dir');
-}
+requireBuiltCheckout('start');
+linkPackInto(demoDir, { name: 'tectonic-demo', description: 'Node-RED user folder of the Tectonic demo (npm start); generated, git-ignored' });
 
 // The credential secret: from the environment, or generated once and kept
 // beside the flows (losing it makes the stored credentials unreadable).
