@@ -16,10 +16,6 @@ export interface HubKitOptions {
   /** The sites the hub answers for: a regional hub's sites, the centre's expected sites. */
   sites: string[];
   template: { name: string; version: string; flows: string };
-  /** Central hub: the catalog folder, the signed policy file, the public key it is checked with (paths as the hub will see them). */
-  catalogDir?: string;
-  policyFile?: string;
-  policyPub?: string;
   /** Regional hub: the regional bus's port (default 1884). */
   regionalPort?: number;
   /** The broker user's password hash (lib/broker/password-hash.ts), made by the caller. */
@@ -53,9 +49,10 @@ export async function makeHubKit(options: HubKitOptions): Promise<Kit> {
     options.kind === 'central'
       ? [
           ...common,
-          `TECTONIC_CATALOG_DIR=${options.catalogDir ?? 'cdm'}`,
-          `TECTONIC_POLICY_FILE=${options.policyFile ?? 'policy.signed.json'}`,
-          `TECTONIC_POLICY_PUB=${options.policyPub ?? 'keys/central.pub'}`,
+          // Where `tectonic hub new` puts what it is given, inside the kit.
+          'TECTONIC_CATALOG_DIR=cdm',
+          'TECTONIC_POLICY_FILE=policy.signed.json',
+          'TECTONIC_POLICY_PUB=keys/central.pub',
           `TECTONIC_EXPECTED_SITES=${options.sites.join(',')}`,
           // The policy node loads only a policy it could enforce, and one with hash masks needs a key.
           `TECTONIC_POLICY_HASH_KEY=${randomBytes(32).toString('base64url')}`,
