@@ -9,7 +9,8 @@
 // heartbeat every second with a synthetic transaction every 5 beats, a
 // sampled trace started for a tenth of the records (BENCH_FLEET_TRACE_SAMPLING), GET /tectonic/metrics scraped every
 // second): ratios.fleetOverhead is its Node-RED CPU per record over
-// tectonic's, the median of the rounds' ratios (target: within 5%).
+// tectonic's in extra phases of the two alternated A B B A within each
+// round, the median of the rounds' ratios (target: within 5%).
 //
 // Issue 19's targets are ratios to Node-RED in the same run: tectonic at
 // least 0.9 x passthrough and 3.5 x core, its p99 at the fixed rate at most
@@ -29,7 +30,7 @@ import { type BrokerProcess, startBrokerProcess } from '../test/support/broker-p
 import { type NodeRedProcess, delay, repoRoot, startNodeRed, tempDir } from '../test/support/node-red-process';
 import { FLEET_HEARTBEAT_SECONDS, FLEET_PROBE_EVERY, FLEET_TRACE_SAMPLING, PUBLISH_NODE, coreFlow, fleetFlow, passthroughFlow, tectonicFlow, writePolicyFiles } from './pipeline/flows';
 import { type PhaseTally, PipelineLoad, VARIANTS, type Variant, percentile } from './pipeline/load';
-import { cpuMicros, hostCpuTimes, rssMb, stealPercent } from './pipeline/proc-stats';
+import { cpuMicros, cpuSplitMicros, hostCpuTimes, rssMb, stealPercent, untilQuiet } from './pipeline/proc-stats';
 import { type CpuProfile, attributeCpu } from './pipeline/cpu-attribution';
 import { writeProfilePreload } from './pipeline/profile-on-signal';
 import { env } from './bench-env';
@@ -56,6 +57,15 @@ const LOOP_RESOLUTION_MS = 5;
  * do not fall in the next variant's phase: all of them share two cores.
  */
 const SETTLE_MS = env('BENCH_SETTLE_MS', 1_000);
+/**
+ * After a full-speed phase the bench waits until the runtime that ran it and
+ * the broker use at most QUIET_SHARE of a core over a QUIET_WINDOW_MS window
+ * (at most QUIET_CAP_MS), counting their CPU until then, before the pause
+ * above and the next phase.
+ */
+const QUIET_WINDOW_MS = env('BENCH_QUIET_WINDOW_MS', 250);
+const QUIET_SHARE = env('BENCH_QUIET_SHARE_PCT', 5) / 100;
+const QUIET_CAP_MS = env('BENCH_QUIET_CAP_SECONDS', 5) * 1000;
 const OVERLOAD_SECONDS = env('BENCH_OVERLOAD_SECONDS', 60);
 /** Bound on the overload's offered rate, whatever the measured capacity. */
 const OVERLOAD_MAX_RATE = 100_000;
@@ -63,8 +73,33 @@ const OUTBOX_MAX_COUNT = env('BENCH_OUTBOX_MAX_COUNT', 10_000);
 /** bus-subscribe's flow-control window in the tectonic flow (its default); 0 turns flow control off. */
 const MAX_IN_FLIGHT = process.env.BENCH_MAX_IN_FLIGHT === '0' ? 0 : env('BENCH_MAX_IN_FLIGHT', 1_000);
 
-/** To tell the fleet's parts apart: BENCH_FLEET_TRACE=0 starts no traces, BENCH_FLEET_PROBES=0 sends no probes (heartbeat and scrapes stay). */
-const FLEET_PARTS = { trace: process.env.BENCH_FLEET_TRACE !== '0', probes: process.env.BENCH_FLEET_PROBES !== '0' };
+/**
+ * fleetOverhead's own phases: after a round's full-speed phases, tectonic and
+ * fleet run BENCH_FLEET_PAIRS more times each, BENCH_FLEET_PAIR_RECORDS
+ * records a phase, in the order A B B A A B B A (B A A B B A A B in the next
+ * round); the round's fleetOverhead is fleet's CPU per record over
+ * tectonic's across those phases. A single phase of each, one after the
+ * other, measured the order as much as the fleet: an A/A run (fleet's parts
+ * all off, so the same flow twice) gave rounds from 0.80 to 1.56. In A B B A
+ * drift during the phases falls alike on both, and each variant follows the
+ * other as often as itself.
+ */
+const FLEET_PAIRS = env('BENCH_FLEET_PAIRS', 4);
+const FLEET_PAIR_RECORDS = env('BENCH_FLEET_PAIR_RECORDS', Math.round(RECORDS / 2));
+
+/**
+ * To tell the fleet's parts apart: BENCH_FLEET_TRACE=0 starts no traces,
+ * BENCH_FLEET_PROBES=0 sends no probes, BENCH_FLEET_HEARTBEAT=0 deploys no
+ * heartbeat (and so no probes), BENCH_FLEET_SCRAPE=0 scrapes no metrics. All
+ * four off make fleet the same flow as tectonic: an A/A run, which shows what
+ * the measurement itself gives two identical runtimes.
+ */
+const FLEET_PARTS = {
+  trace: process.env.BENCH_FLEET_TRACE !== '0',
+  probes: process.env.BENCH_FLEET_PROBES !== '0' && process.env.BENCH_FLEET_HEARTBEAT !== '0',
+  heartbeat: process.env.BENCH_FLEET_HEARTBEAT !== '0',
+};
+const FLEET_SCRAPE = process.env.BENCH_FLEET_SCRAPE !== '0';
 
 /**
  * The sampling interval of the per-node CPU breakdown (µs): after the rounds,
@@ -99,6 +134,8 @@ interface RoundFigures {
   brokerCpuUsPerRecord: number;
   /** The bench process's own CPU per record (publisher and checker): it shares the two cores with the rest. */
   benchCpuUsPerRecord: number;
+  /** How long after the full-speed phase's last record the runtime and the broker took to fall quiet (their CPU until then is counted). */
+  quietAfterMs: number;
   p50Ms: number;
   p95Ms: number;
   p99Ms: number;
@@ -114,6 +151,16 @@ interface RoundFigures {
   wrong: number;
   missing: number;
   firstWrong?: string;
+}
+
+/** fleetOverhead's A B B A phases of one round. */
+interface FleetPairs {
+  sequence: Array<'tectonic' | 'fleet'>;
+  tectonicCpuUsPerRecord: number;
+  fleetCpuUsPerRecord: number;
+  tectonicSystemUsPerRecord: number;
+  fleetSystemUsPerRecord: number;
+  ratio: number;
 }
 
 interface VariantSummary {
@@ -180,6 +227,7 @@ async function main(): Promise<void> {
     let scrapes = 0;
     let scrapeFailures = 0;
     const scraper = setInterval(() => {
+      if (!FLEET_SCRAPE) return;
       fleet.api('/tectonic/metrics', { signal: AbortSignal.timeout(2_000) }).then(
         async (res) => {
           if (res.ok && (await res.text()).includes('tectonic_records_total')) scrapes += 1;
@@ -198,6 +246,37 @@ async function main(): Promise<void> {
     const brokerRssStart = rssMb(broker.pid);
 
     const rounds: Array<Record<Variant, RoundFigures>> = [];
+    const pairRounds: FleetPairs[] = [];
+    // fleetOverhead's A B B A phases of round r (see FLEET_PAIRS).
+    const fleetPairs = async (pipelineLoad: PipelineLoad, r: number): Promise<FleetPairs> => {
+      const tally = { tectonic: { records: 0, user: 0, system: 0 }, fleet: { records: 0, user: 0, system: 0 } };
+      const sequence: Array<'tectonic' | 'fleet'> = [];
+      for (let p = 0; p < FLEET_PAIRS; p++) sequence.push(...((r + p) % 2 === 0 ? (['tectonic', 'fleet'] as const) : (['fleet', 'tectonic'] as const)));
+      for (const variant of sequence) {
+        const pid = pidOf(variant);
+        const before = cpuSplitMicros(pid);
+        const full = await pipelineLoad.fullSpeed(variant, FLEET_PAIR_RECORDS, WINDOW, PHASE_CAP_MS);
+        await untilQuiet([pid, broker?.pid ?? -1].filter((p) => p > 0), QUIET_WINDOW_MS, QUIET_SHARE, QUIET_CAP_MS);
+        const after = cpuSplitMicros(pid);
+        const t = tally[variant];
+        t.records += full.sent;
+        t.user += after.user - before.user;
+        t.system += after.system - before.system;
+        await delay(SETTLE_MS);
+      }
+      const perRecord = (t: { records: number; user: number; system: number }): number => (t.user + t.system) / Math.max(1, t.records);
+      const ratio = round1(perRecord(tally.fleet) / perRecord(tally.tectonic), 3);
+      const line = (t: { records: number; user: number; system: number }): string => `${round1(perRecord(t))} µs/rec (user ${round1(t.user / Math.max(1, t.records))}, system ${round1(t.system / Math.max(1, t.records))})`;
+      say(`round ${r + 1} fleet overhead phases ${sequence.join(' ')}: tectonic ${line(tally.tectonic)}, fleet ${line(tally.fleet)}, ratio ${ratio}`);
+      return {
+        sequence,
+        tectonicCpuUsPerRecord: round1(perRecord(tally.tectonic)),
+        fleetCpuUsPerRecord: round1(perRecord(tally.fleet)),
+        tectonicSystemUsPerRecord: round1(tally.tectonic.system / Math.max(1, tally.tectonic.records)),
+        fleetSystemUsPerRecord: round1(tally.fleet.system / Math.max(1, tally.fleet.records)),
+        ratio,
+      };
+    };
     for (let r = 0; r < ROUNDS; r++) {
       const figures = {} as Record<Variant, RoundFigures>;
       // The full-speed phases of a round run back to back, passthrough and
@@ -206,7 +285,7 @@ async function main(): Promise<void> {
       // turns round each time, so neither always runs first. The latency
       // phases follow, in the same order.
       const order: Variant[] = r % 2 === 0 ? ['raw', 'passthrough', 'tectonic', 'fleet', 'core'] : ['core', 'fleet', 'tectonic', 'passthrough', 'raw'];
-      const fullSpeed = {} as Record<Variant, { full: PhaseTally; seconds: number; cpu: number; brokerCpu: number; benchCpu: number }>;
+      const fullSpeed = {} as Record<Variant, { full: PhaseTally; seconds: number; cpu: number; brokerCpu: number; benchCpu: number; quietAfterMs: number }>;
       for (const variant of order) {
         const pid = pidOf(variant);
         const cpu0 = cpuMicros(pid);
@@ -214,18 +293,22 @@ async function main(): Promise<void> {
         const benchCpu0 = process.cpuUsage();
         const full: PhaseTally = await load.fullSpeed(variant, RECORDS, WINDOW, PHASE_CAP_MS);
         const benchCpu = process.cpuUsage(benchCpu0);
+        // The runtime's and the broker's CPU until both are quiet again: what a burst leaves to do is the burst's.
+        const quietAfterMs = await untilQuiet([pid, broker.pid].filter((p) => p > 0), QUIET_WINDOW_MS, QUIET_SHARE, QUIET_CAP_MS);
         fullSpeed[variant] = {
           full,
           seconds: (full.lastArrivalAt - full.firstSendAt) / 1000,
           cpu: cpuMicros(pid) - cpu0,
           brokerCpu: cpuMicros(broker.pid) - brokerCpu0,
           benchCpu: benchCpu.user + benchCpu.system,
+          quietAfterMs,
         };
         await delay(SETTLE_MS);
       }
+      const pairs = await fleetPairs(load, r);
       for (const variant of order) {
         const pid = pidOf(variant);
-        const { full, seconds, cpu, brokerCpu, benchCpu } = fullSpeed[variant];
+        const { full, seconds, cpu, brokerCpu, benchCpu, quietAfterMs } = fullSpeed[variant];
         await load.fixedRate(variant, RATE, LEAD_IN_SECONDS, false);
         const host0 = hostCpuTimes();
         const benchLoop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
@@ -240,6 +323,7 @@ async function main(): Promise<void> {
           cpuUsPerRecord: pid > 0 ? round1(cpu / full.sent) : null,
           brokerCpuUsPerRecord: round1(brokerCpu / full.sent),
           benchCpuUsPerRecord: round1(benchCpu / full.sent),
+          quietAfterMs,
           p50Ms: round1(percentile(sorted, 50), 2),
           p95Ms: round1(percentile(sorted, 95), 2),
           p99Ms: round1(percentile(sorted, 99), 2),
@@ -259,13 +343,14 @@ async function main(): Promise<void> {
         };
         const f = figures[variant];
         say(
-          `round ${r + 1} ${variant.padEnd(11)} ${String(f.throughput).padStart(7)} rec/s  cpu ${f.cpuUsPerRecord ?? '-'} µs/rec (broker ${f.brokerCpuUsPerRecord}, bench ${f.benchCpuUsPerRecord})  ` +
+          `round ${r + 1} ${variant.padEnd(11)} ${String(f.throughput).padStart(7)} rec/s  cpu ${f.cpuUsPerRecord ?? '-'} µs/rec (broker ${f.brokerCpuUsPerRecord}, bench ${f.benchCpuUsPerRecord}; quiet ${f.quietAfterMs} ms after)  ` +
             `@${RATE}/s p50 ${f.p50Ms} p95 ${f.p95Ms} p99 ${f.p99Ms} ms (host steal ${f.latencyHostStealPct}%, bench loop delay p99 ${f.latencyBenchLoopP99Ms} ms)  invalid let through ${f.invalidLetThrough ?? '-'}/${f.invalidSent}${f.invalidLetThrough ? ` ${JSON.stringify(f.letThroughByKind)}` : ''}  wrong ${f.wrong}  missing ${f.missing}` +
             (f.firstWrong !== undefined ? `\n    first wrong: ${f.firstWrong}` : ''),
         );
         await delay(200);
       }
       rounds.push(figures);
+      pairRounds.push(pairs);
       const ratio = (a: Variant, b: Variant): string => (figures[a].throughput / figures[b].throughput).toFixed(2);
       const cpuRatio = (figures.fleet.cpuUsPerRecord ?? NaN) / (figures.tectonic.cpuUsPerRecord ?? NaN);
       say(
@@ -350,12 +435,14 @@ async function main(): Promise<void> {
         };
     };
     const variants = { raw: summarise('raw'), passthrough: summarise('passthrough'), core: summarise('core'), tectonic: summarise('tectonic'), fleet: summarise('fleet') };
-    const roundRatios = rounds.map((f) => ({
+    const roundRatios = rounds.map((f, i) => ({
       tectonicVsPassthrough: round1(f.tectonic.throughput / f.passthrough.throughput, 3),
       tectonicVsCore: round1(f.tectonic.throughput / f.core.throughput, 3),
       passthroughVsRaw: round1(f.passthrough.throughput / f.raw.throughput, 3),
       coreVsPassthrough: round1(f.core.throughput / f.passthrough.throughput, 3),
-      fleetOverhead: round1((f.fleet.cpuUsPerRecord ?? NaN) / (f.tectonic.cpuUsPerRecord ?? NaN), 3),
+      fleetOverhead: pairRounds[i]?.ratio ?? NaN,
+      /** The same from the round's single fleet and tectonic phases, as measured before the A B B A phases. */
+      fleetOverheadSinglePhases: round1((f.fleet.cpuUsPerRecord ?? NaN) / (f.tectonic.cpuUsPerRecord ?? NaN), 3),
       p99TectonicVsPassthrough: round1(f.tectonic.p99Ms / f.passthrough.p99Ms, 3),
     }));
     const ratios = {
@@ -401,7 +488,10 @@ async function main(): Promise<void> {
         `tectonic/core ${ratios.tectonicVsCore} (target >= 3.5; per round ${roundRatios.map((r) => r.tectonicVsCore).join(', ')})  passthrough/raw ${ratios.passthroughVsRaw}  core/passthrough ${ratios.coreVsPassthrough}`,
     );
     say(`p99 at ${RATE}/s, tectonic over passthrough: ${ratios.p99TectonicVsPassthrough} (target <= 1.0; per round ${roundRatios.map((r) => r.p99TectonicVsPassthrough).join(', ')})`);
-    say(`fleet overhead: Node-RED CPU per record ${variants.fleet.cpuUsPerRecord} µs with the fleet's parts vs ${variants.tectonic.cpuUsPerRecord} µs without; ratio ${ratios.fleetOverhead} (median of rounds ${roundRatios.map((r) => r.fleetOverhead).join(', ')}; target <= 1.05); metrics scraped ${scrapes} times, ${scrapeFailures} failed`);
+    say(
+      `fleet overhead: Node-RED CPU per record in the A B B A phases ${median(pairRounds.map((p) => p.fleetCpuUsPerRecord))} µs with the fleet's parts vs ${median(pairRounds.map((p) => p.tectonicCpuUsPerRecord))} µs without (medians); ` +
+        `ratio ${ratios.fleetOverhead} (median of rounds ${roundRatios.map((r) => r.fleetOverhead).join(', ')}; target <= 1.05; from the single phases ${median(roundRatios.map((r) => r.fleetOverheadSinglePhases))}); metrics scraped ${scrapes} times, ${scrapeFailures} failed`,
+    );
     say(`invalid let through: core ${invalidLetThrough.core} ${JSON.stringify(invalidLetThrough.byKind.core)}, tectonic ${invalidLetThrough.tectonic} ${JSON.stringify(invalidLetThrough.byKind.tectonic)} (of ${invalidLetThrough.invalidSentPerVariant} invalid sent to each in the rounds, 5 kinds in turn)`);
     for (const v of ['passthrough', 'tectonic'] as const) {
       const per = variants[v].rounds;
@@ -419,8 +509,8 @@ async function main(): Promise<void> {
       process.stdout.write(
         `${JSON.stringify({
           machine: { cpus: (await import('node:os')).cpus().length, node: process.version, platform: process.platform },
-          fleet: { heartbeatSeconds: FLEET_HEARTBEAT_SECONDS, probeEveryBeats: FLEET_PARTS.probes ? FLEET_PROBE_EVERY : 0, traceSampling: FLEET_PARTS.trace ? FLEET_TRACE_SAMPLING : null, metricsScrapeSeconds: 1, scrapes, scrapeFailures },
-          settings: { rounds: ROUNDS, records: RECORDS, window: WINDOW, rate: RATE, latencySeconds: LATENCY_SECONDS, leadInSeconds: LEAD_IN_SECONDS, warmUpRecords: WARM_UP_RECORDS, overloadSeconds: OVERLOAD_SECONDS, qos: 1, broker: 'embedded aedes, own process' },
+          fleet: { heartbeatSeconds: FLEET_HEARTBEAT_SECONDS, probeEveryBeats: FLEET_PARTS.probes ? FLEET_PROBE_EVERY : 0, traceSampling: FLEET_PARTS.trace ? FLEET_TRACE_SAMPLING : null, metricsScrapeSeconds: FLEET_SCRAPE ? 1 : null, heartbeat: FLEET_PARTS.heartbeat, scrapes, scrapeFailures, overheadPhases: pairRounds },
+          settings: { rounds: ROUNDS, records: RECORDS, window: WINDOW, rate: RATE, latencySeconds: LATENCY_SECONDS, leadInSeconds: LEAD_IN_SECONDS, warmUpRecords: WARM_UP_RECORDS, overloadSeconds: OVERLOAD_SECONDS, fleetPairs: FLEET_PAIRS, fleetPairRecords: FLEET_PAIR_RECORDS, quiet: { windowMs: QUIET_WINDOW_MS, share: QUIET_SHARE, capMs: QUIET_CAP_MS }, qos: 1, broker: 'embedded aedes, own process' },
           variants,
           ratios,
           invalidLetThrough,

@@ -231,13 +231,14 @@ export const FLEET_TRACE_SAMPLING = Number(process.env.BENCH_FLEET_TRACE_SAMPLIN
  * The probe is a valid record of a phase the bench never runs: the checker
  * takes it for a straggler and leaves it out.
  */
-export function fleetFlow(brokerPort: number, files: TectonicFiles, outboxMaxCount: number, maxInFlight: number, parts: { trace: boolean; probes: boolean } = { trace: true, probes: true }): FlowNode[] {
+export function fleetFlow(brokerPort: number, files: TectonicFiles, outboxMaxCount: number, maxInFlight: number, parts: { trace: boolean; probes: boolean; heartbeat?: boolean } = { trace: true, probes: true }): FlowNode[] {
   const flow = tectonicFlow(brokerPort, files, outboxMaxCount, maxInFlight).map((n) => ({ ...n }));
   for (const n of flow) {
     if (n.id === 'bench-bus') Object.assign(n, { clientId: 'bench-fleet-bus', siteId: FLEET_SITE });
     if (n.id === 'tec-in') n.topic = TOPICS.fleetIn;
     if (n.id === 'tec-map') Object.assign(n, { site: FLEET_SITE, source: 'urn:tectonic:site-fra2:wms', traceSampling: parts.trace ? String(FLEET_TRACE_SAMPLING) : '' });
   }
+  if (parts.heartbeat === false) return flow;
   flow.push({
     id: 'fleet-heartbeat', type: 'heartbeat', z: TAB, name: 'heartbeat', bus: 'bench-bus', interval: String(FLEET_HEARTBEAT_SECONDS), templateName: 'bench-site', templateVersion: '1.0.0',
     probeEvery: parts.probes ? String(FLEET_PROBE_EVERY) : '', probeDeadline: '10', probeRecord: JSON.stringify(localRecord(999_999, 1)), x: 120, y: 160, wires: [['tec-map'], []],

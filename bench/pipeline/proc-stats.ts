@@ -19,13 +19,18 @@ function clockTicks(): number {
 
 /** User plus system CPU time of `pid` so far, in microseconds (utime and stime of /proc/<pid>/stat). */
 export function cpuMicros(pid: number): number {
-  if (pid <= 0) return 0;
+  const { user, system } = cpuSplitMicros(pid);
+  return user + system;
+}
+
+/** User and system CPU time of `pid` so far, apart, in microseconds. */
+export function cpuSplitMicros(pid: number): { user: number; system: number } {
+  if (pid <= 0) return { user: 0, system: 0 };
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return ((utime + stime) * 1e6) / clockTicks();
+  const tick = 1e6 / clockTicks();
+  return { user: Number(fields[11]) * tick, system: Number(fields[12]) * tick };
 }
 
 /** VmRSS of `pid`, in MB. */
@@ -56,4 +61,26 @@ export function hostCpuTimes(): HostCpuTimes {
 export function stealPercent(from: HostCpuTimes, to: HostCpuTimes): number {
   const total = to.total - from.total;
   return total > 0 ? (100 * (to.steal - from.steal)) / total : 0;
+}
+
+/**
+ * Waits until every process in `pids` has used at most `maxBusyShare` of a
+ * core over one `windowMs` window, or `capMs` has passed; returns how long it
+ * waited. A runtime goes on working after a burst's last record (collections,
+ * its outbox's clean-up, socket drains): measured until it is quiet, that work
+ * counts for the variant that caused it, and the next phase does not run
+ * beside it (with two cores, the one that ran just before otherwise paid
+ * for it: issue 19's fleetOverhead was 1.10 to 1.17 in the rounds where
+ * fleet followed tectonic and 0.95 to 1.05 where it did not).
+ */
+export async function untilQuiet(pids: number[], windowMs = 250, maxBusyShare = 0.05, capMs = 5_000): Promise<number> {
+  const started = Date.now();
+  let before = pids.map(cpuMicros);
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const now = pids.map(cpuMicros);
+    const quiet = now.every((cpu, i) => cpu - (before[i] ?? 0) <= maxBusyShare * windowMs * 1000);
+    before = now;
+    if (quiet || Date.now() - started >= capMs) return Date.now() - started;
+  }
 }
