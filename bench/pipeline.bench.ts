@@ -86,6 +86,14 @@ const MAX_IN_FLIGHT = process.env.BENCH_MAX_IN_FLIGHT === '0' ? 0 : env('BENCH_M
  */
 const FLEET_PAIRS = env('BENCH_FLEET_PAIRS', 4);
 const FLEET_PAIR_RECORDS = env('BENCH_FLEET_PAIR_RECORDS', Math.round(RECORDS / 2));
+/**
+ * The offered rate of those phases, records/s (0: full speed). At full
+ * speed a runtime's CPU per record depends on how much each socket read,
+ * write and PUBACK batch carries, which the phase's own throughput sets: two
+ * runtimes of the same flow came out up to 11% apart in one round. At a
+ * fixed rate both get the same arrivals, and the CPU per record is the work.
+ */
+const FLEET_PAIR_RATE = process.env.BENCH_FLEET_PAIR_RATE === '0' ? 0 : env('BENCH_FLEET_PAIR_RATE', 5_000);
 
 /**
  * To tell the fleet's parts apart: BENCH_FLEET_TRACE=0 starts no traces,
@@ -255,7 +263,10 @@ async function main(): Promise<void> {
       for (const variant of sequence) {
         const pid = pidOf(variant);
         const before = cpuSplitMicros(pid);
-        const full = await pipelineLoad.fullSpeed(variant, FLEET_PAIR_RECORDS, WINDOW, PHASE_CAP_MS);
+        const full =
+          FLEET_PAIR_RATE > 0
+            ? await pipelineLoad.fixedRate(variant, FLEET_PAIR_RATE, FLEET_PAIR_RECORDS / FLEET_PAIR_RATE, false)
+            : await pipelineLoad.fullSpeed(variant, FLEET_PAIR_RECORDS, WINDOW, PHASE_CAP_MS);
         await untilQuiet([pid, broker?.pid ?? -1].filter((p) => p > 0), QUIET_WINDOW_MS, QUIET_SHARE, QUIET_CAP_MS);
         const after = cpuSplitMicros(pid);
         const t = tally[variant];
@@ -510,7 +521,7 @@ async function main(): Promise<void> {
         `${JSON.stringify({
           machine: { cpus: (await import('node:os')).cpus().length, node: process.version, platform: process.platform },
           fleet: { heartbeatSeconds: FLEET_HEARTBEAT_SECONDS, probeEveryBeats: FLEET_PARTS.probes ? FLEET_PROBE_EVERY : 0, traceSampling: FLEET_PARTS.trace ? FLEET_TRACE_SAMPLING : null, metricsScrapeSeconds: FLEET_SCRAPE ? 1 : null, heartbeat: FLEET_PARTS.heartbeat, scrapes, scrapeFailures, overheadPhases: pairRounds },
-          settings: { rounds: ROUNDS, records: RECORDS, window: WINDOW, rate: RATE, latencySeconds: LATENCY_SECONDS, leadInSeconds: LEAD_IN_SECONDS, warmUpRecords: WARM_UP_RECORDS, overloadSeconds: OVERLOAD_SECONDS, fleetPairs: FLEET_PAIRS, fleetPairRecords: FLEET_PAIR_RECORDS, quiet: { windowMs: QUIET_WINDOW_MS, share: QUIET_SHARE, capMs: QUIET_CAP_MS }, qos: 1, broker: 'embedded aedes, own process' },
+          settings: { rounds: ROUNDS, records: RECORDS, window: WINDOW, rate: RATE, latencySeconds: LATENCY_SECONDS, leadInSeconds: LEAD_IN_SECONDS, warmUpRecords: WARM_UP_RECORDS, overloadSeconds: OVERLOAD_SECONDS, fleetPairs: FLEET_PAIRS, fleetPairRecords: FLEET_PAIR_RECORDS, fleetPairRate: FLEET_PAIR_RATE, quiet: { windowMs: QUIET_WINDOW_MS, share: QUIET_SHARE, capMs: QUIET_CAP_MS }, qos: 1, broker: 'embedded aedes, own process' },
           variants,
           ratios,
           invalidLetThrough,
