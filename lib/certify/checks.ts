@@ -46,13 +46,22 @@ function isProbe(envelope: CdmEnvelope): boolean {
 
 export function sortSeen(seen: readonly Seen[], since = 0): BusRecord {
   const record: BusRecord = { outputs: [], undecodable: [], letters: [], states: [], heartbeats: [] };
+  // The bus delivers at least once: a record or letter sent again (no PUBACK in time, a reconnect) is one, as its consumers count it.
+  const outputIds = new Set<string>();
+  const letterBodies = new Set<string>();
   for (const message of seen) {
     if (message.at < since) continue;
     if (message.topic.startsWith('cdm/')) {
       const decoded = decodeMessage({ payload: message.payload });
       if (!decoded.ok) record.undecodable.push({ topic: message.topic, why: decoded.reasons.map((r) => r.message).join('; ') });
-      else if (!isProbe(decoded.value.envelope)) record.outputs.push({ topic: message.topic, envelope: decoded.value.envelope, data: decoded.value.data });
+      else if (!isProbe(decoded.value.envelope) && !outputIds.has(decoded.value.envelope.id)) {
+        outputIds.add(decoded.value.envelope.id);
+        record.outputs.push({ topic: message.topic, envelope: decoded.value.envelope, data: decoded.value.data });
+      }
     } else if (message.topic.startsWith('tectonic/dlq/')) {
+      const body = `${message.topic}\u0000${message.payload.toString('base64')}`;
+      if (letterBodies.has(body)) continue;
+      letterBodies.add(body);
       const parsed = parseUntrustedJson(message.payload.toString(), '');
       const letter = parsed.ok ? (parsed.value as { stage?: unknown; reasons?: unknown; cdm?: { probe?: unknown } }) : {};
       // A synthetic transaction refused on its way is the canary's to report (C6), not a fixture's.
