@@ -48,7 +48,7 @@ export function sortSeen(seen: readonly Seen[], since = 0): BusRecord {
   const record: BusRecord = { outputs: [], undecodable: [], letters: [], states: [], heartbeats: [] };
   // The bus delivers at least once: a record or letter sent again (no PUBACK in time, a reconnect) is one, as its consumers count it.
   const outputIds = new Set<string>();
-  const letterBodies = new Set<string>();
+  const letterKeys = new Set<string>();
   for (const message of seen) {
     if (message.at < since) continue;
     if (message.topic.startsWith('cdm/')) {
@@ -59,13 +59,15 @@ export function sortSeen(seen: readonly Seen[], since = 0): BusRecord {
         record.outputs.push({ topic: message.topic, envelope: decoded.value.envelope, data: decoded.value.data });
       }
     } else if (message.topic.startsWith('tectonic/dlq/')) {
-      const body = `${message.topic}\u0000${message.payload.toString('base64')}`;
-      if (letterBodies.has(body)) continue;
-      letterBodies.add(body);
       const parsed = parseUntrustedJson(message.payload.toString(), '');
-      const letter = parsed.ok ? (parsed.value as { stage?: unknown; reasons?: unknown; cdm?: { probe?: unknown } }) : {};
+      const letter = parsed.ok ? (parsed.value as { stage?: unknown; reasons?: unknown; cdm?: { probe?: unknown; id?: unknown } }) : {};
       // A synthetic transaction refused on its way is the canary's to report (C6), not a fixture's.
       if (typeof letter.cdm === 'object' && letter.cdm !== null && letter.cdm.probe !== undefined) continue;
+      // The same record refused again (sent again to the entry, so its letter has a later time) carries the same envelope id.
+      const id = typeof letter.cdm === 'object' && letter.cdm !== null && typeof letter.cdm.id === 'string' ? letter.cdm.id : undefined;
+      const key = id !== undefined ? `${message.topic}\u0000${String(letter.stage)}\u0000${id}` : `${message.topic}\u0000${message.payload.toString('base64')}`;
+      if (letterKeys.has(key)) continue;
+      letterKeys.add(key);
       record.letters.push({ topic: message.topic, stage: typeof letter.stage === 'string' ? letter.stage : '', reasons: Array.isArray(letter.reasons) ? (letter.reasons as Reason[]) : [] });
     } else if (message.topic.endsWith('/state')) {
       const state = parseSiteState(message.payload);

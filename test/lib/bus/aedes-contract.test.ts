@@ -11,7 +11,7 @@ import type { MqttClient } from 'mqtt';
 import { ClassicLevel } from 'classic-level';
 import type { Aedes, AedesOptions } from 'aedes' with { 'resolution-mode': 'import' };
 import { delay, tempDir, waitFor } from '../../support/node-red-process';
-import { LOOPBACK, connectRaw, endRaw, inbox } from './mqtt-helpers';
+import { LOOPBACK, connectRaw, connectWithInbox, endRaw, inbox } from './mqtt-helpers';
 
 const aedesPersistenceLevel = createRequire(__filename)('aedes-persistence-level') as (db: ClassicLevel) => object;
 
@@ -293,10 +293,10 @@ describe('lib/bus/aedes-contract: the aedes internals the bus workarounds rely o
     await publisher.publishAsync('contract/j/1', 'one', { qos: 1 });
     await publisher.publishAsync('contract/j/2', 'two', { qos: 2 });
     await publisher.publishAsync('contract/j/r', 'kept', { qos: 1, retain: true });
-    const back = await broker.client({ clientId: 'contract-j', clean: false });
-    const received = inbox(back);
+    const { client: back, received } = await connectWithInbox(broker.url, { clientId: 'contract-j', clean: false });
     await waitFor(() => ['one', 'two', 'kept'].every((p) => received.some((r) => r.payload === p)));
     await back.unsubscribeAsync('contract/j/#');
+    await endRaw(back);
     await endRaw(publisher); // a clean disconnect deletes the will
     await delay(100);
     const reads = new Set(['get', 'getMany', 'has', 'hasMany', 'iterator', 'keys', 'values', 'open', 'close']);

@@ -23,6 +23,21 @@ export interface Received {
 }
 
 /** Collects what `client` receives, in order. */
+/**
+ * connectRaw with an inbox attached before the CONNACK: a persistent
+ * session's queued messages follow the CONNACK at once, often in the same
+ * read, and MQTT.js emits them before an `await connectRaw(...)` resumes.
+ */
+export async function connectWithInbox(url: string, options: IClientOptions = {}): Promise<{ client: MqttClient; received: Received[] }> {
+  const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 3000, protocolVersion: 4, ...options });
+  const received = inbox(client);
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+  return { client, received };
+}
+
 export function inbox(client: MqttClient): Received[] {
   const received: Received[] = [];
   client.on('message', (topic, payload, packet) => received.push({ topic, payload: payload.toString('utf8'), packet }));

@@ -30,6 +30,16 @@ describe('certify: what reached the bus', () => {
     assert.deepEqual(sorted.letters.map((l) => l.stage), ['cdm-validate', 'cdm-validate']);
   });
 
+  it('the same record refused again later (its letter has a later time, the same envelope id) counts once', () => {
+    const letter = (time: string, id: string): string => JSON.stringify({ stage: 'cdm-validate', site: 'site-a', time, reasons: [{ path: 'status', rule: 'required', message: 'is missing' }], payload: {}, cdm: { id } });
+    const sorted = sortSeen([
+      seen('tectonic/dlq/site-a', letter('2026-12-08T00:00:00.000Z', 'id-1'), 1),
+      seen('tectonic/dlq/site-a', letter('2026-12-08T00:00:01.000Z', 'id-1'), 2),
+      seen('tectonic/dlq/site-a', letter('2026-12-08T00:00:01.000Z', 'id-2'), 3),
+    ]);
+    assert.equal(sorted.letters.length, 2);
+  });
+
   it('only what arrived since the mark counts', () => {
     const sorted = sortSeen([seen('cdm/shipment/1/site-a', record('S-1'), 1), seen('cdm/shipment/1/site-a', record('S-2'), 5)], 5);
     assert.equal(sorted.outputs.length, 1);
