@@ -7,6 +7,7 @@ import { TectonicError } from '../errors';
 import { createAckAfterStore } from './ack-after-store';
 import { watchBrokerMetrics } from './broker-metrics';
 import { settleInCallOrder } from './ordered-persistence';
+import { guardRetainedReads } from './retained-reads';
 import { withSyncedWrites } from './synced-level';
 import { createSessionResumeGate } from './session-resume';
 import { AccessControl } from '../broker/access-control';
@@ -130,7 +131,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const persistence = options.persistence;
   const folder = persistence === undefined || persistence === 'memory' || 'redis' in persistence ? undefined : persistence;
   const db = folder === undefined ? undefined : new ClassicLevel(folder.dir);
-  const tracked = db === undefined ? undefined : settleInCallOrder(aedesPersistenceLevel(folder?.sync === true ? withSyncedWrites(db) : db) as object);
+  const levelPersistence = db === undefined ? undefined : (aedesPersistenceLevel(folder?.sync === true ? withSyncedWrites(db) : db) as object);
+  const tracked = levelPersistence === undefined ? undefined : settleInCallOrder(levelPersistence);
+  let retainedReads = levelPersistence === undefined ? undefined : guardRetainedReads(levelPersistence, (err) => log(`retained messages for a new subscription could not be read: ${err.message}`));
   const onRedis = persistence !== undefined && persistence !== 'memory' && 'redis' in persistence;
   // Redis too: a PUBACK before the store lets a session moved to another broker process see messages out of order (docs/redis.md).
   const ackAfterStore = (tracked !== undefined || onRedis) && (options.qos1Ack ?? 'after-store') === 'after-store' ? createAckAfterStore() : undefined;
@@ -142,7 +145,10 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     // Opened here rather than on first use, so a folder another broker holds fails now, with its reason.
     await db?.open();
     const id = db === undefined ? undefined : await nextBrokerId(db);
-    if (persistence !== undefined && persistence !== 'memory' && 'redis' in persistence) redis = await openRedisBackplane(persistence.redis);
+    if (persistence !== undefined && persistence !== 'memory' && 'redis' in persistence) {
+      redis = await openRedisBackplane(persistence.redis);
+      retainedReads = guardRetainedReads(redis.persistence as object, (err) => log(`retained messages for a new subscription could not be read: ${err.message}`));
+    }
     // With LevelDB a subscriber resuming a persistent session gets its queued
     // messages and those published meanwhile in order, and is not disconnected
     // (lib/bus/session-resume.ts). The in-memory persistence is not gated yet:
@@ -202,6 +208,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   } catch (err) {
     await Promise.all(open.map((l) => l.close()));
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await retainedReads?.endAll();
     await db?.close();
     await redis?.close();
     throw err;
@@ -244,6 +251,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         .then(() => stopWatching?.())
         .then(() => new Promise<void>((resolve) => aedes.close(() => resolve())))
         // aedes does not close its persistence; the database holds a lock on its folder until closed.
+        .then(() => retainedReads?.endAll())
         .then(() => tracked?.idle())
         .then(() => db?.close())
         .then(() => redis?.close());
