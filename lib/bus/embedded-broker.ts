@@ -132,7 +132,17 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const folder = persistence === undefined || persistence === 'memory' || 'redis' in persistence ? undefined : persistence;
   const db = folder === undefined ? undefined : new ClassicLevel(folder.dir);
   const levelPersistence = db === undefined ? undefined : (aedesPersistenceLevel(folder?.sync === true ? withSyncedWrites(db) : db) as object);
-  const tracked = levelPersistence === undefined ? undefined : settleInCallOrder(levelPersistence);
+  const tracked =
+    levelPersistence === undefined
+      ? undefined
+      : settleInCallOrder(levelPersistence, {
+          // aedes' `counter` (the last number it gave a message) is public but missing from its type declarations.
+          renumber: (packet) => {
+            const numbered = aedes as unknown as { counter: number };
+            numbered.counter += 1;
+            packet.brokerCounter = numbered.counter;
+          },
+        });
   let retainedReads = levelPersistence === undefined ? undefined : guardRetainedReads(levelPersistence, (err) => log(`retained messages for a new subscription could not be read: ${err.message}`));
   const onRedis = persistence !== undefined && persistence !== 'memory' && 'redis' in persistence;
   // Redis too: a PUBACK before the store lets a session moved to another broker process see messages out of order (docs/redis.md).

@@ -31,6 +31,25 @@
  */
 const ORDERED_METHODS = new Set(['storeRetained', 'subscriptionsByTopic', 'outgoingEnqueueCombi', 'outgoingEnqueue', 'outgoingUpdate']);
 
+export interface SettleOptions {
+  /**
+   * Gives a QoS 1 or 2 message its broker number (`brokerCounter`) again as
+   * it is queued, in the order it will be forwarded. aedes numbers a message
+   * when it arrives and drops as a duplicate one numbered lower than the last
+   * it forwarded to a client, but a retained message is queued only after its
+   * retained-store write, so a message that arrived after it was forwarded
+   * first and the retained one was lost to every online subscriber (a site's
+   * birth behind a regional hub, test/lib/bus/embedded-broker-retained-overtaken.test.ts:
+   * 180 of 200). Queue calls settle in call order here, so numbering them
+   * at the call numbers them in forwarding order; the stored copy and the
+   * forwarded one keep the same number, as aedes' outgoingUpdate needs.
+   * A QoS 0 message is forwarded without being queued: one arriving between
+   * a QoS 1 message's queueing and its forwarding can still overtake it
+   * (moscajs/aedes#994).
+   */
+  renumber?: (packet: { brokerCounter?: number }) => void;
+}
+
 export interface TrackedPersistence<T> {
   persistence: T;
   /** Resolves once no persistence operation is in flight; bounded (gives up after `maxRounds` rounds of new work). */
@@ -49,7 +68,8 @@ export interface TrackedPersistence<T> {
  * had been acknowledged (1 run in 4 of the broker-restart test); close()
  * awaits idle() first.
  */
-export function settleInCallOrder<T extends object>(persistence: T): TrackedPersistence<T> {
+export function settleInCallOrder<T extends object>(persistence: T, options: SettleOptions = {}): TrackedPersistence<T> {
+  const renumber = options.renumber;
   let last: Promise<unknown> = Promise.resolve();
   const inFlight = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>): void => {
@@ -65,6 +85,7 @@ export function settleInCallOrder<T extends object>(persistence: T): TrackedPers
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof property !== 'string' || property === 'setup' || typeof value !== 'function') return value;
       return (...args: unknown[]): unknown => {
+        if (renumber !== undefined && property === 'outgoingEnqueueCombi') renumber(args[1] as { brokerCounter?: number });
         const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
         // The callback forms return nothing to order or track.
         if (!(result instanceof Promise)) return result;
