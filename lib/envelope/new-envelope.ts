@@ -58,8 +58,7 @@ export function newEnvelope(input: NewEnvelopeInput): CdmEnvelope {
  */
 export function envelopeFrom(origin: EnvelopeOrigin, incoming: PipelineMessage, id?: string): CdmEnvelope {
   const earlier = envelopeOf(incoming.cdm);
-  const envelope = build(origin, correlation(incoming.correlationId) ?? correlation(earlier?.correlationId), isTraceparent(incoming.traceparent) ? incoming.traceparent : isTraceparent(earlier?.traceparent) ? earlier.traceparent : undefined, id);
-  envelope.correlationId ??= envelope.id;
+  const envelope = build(origin, correlation(incoming.correlationId) ?? correlation(earlier?.correlationId) ?? SELF, isTraceparent(incoming.traceparent) ? incoming.traceparent : isTraceparent(earlier?.traceparent) ? earlier.traceparent : undefined, id);
   // A synthetic transaction keeps its mark on the canonical record (lib/fleet/probe-mark.ts).
   const probe = incoming.probe;
   if (typeof probe === 'string' && probe !== '' && probe.length <= 64) envelope.probe = probe;
@@ -71,7 +70,15 @@ export function correlation(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' && value.length <= 256 ? value : undefined;
 }
 
-function build(origin: EnvelopeOrigin, correlationId: string | undefined, traceparent: string | undefined, id?: string): CdmEnvelope {
+/** A record that starts its own transaction: its correlation id is its envelope id. */
+const SELF = Symbol('its own id');
+
+/**
+ * The members are added in one order whatever is present (correlationId
+ * before traceparent), so traced and untraced envelopes share their hidden
+ * classes as far as they go: every node reads them per record (issue 19).
+ */
+function build(origin: EnvelopeOrigin, correlationId: string | typeof SELF | undefined, traceparent: string | undefined, id?: string): CdmEnvelope {
   const at = (origin.now ?? Date.now)();
   const envelope: CdmEnvelope = {
     entity: origin.entity,
@@ -81,7 +88,8 @@ function build(origin: EnvelopeOrigin, correlationId: string | undefined, tracep
     time: isoInstant(at),
     source: origin.source,
   };
-  if (correlationId !== undefined) envelope.correlationId = correlationId;
+  if (correlationId === SELF) envelope.correlationId = envelope.id;
+  else if (correlationId !== undefined) envelope.correlationId = correlationId;
   if (traceparent !== undefined) envelope.traceparent = traceparent;
   return envelope;
 }

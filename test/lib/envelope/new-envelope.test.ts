@@ -46,6 +46,13 @@ describe('envelopeFrom: correlation and trace carried on', () => {
     assert.deepEqual(Object.keys(envelopeFrom(origin, { payload: {}, correlationId: 'c', traceparent: tpA })), ['entity', 'version', 'site', 'id', 'time', 'source', 'correlationId', 'traceparent']);
     assert.deepEqual(Object.keys(newEnvelope({ ...origin, correlationId: 'c', traceparent: tpA })), ['entity', 'version', 'site', 'id', 'time', 'source', 'correlationId', 'traceparent']);
   });
+
+  it('keeps that order for a record that is its own correlation and starts a trace (one shape for traced and untraced records, issue 19)', () => {
+    const traced = envelopeFrom(origin, { payload: {}, traceparent: tpA });
+    assert.deepEqual(Object.keys(traced), ['entity', 'version', 'site', 'id', 'time', 'source', 'correlationId', 'traceparent']);
+    assert.equal(traced.correlationId, traced.id);
+    assert.deepEqual(Object.keys(envelopeFrom(origin, { payload: {} })), ['entity', 'version', 'site', 'id', 'time', 'source', 'correlationId']);
+  });
 });
 
 describe('correlation', () => {
