@@ -68,7 +68,7 @@ tectonic hub new regional ID --bus-url URL --sites a,b [--out DIR] [--regional-p
 
     const manifest = JSON.parse(await readFile(join(packRoot(), 'package.json'), 'utf8')) as { version: string };
     const template = TEMPLATES[kind];
-    const port = typeof values['regional-port'] === 'string' ? Number(values['regional-port']) : undefined;
+    const port = typeof values['regional-port'] === 'string' ? portNumber(values['regional-port']) : undefined;
     const kit = await makeHubKit({
       kind,
       id,
@@ -89,3 +89,10 @@ tectonic hub new regional ID --bus-url URL --sites a,b [--out DIR] [--regional-p
     return EXIT.ok;
   },
 };
+
+/** A TCP port given on the command line: a whole number from 1 to 65535, or a usage error naming it (not NaN in the kit). */
+function portNumber(text: string): number {
+  const port = /^[0-9]{1,5}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(port >= 1 && port <= 65535)) throw new TectonicError('USAGE', `--regional-port ${text}: not a port (a whole number from 1 to 65535)`);
+  return port;
+}

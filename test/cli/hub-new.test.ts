@@ -65,7 +65,7 @@ describe('cli: tectonic hub new', function () {
     assert.deepEqual(user.sites, ['north', 'fra', 'muc']);
   });
 
-  it('refuses what it cannot make: no kind, a regional hub without sites or id, a central option on a regional hub, a bad site id', async () => {
+  it('refuses what it cannot make: no kind, a regional hub without sites or id, a central option on a regional hub, a bad site id or port', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['hub', 'new'], /say which hub: central or regional/],
       [['hub', 'new', 'regional', '--bus-url', 'mqtt://127.0.0.1:1883'], /needs its ID/],
@@ -73,6 +73,9 @@ describe('cli: tectonic hub new', function () {
       [['hub', 'new', 'regional', 'south', '--bus-url', 'mqtt://127.0.0.1:1883', '--sites', 'a', '--policy', 'x', '--out', join(dir, 's2')], /--policy and --trust-key are for the central hub/],
       [['hub', 'new', 'central', '--bus-url', 'mqtt://127.0.0.1:1883', '--sites', 'a/b', '--out', join(dir, 's3')], /"a\/b" is not a site id/],
       [['hub', 'new', 'central', '--bus-url', 'http://bus', '--out', join(dir, 's4')], /--bus-url must be the central bus/],
+      [['hub', 'new', 'regional', 'south', '--bus-url', 'mqtt://127.0.0.1:1883', '--sites', 'a', '--regional-port', 'abc', '--out', join(dir, 's5')], /--regional-port abc: not a port/],
+      [['hub', 'new', 'regional', 'south', '--bus-url', 'mqtt://127.0.0.1:1883', '--sites', 'a', '--regional-port', '70000', '--out', join(dir, 's6')], /--regional-port 70000: not a port/],
+      [['hub', 'new', 'regional', 'south', '--bus-url', 'mqtt://127.0.0.1:1883', '--sites', 'a', '--regional-port', '0', '--out', join(dir, 's7')], /--regional-port 0: not a port/],
     ];
     for (const [args, reason] of cases) {
       const run = await tectonic(args);
