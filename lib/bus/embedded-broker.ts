@@ -138,7 +138,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       : settleInCallOrder(levelPersistence, {
           // aedes' `counter` (the last number it gave a message) is public but missing from its type declarations.
           renumber: (packet) => {
-            const numbered = aedes as unknown as { counter: number };
+            const numbered = aedes as unknown as { counter?: unknown };
+            // A NaN number would make aedes take every message for a duplicate: leave it as aedes gave it.
+            if (typeof numbered.counter !== 'number') return;
             numbered.counter += 1;
             packet.brokerCounter = numbered.counter;
           },

@@ -19,6 +19,7 @@ interface Seen {
   payload: string;
   messageId: number | undefined;
   brokerId: string | null | undefined;
+  brokerCounter?: number;
 }
 
 interface Running {
@@ -86,7 +87,8 @@ describe('lib/bus/aedes-contract: the aedes internals the bus workarounds rely o
         callback(null, true);
       },
       authorizeForward: (client, packet) => {
-        forwarded.push({ payload: payloadOf(packet), messageId: packet.messageId, brokerId: (packet as { brokerId?: string | null }).brokerId });
+        const numbered = packet as { brokerId?: string | null; brokerCounter?: number };
+        forwarded.push({ payload: payloadOf(packet), messageId: packet.messageId, brokerId: numbered.brokerId, brokerCounter: numbered.brokerCounter });
         return packet;
       },
       ...hooks,
@@ -191,6 +193,24 @@ describe('lib/bus/aedes-contract: the aedes internals the bus workarounds rely o
     }
     await waitFor(() => received.some((r) => r.payload === 'next'));
     assert.deepEqual(received.map((r) => r.payload), ['first', 'next']);
+  });
+
+  it('aedes.counter is the number it gave the last message, and a number set on the packet outgoingEnqueueCombi gets is the one forwarded (lib/bus/ordered-persistence.ts renumber)', async () => {
+    const renumbered = 2_000_000_000;
+    const broker = await start((method, args, call) => {
+      if (method === 'outgoingEnqueueCombi') (args[1] as { brokerCounter: number }).brokerCounter = renumbered;
+      return call();
+    });
+    const subscriber = await broker.client({ clientId: 'contract-n' });
+    await subscriber.subscribeAsync('contract/n', { qos: 1 });
+    const publisher = await broker.client({ clientId: 'contract-n-pub' });
+    const counter = (): unknown => (broker.aedes as unknown as { counter?: unknown }).counter;
+    const before = counter();
+    assert.equal(typeof before, 'number');
+    await publisher.publishAsync('contract/n', 'numbered', { qos: 1 });
+    const seen = await waitFor(() => broker.forwarded.find((f) => f.payload === 'numbered'));
+    assert.equal(seen.brokerCounter, renumbered);
+    assert.ok((counter() as number) > (before as number), 'aedes.counter moved on with the publish');
   });
 
   it('aedes.close() does not wait for the persistence writes its clients started', async () => {
