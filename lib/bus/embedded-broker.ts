@@ -145,7 +145,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
             packet.brokerCounter = numbered.counter;
           },
         });
-  let retainedReads = levelPersistence === undefined ? undefined : guardRetainedReads(levelPersistence, (err) => log(`retained messages for a new subscription could not be read: ${err.message}`));
+  const retainedReadFailed = (err: Error): void => log(`retained messages for a new subscription could not be read: ${err.message}`);
+  let retainedReads = levelPersistence === undefined ? undefined : guardRetainedReads(levelPersistence, retainedReadFailed);
   const onRedis = persistence !== undefined && persistence !== 'memory' && 'redis' in persistence;
   // Redis too: a PUBACK before the store lets a session moved to another broker process see messages out of order (docs/redis.md).
   const ackAfterStore = (tracked !== undefined || onRedis) && (options.qos1Ack ?? 'after-store') === 'after-store' ? createAckAfterStore() : undefined;
@@ -159,7 +160,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     const id = db === undefined ? undefined : await nextBrokerId(db);
     if (persistence !== undefined && persistence !== 'memory' && 'redis' in persistence) {
       redis = await openRedisBackplane(persistence.redis);
-      retainedReads = guardRetainedReads(redis.persistence as object, (err) => log(`retained messages for a new subscription could not be read: ${err.message}`));
+      retainedReads = guardRetainedReads(redis.persistence as object, retainedReadFailed);
     }
     // With LevelDB a subscriber resuming a persistent session gets its queued
     // messages and those published meanwhile in order, and is not disconnected

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { hashPassword } from '../broker/password-hash';
 import { packRoot } from '../certify/headless-node-red';
 import { TectonicError } from '../errors';
-import { type HubKind, makeHubKit } from '../onboarding/hub-kit';
+import { type HubKind, isTcpPort, makeHubKit } from '../onboarding/hub-kit';
 import { parseCommandArgs, readText } from './cli-input';
 import { type CliCommand, EXIT } from './cli-types';
 
@@ -93,6 +93,6 @@ tectonic hub new regional ID --bus-url URL --sites a,b [--out DIR] [--regional-p
 /** A TCP port given on the command line: a whole number from 1 to 65535, or a usage error naming it (not NaN in the kit). */
 function portNumber(text: string): number {
   const port = /^[0-9]{1,5}$/.test(text) ? Number(text) : Number.NaN;
-  if (!(port >= 1 && port <= 65535)) throw new TectonicError('USAGE', `--regional-port ${text}: not a port (a whole number from 1 to 65535)`);
+  if (!isTcpPort(port)) throw new TectonicError('USAGE', `--regional-port ${text}: not a port (a whole number from 1 to 65535)`);
   return port;
 }

@@ -35,13 +35,18 @@ export const KIT_SETTINGS_JS =
  * line, and a short guide. Offline; the password never leaves the kit but as
  * its hash.
  */
+/** A port a hub's regional bus can listen on. */
+export function isTcpPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= 65535;
+}
+
 export async function makeHubKit(options: HubKitOptions): Promise<Kit> {
   if (!SITE_ID.test(options.id)) throw new TectonicError('USAGE', `"${options.id}" is not a hub id: letters, digits, ".", "_" or "-", starting with a letter or digit`);
   const badSite = options.sites.find((site) => !SITE_ID.test(site));
   if (badSite !== undefined) throw new TectonicError('USAGE', `"${badSite}" is not a site id`);
   if (options.kind === 'regional' && options.sites.length === 0) throw new TectonicError('USAGE', 'a regional hub needs the sites it bridges (--sites a,b)');
   const port = options.regionalPort ?? 1884;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TectonicError('USAGE', `${port} is not a TCP port`);
+  if (!isTcpPort(port)) throw new TectonicError('USAGE', `${port} is not a TCP port`);
   const user = options.kind === 'central' ? options.id : `hub-${options.id}`;
   const password = randomBytes(24).toString('base64url');
   const common = [`TECTONIC_BUS_URL=${options.busUrl}`, `TECTONIC_BUS_USER=${user}`, `TECTONIC_BUS_PASSWORD=${password}`];

@@ -4,10 +4,10 @@
 // 'memory' both are gone (so these tests can fail).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'mocha';
-import mqtt, { type MqttClient } from 'mqtt';
+import { type MqttClient } from 'mqtt';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../../lib/bus/embedded-broker';
 import { delay, tempDir, waitFor } from '../../support/node-red-process';
-import { LOOPBACK, type Received, connectRaw, endRaw, inbox, tectonicError } from './mqtt-helpers';
+import { LOOPBACK, type Received, connectRaw, connectWithInbox, endRaw, inbox, tectonicError } from './mqtt-helpers';
 
 describe('lib/bus/embedded-broker-persistence', () => {
   const brokers: EmbeddedBroker[] = [];
@@ -32,19 +32,11 @@ describe('lib/bus/embedded-broker-persistence', () => {
     return connected;
   }
 
-  /**
-   * A persistent-session client whose inbox is attached before it connects:
-   * queued messages can arrive in the same read as the CONNACK.
-   */
+  /** A persistent-session client whose inbox is attached before the CONNACK (connectWithInbox). */
   async function returning(port: number, clientId: string): Promise<{ received: Received[]; sessionPresent: boolean }> {
-    const back = mqtt.connect(`mqtt://${LOOPBACK}:${port}`, { clientId, clean: false, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3000 });
+    const { client: back, received, sessionPresent } = await connectWithInbox(`mqtt://${LOOPBACK}:${port}`, { clientId, clean: false });
     clients.push(back);
-    const received = inbox(back);
-    const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
-      back.once('connect', resolve);
-      back.once('error', reject);
-    });
-    return { received, sessionPresent: connack.sessionPresent };
+    return { received, sessionPresent };
   }
 
   /** What a persistent-session subscriber gets back after: away, 5 published, broker restarted, back. */

@@ -22,22 +22,32 @@ export interface Received {
   packet: IPublishPacket;
 }
 
-/** Collects what `client` receives, in order. */
 /**
  * connectRaw with an inbox attached before the CONNACK: a persistent
  * session's queued messages follow the CONNACK at once, often in the same
  * read, and MQTT.js emits them before an `await connectRaw(...)` resumes.
+ * A client that cannot connect is ended before the rejection.
  */
-export async function connectWithInbox(url: string, options: IClientOptions = {}): Promise<{ client: MqttClient; received: Received[] }> {
+export async function connectWithInbox(url: string, options: IClientOptions = {}): Promise<{ client: MqttClient; received: Received[]; sessionPresent: boolean }> {
   const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 3000, protocolVersion: 4, ...options });
   const received = inbox(client);
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve());
-    client.once('error', reject);
-  });
-  return { client, received };
+  let failed: (err: Error) => void = () => undefined;
+  try {
+    const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
+      failed = reject;
+      client.once('connect', resolve);
+      client.once('error', failed);
+    });
+    return { client, received, sessionPresent: connack.sessionPresent };
+  } catch (err) {
+    await endRaw(client);
+    throw err;
+  } finally {
+    client.removeListener('error', failed);
+  }
 }
 
+/** Collects what `client` receives, in order. */
 export function inbox(client: MqttClient): Received[] {
   const received: Received[] = [];
   client.on('message', (topic, payload, packet) => received.push({ topic, payload: payload.toString('utf8'), packet }));
